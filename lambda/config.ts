@@ -1,0 +1,60 @@
+import { ConfigError } from './errors.ts';
+
+/**
+ * Settings come from environment variables, read through these getters so that a missing or malformed value fails at
+ * start-up with a message naming the variable (in the spirit of Powertools' `getStringFromEnv`).
+ */
+export function requiredEnv(name: string, hint?: string): string {
+  const value = process.env[name]?.trim();
+  if (!value) {
+    throw new ConfigError(`${name} is not set${hint ? `: ${hint}` : ''}`);
+  }
+  return value;
+}
+
+export function optionalEnv(name: string): string | undefined {
+  const value = process.env[name]?.trim();
+  return value ? value : undefined;
+}
+
+export function intEnv(name: string, fallback: number, range: { min: number; max: number }): number {
+  const raw = optionalEnv(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be a whole number from ${range.min} to ${range.max} (got "${raw}")`);
+  }
+  return value;
+}
+
+/** The names of every environment variable hookpilot reads, in one place (the CDK stack and local stack set them). */
+export const ENV = {
+  auditTable: 'HOOKPILOT_AUDIT_TABLE',
+  idempotencyTable: 'HOOKPILOT_IDEMPOTENCY_TABLE',
+  eventsQueueUrl: 'HOOKPILOT_EVENTS_QUEUE_URL',
+  /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
+  eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
+  /** The ARN of a Secrets Manager secret holding the same (deployed use). */
+  eventHookSecretArn: 'HOOKPILOT_EVENT_HOOK_SECRET_ARN',
+  eventHookAuthHeader: 'HOOKPILOT_EVENT_HOOK_AUTH_HEADER',
+  maxBodyBytes: 'HOOKPILOT_MAX_BODY_BYTES',
+  awsRequestTimeoutMs: 'HOOKPILOT_AWS_REQUEST_TIMEOUT_MS',
+} as const;
+
+/** Settings of the event hook receiver. */
+export function eventHookConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
+    authHeader: (optionalEnv(ENV.eventHookAuthHeader) ?? 'authorization').toLowerCase(),
+    maxBodyBytes: intEnv(ENV.maxBodyBytes, 1024 * 1024, { min: 1024, max: 6 * 1024 * 1024 }),
+  };
+}
+
+/** Settings of the events consumer. */
+export function eventsConsumerConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    idempotencyTable: requiredEnv(ENV.idempotencyTable, 'the name of the idempotency DynamoDB table'),
+  };
+}

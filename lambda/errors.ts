@@ -1,0 +1,74 @@
+/**
+ * The few error classes hookpilot uses. Each carries the HTTP status and a stable machine-readable code; the message is
+ * safe to show to the caller (it never contains a secret, a stack trace or an upstream error's text). They are mapped to
+ * responses in one place: `lambda/handlers/http.ts`.
+ */
+export abstract class HookpilotError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+}
+
+/** The request is malformed or not what the endpoint accepts. Nothing was changed. */
+export class BadRequestError extends HookpilotError {
+  readonly status = 400;
+  constructor(
+    message: string,
+    readonly code = 'bad_request',
+    /** Where the problem is (e.g. `data.events[2].uuid`), when it is about one field. */
+    readonly details?: readonly { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/** Missing or wrong credentials. The message never says which. */
+export class UnauthorizedError extends HookpilotError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor() {
+    super('unauthorized');
+  }
+}
+
+export class NotFoundError extends HookpilotError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+export class MethodNotAllowedError extends HookpilotError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+  constructor(readonly allow: readonly string[]) {
+    super(`method not allowed; use ${allow.join(' or ')}`);
+  }
+}
+
+export class PayloadTooLargeError extends HookpilotError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+export class UnsupportedMediaTypeError extends HookpilotError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+/**
+ * A dependency (DynamoDB, SQS, Secrets Manager, Okta, the model) failed. For event hooks this becomes a 503 so that Okta
+ * retries; the message says what failed in general terms, never the upstream error text.
+ */
+export class DependencyError extends HookpilotError {
+  readonly status = 503;
+  readonly code = 'dependency_unavailable';
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A required setting is missing or invalid. Thrown at start-up, naming the variable and what it should hold. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

@@ -1,0 +1,73 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ConfigError, HookpilotError, MethodNotAllowedError } from '../errors.ts';
+import { logger } from '../log.ts';
+import type { HttpRequest, HttpResult } from '../ports.ts';
+
+/**
+ * The one place where API Gateway (HTTP API, payload 2.0) events become `HttpRequest`s and results or errors become
+ * responses. Error bodies are `{"error": {"code", "message", "details"?}}`: never a stack trace, never upstream text.
+ */
+export function httpHandler(
+  route: (request: HttpRequest) => Promise<HttpResult>,
+): (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyStructuredResultV2> {
+  return async (event) => {
+    let result: HttpResult;
+    try {
+      result = await route(toHttpRequest(event));
+    } catch (error) {
+      result = errorResult(error);
+    }
+    return toApiGatewayResult(result);
+  };
+}
+
+export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const body =
+    event.body === undefined || event.body === null
+      ? undefined
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return { method: event.requestContext.http.method.toUpperCase(), path: event.rawPath, headers, body };
+}
+
+export function errorResult(error: unknown): HttpResult {
+  if (error instanceof HookpilotError) {
+    if (error.status >= 500)
+      logger.error('dependency failure', { code: error.code, cause: describeCause(error.cause) });
+    const details = 'details' in error && error.details ? { details: error.details } : {};
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, ...details } },
+      headers: error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : undefined,
+    };
+  }
+  if (error instanceof ConfigError) {
+    logger.error('hookpilot is misconfigured', { message: error.message });
+    return {
+      status: 500,
+      body: { error: { code: 'misconfigured', message: 'hookpilot is misconfigured; see its logs' } },
+    };
+  }
+  logger.error('unexpected error', { error: describeCause(error) });
+  return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } } };
+}
+
+export function toApiGatewayResult(result: HttpResult): APIGatewayProxyStructuredResultV2 {
+  if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers } };
+  return {
+    statusCode: result.status,
+    headers: { 'content-type': 'application/json', ...result.headers },
+    body: JSON.stringify(result.body),
+  };
+}
+
+/** An error's class and code for the logs; messages of SDK errors are kept, they carry no request data. */
+function describeCause(error: unknown): Record<string, unknown> | undefined {
+  if (!(error instanceof Error)) return error === undefined ? undefined : { value: String(error) };
+  return { name: error.name, message: error.message, ...('code' in error ? { code: error.code } : {}) };
+}

@@ -1,0 +1,27 @@
+/**
+ * Last line of defence for "nothing secret is audited or logged": drops values under secret-looking keys and values that
+ * look like credentials, wherever they sit in a structure. Ids of secrets (`requestApiTokenId`) are kept.
+ */
+const SECRET_KEY =
+  /password|passwd|passphrase|^pass$|secret|token|authori[sz]ation|api[-_]?key|private[-_]?key|credential|cookie|^otp|otpcode|^ssws$/i;
+const ID_KEY = /(id|ids|type|count|expires?(at)?|name)$/i;
+const SECRET_VALUE = /^(ssws|bearer|basic|dpop)\s+\S{8,}/i;
+export const REDACTED = '[redacted]';
+
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (depth > 12) return REDACTED as T;
+  if (typeof value === 'string') return (SECRET_VALUE.test(value) ? REDACTED : value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      out[key] = isSecretKey(key) && v !== null && v !== undefined ? REDACTED : redactSecrets(v, depth + 1);
+    }
+    return out as T;
+  }
+  return value;
+}
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key) && !ID_KEY.test(key);
+}

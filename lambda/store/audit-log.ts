@@ -1,0 +1,170 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { DependencyError } from '../errors.ts';
+import type { AuditKey, AuditLog, AuditRecord } from '../ports.ts';
+import { auditKeyString } from '../ports.ts';
+import { redactSecrets } from '../redact.ts';
+import { AUDIT_TABLE } from './tables.ts';
+
+const SCHEMA_VERSION = 1;
+const WRITE_CONCURRENCY = 16;
+
+/**
+ * The audit trail in DynamoDB. Append-only: every write is a conditional put that never replaces an existing record
+ * (the deployed functions hold only `dynamodb:PutItem` and read permissions on this table, so nothing can rewrite
+ * history even by mistake).
+ */
+export class DynamoAuditLog implements AuditLog {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async append(records: readonly AuditRecord[]): Promise<void> {
+    const queue = [...records];
+    const worker = async () => {
+      for (let record = queue.shift(); record; record = queue.shift()) await this.put(record);
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, worker));
+  }
+
+  private async put(record: AuditRecord): Promise<void> {
+    const item = {
+      ...redactSecrets(record),
+      day: record.at.slice(0, 10),
+      schemaVersion: SCHEMA_VERSION,
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // already recorded: a retry of the same step
+      throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
+    }
+  }
+
+  async existing(keys: readonly AuditKey[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const unique = [...new Map(keys.map((k) => [auditKeyString(k), k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = unique
+        .slice(i, i + 100)
+        .map((k) => ({ correlationId: k.correlationId, recordKey: k.recordKey }));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt === 4) throw new DependencyError('the audit store (DynamoDB) is throttling reads');
+        if (attempt > 0) await sleep(25 * 2 ** attempt);
+        let result: BatchGetCommandOutput;
+        try {
+          result = await this.client.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ProjectionExpression: 'correlationId, recordKey',
+                  ConsistentRead: true,
+                },
+              },
+            }),
+          );
+        } catch (error) {
+          throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
+        }
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          found.add(auditKeyString(item as unknown as AuditKey));
+        }
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  async byCorrelation(correlationId: string): Promise<AuditRecord[]> {
+    const items = await this.query({
+      KeyConditionExpression: 'correlationId = :c',
+      ExpressionAttributeValues: { ':c': correlationId },
+    });
+    return items.sort((a, b) => a.at.localeCompare(b.at) || a.recordKey.localeCompare(b.recordKey));
+  }
+
+  async bySubject(userId: string, options: { limit?: number; since?: string } = {}): Promise<AuditRecord[]> {
+    return this.query(
+      {
+        IndexName: 'bySubject',
+        KeyConditionExpression: options.since ? 'subjectUserId = :u AND #at >= :s' : 'subjectUserId = :u',
+        ExpressionAttributeValues: { ':u': userId, ...(options.since ? { ':s': options.since } : {}) },
+        ...(options.since ? { ExpressionAttributeNames: { '#at': 'at' } } : {}),
+        ScanIndexForward: false,
+      },
+      options.limit,
+    );
+  }
+
+  async byTime(from: string, to: string, options: { limit?: number } = {}): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (const day of daysBetween(from, to)) {
+      const remaining = options.limit === undefined ? undefined : options.limit - out.length;
+      if (remaining !== undefined && remaining <= 0) break;
+      out.push(
+        ...(await this.query(
+          {
+            IndexName: 'byDay',
+            KeyConditionExpression: '#day = :d AND #at BETWEEN :f AND :t',
+            ExpressionAttributeNames: { '#day': 'day', '#at': 'at' },
+            ExpressionAttributeValues: { ':d': day, ':f': from, ':t': to },
+          },
+          remaining,
+        )),
+      );
+    }
+    return out;
+  }
+
+  private async query(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<AuditRecord[]> {
+    const items: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      let page: QueryCommandOutput;
+      try {
+        page = await this.client.send(
+          new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }),
+        );
+      } catch (error) {
+        throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
+      }
+      for (const item of page.Items ?? []) items.push(toRecord(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || items.length < limit));
+    return limit === undefined ? items : items.slice(0, limit);
+  }
+}
+
+function toRecord(item: Record<string, unknown>): AuditRecord {
+  const { day: _day, schemaVersion: _v, ...record } = item;
+  return record as unknown as AuditRecord;
+}
+
+/** UTC days from `from` to `to` inclusive (at most 366, so a typo cannot start a year-long scan). */
+export function daysBetween(from: string, to: string): string[] {
+  const start = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+  const end = Date.parse(`${to.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(start) || Number.isNaN(end) || end < start) return [];
+  const days: string[] = [];
+  for (let t = start; t <= end && days.length < 366; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

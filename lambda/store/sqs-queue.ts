@@ -1,0 +1,78 @@
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { DependencyError } from '../errors.ts';
+import type { MessageQueue, QueueMessage } from '../ports.ts';
+
+/** SQS limits: 10 entries per batch; 256 KiB per batch keeps us inside every queue's MaximumMessageSize setting. */
+const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 256 * 1024;
+
+/**
+ * A queue of JSON messages on SQS. Sends in batches; entries SQS reports as failed are sent once more, and if any still
+ * fail the whole call fails with `DependencyError` (the caller answers 5xx and the sender retries: consumers dedupe on
+ * `QueueMessage.id`, which travels as the `hookpilot-id` attribute).
+ */
+export class SqsQueue<T> implements MessageQueue<T> {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+    private readonly label: string,
+  ) {}
+
+  async send(messages: readonly QueueMessage<T>[]): Promise<void> {
+    for (const batch of batches(messages.map(toEntry))) {
+      let pending = batch;
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt === 2) {
+          throw new DependencyError(`the ${this.label} queue (SQS) rejected ${pending.length} message(s)`);
+        }
+        let failedIds: Set<string>;
+        try {
+          const result = await this.client.send(
+            new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
+          );
+          failedIds = new Set((result.Failed ?? []).map((f) => f.Id ?? ''));
+        } catch (error) {
+          throw new DependencyError(`the ${this.label} queue (SQS) is unavailable`, error);
+        }
+        pending = pending.filter((entry) => failedIds.has(entry.Id ?? ''));
+      }
+    }
+  }
+}
+
+function toEntry<T>(message: QueueMessage<T>, index: number): SendMessageBatchRequestEntry {
+  return {
+    Id: `m${index}`,
+    MessageBody: JSON.stringify(message.body),
+    MessageAttributes: Object.fromEntries(
+      Object.entries({ 'hookpilot-id': message.id, ...message.attributes }).map(([k, v]) => [
+        k,
+        { DataType: 'String', StringValue: v },
+      ]),
+    ),
+  };
+}
+
+function entryBytes(entry: SendMessageBatchRequestEntry): number {
+  let bytes = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.StringValue ?? '') + 'String'.length;
+  }
+  return bytes;
+}
+
+function* batches(entries: SendMessageBatchRequestEntry[]): Generator<SendMessageBatchRequestEntry[]> {
+  let batch: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entryBytes(entry);
+    if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -1,0 +1,30 @@
+/**
+ * The DynamoDB table designs, in one place: the CDK stack and the local stack both build their tables from these, so the
+ * two can never drift apart.
+ */
+export interface TableDesign {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly ttlAttribute?: string;
+  readonly indexes: Readonly<Record<string, { readonly partitionKey: string; readonly sortKey: string }>>;
+}
+
+/**
+ * Append-only audit trail. Base key: every record of one originating event (correlation) together. Indexes: by the
+ * Okta user a record is about (sparse), and by UTC day (for "what happened between t1 and t2").
+ */
+export const AUDIT_TABLE = {
+  partitionKey: 'correlationId',
+  sortKey: 'recordKey',
+  indexes: {
+    bySubject: { partitionKey: 'subjectUserId', sortKey: 'at' },
+    byDay: { partitionKey: 'day', sortKey: 'at' },
+  },
+} as const satisfies TableDesign;
+
+/** Powertools idempotency records (exactly-once effect in the queue consumers). Items expire by TTL. */
+export const IDEMPOTENCY_TABLE = {
+  partitionKey: 'id',
+  ttlAttribute: 'expiration',
+  indexes: {},
+} as const satisfies TableDesign;

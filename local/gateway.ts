@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+
+/** A function the gateway can invoke: the handler module's export, and a fresh Lambda context per call. */
+export interface HttpFunction {
+  readonly handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+  readonly context: () => Context;
+}
+
+export interface GatewayRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly fn: HttpFunction;
+}
+
+/** API Gateway HTTP APIs accept at most 10 MB. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A local stand-in for the API Gateway HTTP API: it builds the same payload-2.0 events and invokes the same handlers.
+ * Unknown routes get API Gateway's own `{"message":"Not Found"}`.
+ */
+export async function startGateway(options: {
+  routes: readonly GatewayRoute[];
+  port: number;
+  host?: string;
+  onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+}): Promise<{ url: string; server: Server; stop(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    serve(req, res, options.routes)
+      .catch(() => send(res, 500, { message: 'Internal Server Error' }))
+      .finally(() =>
+        options.onRequest?.({
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0] ?? '',
+          status: res.statusCode,
+          ms: Date.now() - started,
+        }),
+      );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly GatewayRoute[]): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const route = routes.find((r) => r.method === method && r.path === url.pathname);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
+    chunks.push(chunk as Buffer);
+  }
+  if (!route) return send(res, 404, { message: 'Not Found' });
+  const body = Buffer.concat(chunks);
+  const event = toEvent(req, method, url, route.path, body);
+  const result = await route.fn.handler(event, route.fn.context());
+  if (typeof result === 'string' || result === undefined) return send(res, 200, result);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(
+    result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body,
+  );
+}
+
+function toEvent(req: IncomingMessage, method: string, url: URL, path: string, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const textual = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i.test(headers['content-type'] ?? '');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0
+      ? { body: textual ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !textual }
+      : { isBase64Encoded: false }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(body === undefined ? undefined : JSON.stringify(body));
+}
