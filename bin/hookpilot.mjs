@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-console.log('cli ok', process.argv.slice(2));
+// `npx hookpilot …`: runs the TypeScript CLI through tsx (installed with the project's dev dependencies).
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./cli.ts');

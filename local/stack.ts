@@ -78,11 +78,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     });
 
-    const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret];
+    const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     Object.assign(process.env, emulatorEnv(endpoints), resources.env, {
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      [ENV.eventHookSecret]: process.env[ENV.eventHookSecret] ?? LOCAL_DEFAULT_HOOK_SECRET,
+      [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
     });
     const functions = await loadFunctions();
 

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { emulators, testClients } from '../support/emulators.ts';
+import { freshDelivery } from '../support/fixtures.ts';
+import { queueDepth } from '../support/queues.ts';
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** The issue's acceptance scenarios, over HTTP, against the local stack (same handlers as Lambda). */
+let stack: LocalStack;
+let audit: DynamoAuditLog;
+const { sqs, documents } = testClients();
+
+beforeAll(async () => {
+  delete process.env.HOOKPILOT_EVENT_HOOK_SECRET; // use the documented local default
+  stack = await startLocalStack({ port: 0, emulators: emulators(), prefix: `ls${randomUUID().slice(0, 6)}` });
+  audit = new DynamoAuditLog(documents, stack.resources.tables.auditTable);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const deliver = (body: unknown, secret = stack.hookSecret, contentType = 'application/json') =>
+  fetch(`${stack.url}/okta/events`, {
+    method: 'POST',
+    headers: { authorization: secret, 'content-type': contentType },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('the local stack', () => {
+  it('uses the fixed, labelled local default secret when none is set', () => {
+    expect(stack.hookSecretIsLocalDefault).toBe(true);
+    expect(stack.hookSecret).toMatch(/local-only/);
+  });
+
+  it('answers the verification GET with the challenge', async () => {
+    const response = await fetch(`${stack.url}/okta/events`, {
+      headers: { 'x-okta-verification-challenge': 'pQ7vY2mR9sK4tW1xZ8bN3cF6hJ0kL5dA' },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ verification: 'pQ7vY2mR9sK4tW1xZ8bN3cF6hJ0kL5dA' });
+  });
+
+  it('queues and audits a delivery once, routes it, and ignores the same delivery sent again', async () => {
+    const delivery = freshDelivery('event-hook-delivery-user-lifecycle-create.json');
+    const uuid = delivery.data.events[0]?.uuid ?? '';
+    const first = await deliver(delivery);
+    expect(first.status).toBe(204);
+    expect(await first.text()).toBe('');
+
+    await vi.waitFor(
+      async () => {
+        expect((await audit.byCorrelation(uuid)).map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+
+    expect((await deliver(delivery)).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 1500)); // let a (wrongly) queued duplicate reach the consumer
+    expect(await queueDepth(sqs, stack.resources.queues.eventsQueue.url)).toBe(0);
+    const records = await audit.byCorrelation(uuid);
+    expect(records.map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
+    expect(records[1]?.summary).toBe('accepted for recommendation (joiner)');
+  });
+
+  it('audits an unrouted event as skipped, with the reason', async () => {
+    const delivery = freshDelivery('event-hook-delivery-user-lifecycle-create.json');
+    const event = delivery.data.events[0];
+    if (!event) throw new Error('no event');
+    event.eventType = 'user.session.end';
+    expect((await deliver(delivery)).status).toBe(204);
+    await vi.waitFor(
+      async () => {
+        const records = await audit.byCorrelation(event.uuid);
+        expect(records[1]).toMatchObject({
+          kind: 'event.skipped',
+          summary: 'skipped: event type user.session.end is not routed',
+        });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+
+  it('answers a wrong or missing secret with 401 and no detail', async () => {
+    for (const secret of ['', 'wrong-secret-value-000000']) {
+      const response = await deliver(freshDelivery(), secret);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: 'unauthorized' } });
+    }
+  });
+
+  it('answers garbage with a 4xx that names the problem', async () => {
+    const invalid = await deliver('{"eventType": ');
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as ErrorBody).error.message).toMatch(/^the body is not valid JSON/);
+
+    const wrongType = await deliver('hello', stack.hookSecret, 'text/plain');
+    expect(wrongType.status).toBe(415);
+    expect(((await wrongType.json()) as ErrorBody).error.message).toBe(
+      'Content-Type must be application/json (got "text/plain")',
+    );
+
+    const notOkta = await deliver({ hello: 'world' });
+    expect(notOkta.status).toBe(400);
+    expect(((await notOkta.json()) as ErrorBody).error.message).toMatch(
+      /^not an Okta event hook delivery: eventType: eventType must be "com.okta.event_hook"/,
+    );
+  });
+
+  it('serves /health, and API Gateway’s 404 for unknown routes', async () => {
+    expect(await (await fetch(`${stack.url}/health`)).json()).toEqual({ status: 'ok', service: 'hookpilot' });
+    const missing = await fetch(`${stack.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ message: 'Not Found' });
+  });
+});

@@ -1,0 +1,152 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/resources.ts';
+import { ROOT } from '../../local/stack.ts';
+import { freshDelivery } from '../support/fixtures.ts';
+
+/**
+ * `npm start` as a user runs it: a separate process that must print the ready line, serve, persist on request, and on
+ * SIGTERM stop every child — the DynamoDB Local JVM included.
+ */
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+  dynamoPort: string;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0', '--quiet', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 60 s:\n${output}`)), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before it was ready:\n${output}`));
+    });
+    child.stdout?.on('data', () => {
+      if (!output.includes('hookpilot local stack ready')) return;
+      clearTimeout(timer);
+      const url = /gateway\s+(http:\/\/\S+)/.exec(output)?.[1];
+      const dynamoPort = /DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+      if (!url || !dynamoPort) return reject(new Error(`could not read the endpoints from:\n${output}`));
+      resolve({ child, output: () => output, url, dynamoPort });
+    });
+  });
+}
+
+async function stop(running: Running): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => resolve(code)));
+  running.child.kill('SIGTERM');
+  return exited;
+}
+
+function jvmRunningOn(port: string): boolean {
+  try {
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.jar -port ${port} `], { encoding: 'utf8' }).trim().length > 0;
+  } catch {
+    return false; // pgrep exits 1 when nothing matches
+  }
+}
+
+function auditOf(running: Running): DynamoAuditLog {
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${running.dynamoPort}`,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  return new DynamoAuditLog(DynamoDBDocumentClient.from(client), 'hookpilot-audit');
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/okta/events`, {
+    method: 'POST',
+    headers: { authorization: 'local-only-hookpilot-event-hook-secret', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+describe('npm start', () => {
+  it('prints the endpoints, the labelled local secret and the ready line; SIGTERM stops everything, JVM included', async () => {
+    const running = await start([], { HOOKPILOT_EVENT_HOOK_SECRET: '' });
+    expect(running.output()).toContain('local-only-hookpilot-event-hook-secret');
+    expect(running.output()).toMatch(/LOCAL-ONLY default/);
+    expect(jvmRunningOn(running.dynamoPort)).toBe(true);
+    expect((await fetch(`${running.url}/health`)).status).toBe(200);
+
+    expect(await stop(running)).toBe(0);
+    expect(jvmRunningOn(running.dynamoPort)).toBe(false);
+  });
+
+  it('keeps the audit trail across restarts with --data-dir, so a repeated delivery is still recognised', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookpilot-data-'));
+    try {
+      const delivery = freshDelivery();
+      const uuid = delivery.data.events[0]?.uuid ?? '';
+      const kinds = async (running: Running) => (await auditOf(running).byCorrelation(uuid)).map((r) => r.kind);
+
+      const first = await start(['--data-dir', dataDir], { HOOKPILOT_EVENT_HOOK_SECRET: '' });
+      expect(first.output()).toContain(`data kept in ${dataDir}`);
+      expect((await post(first.url, delivery)).status).toBe(204);
+      await vi.waitFor(async () => expect(await kinds(first)).toEqual(['event.received', 'event.accepted']), {
+        timeout: 15_000,
+        interval: 100,
+      });
+      expect(await stop(first)).toBe(0);
+
+      const second = await start(['--data-dir', dataDir], { HOOKPILOT_EVENT_HOOK_SECRET: '' });
+      expect(await kinds(second)).toEqual(['event.received', 'event.accepted']);
+      expect((await post(second.url, delivery)).status).toBe(204); // Okta repeats it after our restart
+      await new Promise((r) => setTimeout(r, 1500)); // time for a wrongly queued copy to be consumed
+      // read through the CLI, as a user would
+      const viaCli = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', 'bin/cli.ts', 'audit', '--event', uuid, '--json'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+        },
+      );
+      expect((JSON.parse(viaCli) as { kind: string }[]).map((r) => r.kind)).toEqual([
+        'event.received',
+        'event.accepted',
+      ]);
+      expect(await stop(second)).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains a missing Java in one line, without a stack trace', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0'], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^hookpilot: Java was not found: .*Java 17\+ runtime/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
