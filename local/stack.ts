@@ -33,6 +33,8 @@ export interface LocalStackOptions {
   readonly prefix?: string;
   /** Override queue visibility timeouts (tests use short ones to see redeliveries quickly). */
   readonly visibilityTimeoutSeconds?: number;
+  /** Run the queue consumers (default true; a benchmark of the receiver alone turns them off). */
+  readonly consumers?: boolean;
   /** One line per HTTP request and queue batch. */
   readonly log?: (line: string) => void;
 }
@@ -104,6 +106,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(async () => sqs.destroy());
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
+      if (options.consumers === false) break;
       const worker = startQueueWorker({
         client: sqs,
         queueUrl: resources.queues[id].url,
