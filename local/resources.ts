@@ -88,11 +88,10 @@ export async function createResources(
       );
       queues[id] = { url: queue.QueueUrl as string, dlqUrl };
     }
-    const env: Record<string, string> = {
-      [RESOURCE_ENV.auditTable]: tables.auditTable,
-      [RESOURCE_ENV.idempotencyTable]: tables.idempotencyTable,
-      [RESOURCE_ENV.eventsQueue]: queues.eventsQueue.url,
-    };
+    // Every resource's variable, from the manifest (secrets are not emulated: the local stack sets their values).
+    const env: Record<string, string> = {};
+    for (const [id, name] of Object.entries(tables)) env[RESOURCE_ENV[id as TableId]] = name;
+    for (const [id, queue] of Object.entries(queues)) env[RESOURCE_ENV[id as QueueId]] = queue.url;
     return { tables, queues, env };
   } finally {
     dynamo.destroy();

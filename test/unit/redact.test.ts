@@ -41,8 +41,10 @@ describe('redactSecrets', () => {
     'a value under a secret-looking key never survives, however deep',
     (path, key, secret) => {
       let value: Record<string, unknown> = { [key]: secret };
-      for (const segment of path) value = { [segment]: value };
-      expect(JSON.stringify(redactSecrets(value))).not.toContain(JSON.stringify(secret));
+      for (const segment of [...path].reverse()) value = { [segment]: value };
+      let redacted = redactSecrets(value) as Record<string, unknown>;
+      for (const segment of path) redacted = redacted[segment] as Record<string, unknown>;
+      expect(redacted).toEqual({ [key]: REDACTED });
     },
   );
 });

@@ -1,0 +1,73 @@
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogLevel } from './constructs/functions.ts';
+import { DEFAULT_API_THROTTLE } from './constructs/hook-api.ts';
+
+/** The settings `bin/app.ts` reads from CDK context (`-c key=value` or `cdk.json`), checked with clear messages. */
+export interface AppOptions {
+  readonly logLevel?: LogLevel;
+  readonly logRetention?: RetentionDays;
+  readonly alarmTopicArn?: string;
+  readonly apiThrottle?: ThrottleSettings;
+  readonly eventHookAuthHeader?: string;
+}
+
+/** The context keys, for the docs and error messages. */
+export const CONTEXT_KEYS = {
+  logLevel: 'logLevel',
+  logRetentionDays: 'logRetentionDays',
+  alarmTopicArn: 'alarmTopicArn',
+  apiRateLimit: 'apiRateLimit',
+  apiBurstLimit: 'apiBurstLimit',
+  eventHookAuthHeader: 'eventHookAuthHeader',
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const RETENTION_DAYS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
+
+export function appOptions(context: (key: string) => unknown): AppOptions {
+  const text = (key: string): string | undefined => {
+    const value = context(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value).trim();
+  };
+  const positiveInt = (key: string): number | undefined => {
+    const raw = text(key);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`context ${key} must be a whole number above 0 (got "${raw}")`);
+    return value;
+  };
+
+  const logLevelRaw = text(CONTEXT_KEYS.logLevel)?.toUpperCase();
+  if (logLevelRaw !== undefined && !LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
+    throw new Error(`context ${CONTEXT_KEYS.logLevel} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`);
+  }
+  const retentionDays = positiveInt(CONTEXT_KEYS.logRetentionDays);
+  if (retentionDays !== undefined && !RETENTION_DAYS.has(retentionDays)) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.logRetentionDays} must be one of CloudWatch's retention periods: ${[...RETENTION_DAYS].sort((a, b) => a - b).join(', ')} (got ${retentionDays})`,
+    );
+  }
+  const alarmTopicArn = text(CONTEXT_KEYS.alarmTopicArn);
+  if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(alarmTopicArn)) {
+    throw new Error(`context ${CONTEXT_KEYS.alarmTopicArn} must be an SNS topic ARN (got "${alarmTopicArn}")`);
+  }
+  const rateLimit = positiveInt(CONTEXT_KEYS.apiRateLimit);
+  const burstLimit = positiveInt(CONTEXT_KEYS.apiBurstLimit);
+
+  return {
+    logLevel: logLevelRaw as LogLevel | undefined,
+    logRetention: retentionDays as RetentionDays | undefined,
+    alarmTopicArn,
+    eventHookAuthHeader: text(CONTEXT_KEYS.eventHookAuthHeader),
+    apiThrottle:
+      rateLimit === undefined && burstLimit === undefined
+        ? undefined
+        : {
+            rateLimit: rateLimit ?? DEFAULT_API_THROTTLE.rateLimit,
+            burstLimit: burstLimit ?? DEFAULT_API_THROTTLE.burstLimit,
+          },
+  };
+}

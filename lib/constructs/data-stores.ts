@@ -1,0 +1,90 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { TableDesign } from '../../lambda/store/tables.ts';
+import { type SecretId, TABLES, type TableId } from '../manifest.ts';
+import { constructId, entriesOf } from './names.ts';
+
+/** What each secret is for. Typed by `SecretId`, so a secret added to the manifest without a design fails to compile. */
+const SECRETS = {
+  eventHookSecret: {
+    description:
+      'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
+    length: 64,
+  },
+} as const satisfies Record<SecretId, { description: string; length: number }>;
+
+export interface DataStoresProps {
+  /**
+   * Tables that may never be deleted by CloudFormation (deletion protection), on top of `RemovalPolicy.RETAIN` that
+   * every table has.
+   *
+   * @default ['auditTable'] — the append-only audit trail
+   */
+  readonly deletionProtected?: readonly TableId[];
+}
+
+/**
+ * The stateful resources: one DynamoDB table per `TABLES` design (on demand, encrypted with the AWS-managed key,
+ * point-in-time recovery, retained on stack deletion, no physical names) and the generated hook secrets.
+ */
+export class DataStores extends Construct {
+  readonly tables: Readonly<Record<TableId, ITable>>;
+  readonly secrets: Readonly<Record<SecretId, ISecret>>;
+
+  constructor(scope: Construct, id: string, props: DataStoresProps = {}) {
+    super(scope, id);
+    const protectedTables = new Set<TableId>(props.deletionProtected ?? ['auditTable']);
+
+    const tables = {} as Record<TableId, ITable>;
+    for (const [tableId, design] of entriesOf<TableId, TableDesign>(TABLES)) {
+      tables[tableId] = this.table(tableId, design, protectedTables.has(tableId));
+    }
+    this.tables = tables;
+
+    const secrets = {} as Record<SecretId, ISecret>;
+    for (const [secretId, design] of entriesOf(SECRETS)) {
+      const secret = new Secret(this, constructId(secretId), {
+        description: design.description,
+        generateSecretString: { passwordLength: design.length, excludePunctuation: true, includeSpace: false },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Okta holds a copy of this secret in its hook configuration and Secrets Manager cannot change that copy, so automatic rotation would break deliveries. Rotation is a manual, zero-downtime procedure (a JSON array of accepted secrets; see docs/deploy.md).',
+      });
+      secrets[secretId] = secret;
+    }
+    this.secrets = secrets;
+  }
+
+  private table(tableId: TableId, design: TableDesign, deletionProtection: boolean): Table {
+    const table = new Table(this, constructId(tableId), {
+      partitionKey: { name: design.partitionKey, type: AttributeType.STRING },
+      ...(design.sortKey ? { sortKey: { name: design.sortKey, type: AttributeType.STRING } } : {}),
+      ...(design.ttlAttribute ? { timeToLiveAttribute: design.ttlAttribute } : {}),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const [indexName, keys] of Object.entries(design.indexes)) {
+      table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: keys.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+}

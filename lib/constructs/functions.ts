@@ -1,0 +1,179 @@
+import { resolve } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
+import {
+  FUNCTIONS,
+  type FunctionId,
+  type FunctionSpec,
+  QUEUES,
+  type QueueAccess,
+  type QueueId,
+  RESOURCE_ENV,
+  type SecretAccess,
+  type SecretId,
+  TABLES,
+  type TableAccess,
+  type TableId,
+  type Uses,
+} from '../manifest.ts';
+import { constructId, entriesOf } from './names.ts';
+
+/** Powertools log levels. */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface FunctionsProps {
+  /** The tables the functions may use (by manifest id). */
+  readonly tables: Readonly<Record<TableId, ITable>>;
+  /** The queues the functions may send to (by manifest id). */
+  readonly queues: Readonly<Record<QueueId, IQueue>>;
+  /** The secrets the functions may read (by manifest id). */
+  readonly secrets: Readonly<Record<SecretId, ISecret>>;
+  /**
+   * How long each function's logs are kept.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every function.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
+   *
+   * @default - none
+   */
+  readonly environment?: Readonly<Partial<Record<FunctionId, Readonly<Record<string, string>>>>>;
+}
+
+/**
+ * One `NodejsFunction` per `FUNCTIONS` entry (nodejs22.x on arm64, bundled locally by esbuild with `BUNDLING`), each
+ * with its own role and log group. Every entry of the function's `uses` becomes the environment variable named by
+ * `RESOURCE_ENV` and one narrow grant, side by side in `wire()`.
+ */
+export class Functions extends Construct {
+  readonly functions: Readonly<Record<FunctionId, IFunction>>;
+  readonly logGroups: Readonly<Record<FunctionId, ILogGroup>>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const functions = {} as Record<FunctionId, IFunction>;
+    const logGroups = {} as Record<FunctionId, ILogGroup>;
+    for (const [functionId, spec] of entriesOf<FunctionId, FunctionSpec>(FUNCTIONS)) {
+      const name = constructId(functionId);
+      const logGroup = new LogGroup(this, `${name}Logs`, {
+        retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+        // Operational logs only (the audit trail is the retained DynamoDB table); they go with the stack.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // An own role instead of the AWSLambdaBasicExecutionRole managed policy: it may write to this log group only.
+      const role = new Role(this, `${name}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `hookpilot ${functionId} function`,
+      });
+      logGroup.grantWrite(role);
+
+      const fn = new NodejsFunction(this, name, {
+        entry: resolve(ROOT, spec.entry),
+        handler: 'handler',
+        description: spec.description,
+        runtime: LAMBDA_RUNTIME,
+        architecture: Architecture.ARM_64,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        memorySize: spec.memoryMb,
+        role,
+        logGroup,
+        projectRoot: ROOT,
+        depsLockFilePath: LOCK_FILE,
+        bundling: BUNDLING,
+        environment: {
+          POWERTOOLS_SERVICE_NAME: 'hookpilot',
+          POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+          NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS,
+          ...props.environment?.[functionId],
+        },
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x on purpose: the code is built and tested for Node 22 (and 20 locally); moving to a newer runtime is a deliberate, tested change, not an automatic one.',
+      });
+      this.wire(fn, role, spec.uses, props);
+      functions[functionId] = fn;
+      logGroups[functionId] = logGroup;
+    }
+    this.functions = functions;
+    this.logGroups = logGroups;
+  }
+
+  /** Each resource the function uses: the variable that names it, and the one grant that allows exactly that use. */
+  private wire(fn: NodejsFunction, role: IRole, uses: Uses, props: FunctionsProps): void {
+    for (const [resourceId, access] of Object.entries(uses) as [keyof Uses, string][]) {
+      if (isTableId(resourceId)) {
+        const table = props.tables[resourceId];
+        fn.addEnvironment(RESOURCE_ENV[resourceId], table.tableName);
+        grantTable(role, table, resourceId, access as TableAccess);
+      } else if (isQueueId(resourceId)) {
+        const queue = props.queues[resourceId];
+        fn.addEnvironment(RESOURCE_ENV[resourceId], queue.queueUrl);
+        grantQueue(role, queue, access as QueueAccess);
+      } else {
+        const secret = props.secrets[resourceId];
+        fn.addEnvironment(RESOURCE_ENV[resourceId], secret.secretArn);
+        grantSecret(role, secret, access as SecretAccess);
+      }
+    }
+  }
+}
+
+const isTableId = (id: string): id is TableId => Object.hasOwn(TABLES, id);
+const isQueueId = (id: string): id is QueueId => Object.hasOwn(QUEUES, id);
+
+/** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */
+export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+
+function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableAccess): void {
+  switch (access) {
+    case 'read':
+      table.grantReadData(role);
+      return;
+    case 'readWrite':
+      table.grantReadWriteData(role);
+      return;
+    case 'append': {
+      // Named index ARNs rather than `index/*`: the role can query exactly the indexes of the design.
+      const indexArns = Object.keys(TABLES[tableId].indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
+      Grant.addToPrincipal({ grantee: role, actions: APPEND_TABLE_ACTIONS, resourceArns: [table.tableArn] });
+      if (indexArns.length > 0) {
+        Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:Query'], resourceArns: indexArns });
+      }
+      return;
+    }
+  }
+}
+
+function grantQueue(role: IRole, queue: IQueue, access: QueueAccess): void {
+  switch (access) {
+    case 'send':
+      queue.grantSendMessages(role);
+      return;
+  }
+}
+
+function grantSecret(role: IRole, secret: ISecret, access: SecretAccess): void {
+  switch (access) {
+    case 'read':
+      secret.grantRead(role);
+      return;
+  }
+}

@@ -1,0 +1,139 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambda/config.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { DataStores } from './constructs/data-stores.ts';
+import { EventPipeline } from './constructs/event-pipeline.ts';
+import { Functions, type LogLevel } from './constructs/functions.ts';
+import { HookApi } from './constructs/hook-api.ts';
+import { constructId, entriesOf } from './constructs/names.ts';
+import type { FunctionId, QueueId, SecretId, TableId } from './manifest.ts';
+
+export interface HookpilotStackProps extends StackProps {
+  /**
+   * How long function and API access logs are kept.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * `POWERTOOLS_LOG_LEVEL` of every function.
+   *
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Where alarms are sent (e.g. a topic with an e-mail or chat subscription).
+   *
+   * @default - no action: the alarms are visible in the CloudWatch console only
+   */
+  readonly alarmTopic?: ITopic;
+  /**
+   * Throttling of the hook API's default stage.
+   *
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly apiThrottle?: ThrottleSettings;
+  /**
+   * The header that carries the event hook secret (Okta's "Authentication field"), if not `Authorization`.
+   *
+   * @default - `authorization` (the receiver's own default)
+   */
+  readonly eventHookAuthHeader?: string;
+}
+
+/** An HTTP header name (RFC 9110 token characters), lower-cased as the receiver compares it. */
+function validHeaderName(name: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new Error(`eventHookAuthHeader "${name}" is not an HTTP header name`);
+  return name.toLowerCase();
+}
+
+/** The path of the event hook on the API (what Okta's event hook configuration points at). */
+export const EVENT_HOOK_PATH = '/okta/events';
+
+/**
+ * hookpilot on AWS, built from `lib/manifest.ts`: tables and secrets, queues, functions with their grants, the hook API
+ * and alarms. Environment-agnostic, so it synthesizes without credentials.
+ */
+export class HookpilotStack extends Stack {
+  readonly tables: Readonly<Record<TableId, ITable>>;
+  readonly secrets: Readonly<Record<SecretId, ISecret>>;
+  readonly queues: Readonly<Record<QueueId, IQueue>>;
+  readonly deadLetterQueues: Readonly<Record<QueueId, IQueue>>;
+  readonly functions: Readonly<Record<FunctionId, IFunction>>;
+  readonly logGroups: Readonly<Record<FunctionId, ILogGroup>>;
+  readonly hookApi: HookApi;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: HookpilotStackProps = {}) {
+    super(scope, id, {
+      description: 'hookpilot: Okta event and inline hooks, AI-recommended actions decided by a deterministic policy',
+      ...props,
+    });
+
+    const data = new DataStores(this, 'DataStores');
+    const pipeline = new EventPipeline(this, 'EventPipeline');
+    const functions = new Functions(this, 'Functions', {
+      tables: data.tables,
+      queues: pipeline.queues,
+      secrets: data.secrets,
+      logRetention: props.logRetention,
+      logLevel: props.logLevel,
+      environment: props.eventHookAuthHeader
+        ? { eventHook: { [ENV.eventHookAuthHeader]: validHeaderName(props.eventHookAuthHeader) } }
+        : undefined,
+    });
+    pipeline.connectConsumers(functions.functions);
+    this.hookApi = new HookApi(this, 'HookApi', {
+      functions: functions.functions,
+      throttle: props.apiThrottle,
+      logRetention: props.logRetention,
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      deadLetterQueues: pipeline.deadLetterQueues,
+      receiver: functions.functions.eventHook,
+      stage: this.hookApi.stage,
+      alarmTopic: props.alarmTopic,
+    });
+
+    this.tables = data.tables;
+    this.secrets = data.secrets;
+    this.queues = pipeline.queues;
+    this.deadLetterQueues = pipeline.deadLetterQueues;
+    this.functions = functions.functions;
+    this.logGroups = functions.logGroups;
+    this.outputs();
+  }
+
+  /** Outputs at stack level, so their keys are exactly these names. */
+  private outputs(): void {
+    new CfnOutput(this, 'ApiUrl', { value: this.hookApi.url, description: 'Base URL of the hook API' });
+    new CfnOutput(this, 'EventHookUrl', {
+      value: `${this.hookApi.url}${EVENT_HOOK_PATH.slice(1)}`,
+      description: 'The URL to register as the Okta event hook (GET for verification, POST for deliveries)',
+    });
+    new CfnOutput(this, 'EventHookSecretArn', {
+      value: this.secrets.eventHookSecret.secretArn,
+      description:
+        'ARN of the event hook secret (its value is the Okta event hook authentication secret). Read it with: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
+    });
+    for (const [tableId, table] of entriesOf(this.tables)) {
+      new CfnOutput(this, `${constructId(tableId)}Name`, { value: table.tableName, description: `${tableId} name` });
+    }
+    for (const [queueId, queue] of entriesOf(this.queues)) {
+      new CfnOutput(this, `${constructId(queueId)}Url`, { value: queue.queueUrl, description: `${queueId} URL` });
+      new CfnOutput(this, `${constructId(queueId)}DlqUrl`, {
+        value: this.deadLetterQueues[queueId].queueUrl,
+        description: `${queueId} dead-letter queue URL`,
+      });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { appOptions } from '../../lib/app-options.ts';
+
+const from = (context: Record<string, unknown>) => appOptions((key) => context[key]);
+
+describe('app context options', () => {
+  it('leaves everything to the stack defaults when no context is given', () => {
+    expect(from({})).toEqual({
+      logLevel: undefined,
+      logRetention: undefined,
+      alarmTopicArn: undefined,
+      apiThrottle: undefined,
+      eventHookAuthHeader: undefined,
+    });
+  });
+
+  it('reads -c strings and cdk.json values alike', () => {
+    expect(
+      from({
+        logLevel: 'debug',
+        logRetentionDays: '90',
+        alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
+        apiRateLimit: 20,
+        eventHookAuthHeader: 'X-Hookpilot-Secret',
+      }),
+    ).toEqual({
+      logLevel: 'DEBUG',
+      logRetention: RetentionDays.THREE_MONTHS,
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
+      apiThrottle: { rateLimit: 20, burstLimit: 200 },
+      eventHookAuthHeader: 'X-Hookpilot-Secret',
+    });
+  });
+
+  it('rejects values that would deploy something unintended, naming the key', () => {
+    expect(() => from({ logLevel: 'LOUD' })).toThrow(/logLevel must be one of DEBUG, INFO, WARN, ERROR/);
+    expect(() => from({ logRetentionDays: '31' })).toThrow(/logRetentionDays must be one of .*30, 60, 90/);
+    expect(() => from({ alarmTopicArn: 'ops-alarms' })).toThrow(/alarmTopicArn must be an SNS topic ARN/);
+    expect(() => from({ apiBurstLimit: '-1' })).toThrow(/apiBurstLimit must be a whole number above 0/);
+  });
+});

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildResult } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambda/config.ts';
+import { bundle } from '../../lib/bundling.ts';
+import { FUNCTIONS, type FunctionId } from '../../lib/manifest.ts';
+
+type Bundle = BuildResult<{ metafile: true; write: false }>;
+
+/** Each manifest function bundled with the stack's own esbuild options (metafile on, nothing written), in memory. */
+const bundles = new Map<FunctionId, Bundle>();
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hookpilot-bundles-'));
+  for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
+    bundles.set(id, await bundle(FUNCTIONS[id].entry, join(dir, id, 'index.mjs')));
+  }
+  const sizes = [...bundles].map(([id, bundle]) => {
+    const size = (suffix: string) => bundle.outputFiles.find((f) => f.path.endsWith(suffix))?.contents.byteLength ?? 0;
+    return `  ${id.padEnd(16)} ${(size('.mjs') / 1024).toFixed(1).padStart(8)} KiB  (+ ${(size('.mjs.map') / 1024).toFixed(1)} KiB source map)`;
+  });
+  console.log(`bundle sizes (minified ESM, AWS SDK included):\n${sizes.join('\n')}`);
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function bundleOf(id: FunctionId): Bundle {
+  const bundle = bundles.get(id);
+  if (!bundle) throw new Error(`${id} was not bundled`);
+  return bundle;
+}
+
+const inputsOf = (id: FunctionId) => Object.keys(bundleOf(id).metafile.inputs);
+
+describe('function bundles', () => {
+  it('keep the Okta SDK and the OpenAI client out of the event hook receiver', () => {
+    const inputs = inputsOf('eventHook');
+    expect(inputs.filter((path) => path.includes('node_modules/@okta/'))).toEqual([]);
+    expect(inputs.filter((path) => path.includes('node_modules/openai/'))).toEqual([]);
+  });
+
+  it('(control) list node_modules inputs by path, and include the pinned AWS SDK rather than the runtime one', () => {
+    const inputs = inputsOf('eventHook');
+    expect(inputs.some((path) => path.startsWith('node_modules/@aws-sdk/client-sqs/'))).toBe(true);
+    expect(inputs.some((path) => path.startsWith('node_modules/@aws-sdk/client-dynamodb/'))).toBe(true);
+    expect(inputs.some((path) => path.startsWith('node_modules/@aws-sdk/client-secrets-manager/'))).toBe(true);
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionId[])('%s is one ESM file with a source map', (id) => {
+    const names = bundleOf(id).outputFiles.map((f) => basename(f.path));
+    expect(names.sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = bundleOf(id).outputFiles.find((f) => f.path.endsWith('.mjs'))?.text ?? '';
+    expect(code.startsWith('import { createRequire')).toBe(true);
+    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+  });
+});
+
+/** Writes a bundle to disk and calls its handler with `event` in a fresh Node process (no AWS credentials). */
+function invoke(id: FunctionId, env: Record<string, string>, event: unknown): { statusCode: number; body?: string } {
+  const target = join(dir, id);
+  mkdirSync(target, { recursive: true });
+  for (const file of bundleOf(id).outputFiles) writeFileSync(file.path, file.contents);
+  const url = pathToFileURL(join(target, 'index.mjs')).href;
+  const script = `const { handler } = await import(${JSON.stringify(url)});
+process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)}, {})));`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: target,
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (result.status !== 0) throw new Error(`${id} bundle failed (${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as { statusCode: number; body?: string };
+}
+
+const httpEvent = (method: string, path: string, headers: Record<string, string>) => ({
+  rawPath: path,
+  headers,
+  requestContext: { http: { method } },
+  isBase64Encoded: false,
+});
+
+describe('bundled handlers load and answer as ESM', () => {
+  it('health', () => {
+    const result = invoke('health', {}, httpEvent('GET', '/health', {}));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '{}')).toEqual({ status: 'ok', service: 'hookpilot' });
+  });
+
+  it('event hook receiver: verification challenge, and 401 for a wrong secret', () => {
+    const secret = 'bundle-test-secret-0123456789abcdef';
+    const env = {
+      AWS_REGION: 'us-east-1',
+      [ENV.auditTable]: 'audit',
+      [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
+      [ENV.eventHookSecret]: secret,
+    };
+    const verification = invoke(
+      'eventHook',
+      env,
+      httpEvent('GET', '/okta/events', { authorization: secret, 'x-okta-verification-challenge': 'challenge-1' }),
+    );
+    expect(verification.statusCode).toBe(200);
+    expect(JSON.parse(verification.body ?? '{}')).toEqual({ verification: 'challenge-1' });
+    const wrong = invoke(
+      'eventHook',
+      env,
+      httpEvent('POST', '/okta/events', { authorization: 'wrong', 'content-type': 'application/json' }),
+    );
+    expect(wrong.statusCode).toBe(401);
+  });
+});
