@@ -6,9 +6,10 @@
  * Figures only; nothing is asserted — machines are noisy.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { bundleEntry } from '../lib/bundling.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { deliveryOf } from '../test/support/fixtures.ts';
@@ -24,7 +25,12 @@ try {
     new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  const sqs = new SQSClient({ endpoint: stack.endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({
+    endpoint: stack.endpoints.sqs,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    useQueueUrlAsEndpoint: false,
+  });
   const rawQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-raw' }))).QueueUrl as string;
   const table = stack.resources.tables.auditTable;
 
@@ -40,25 +46,46 @@ try {
   /** The same storage work the receiver does for n new events, made directly with the SDK. */
   const raw = async (n: number) => {
     const events = deliveryOf(n).data.events;
-    await dynamo.send(new BatchGetCommand({
-      RequestItems: { [table]: { Keys: events.map((e) => ({ correlationId: e.uuid, recordKey: 'received' })), ConsistentRead: true } },
-    }));
+    await dynamo.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [table]: {
+            Keys: events.map((e) => ({ correlationId: e.uuid, recordKey: 'received' })),
+            ConsistentRead: true,
+          },
+        },
+      }),
+    );
     for (let i = 0; i < events.length; i += 10) {
-      await sqs.send(new SendMessageBatchCommand({
-        QueueUrl: rawQueue,
-        Entries: events.slice(i, i + 10).map((e, j) => ({ Id: `m${j}`, MessageBody: JSON.stringify({ schemaVersion: 1, event: e }) })),
-      }));
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: rawQueue,
+          Entries: events
+            .slice(i, i + 10)
+            .map((e, j) => ({ Id: `m${j}`, MessageBody: JSON.stringify({ schemaVersion: 1, event: e }) })),
+        }),
+      );
     }
     const pending = [...events];
-    await Promise.all(Array.from({ length: Math.min(16, pending.length) }, async () => {
-      for (let e = pending.shift(); e; e = pending.shift()) {
-        await dynamo.send(new PutCommand({
-          TableName: table,
-          Item: { correlationId: e.uuid, recordKey: 'received', kind: 'bench', at: new Date().toISOString(), summary: e.eventType },
-          ConditionExpression: 'attribute_not_exists(correlationId)',
-        }));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(16, pending.length) }, async () => {
+        for (let e = pending.shift(); e; e = pending.shift()) {
+          await dynamo.send(
+            new PutCommand({
+              TableName: table,
+              Item: {
+                correlationId: e.uuid,
+                recordKey: 'received',
+                kind: 'bench',
+                at: new Date().toISOString(),
+                summary: e.eventType,
+              },
+              ConditionExpression: 'attribute_not_exists(correlationId)',
+            }),
+          );
+        }
+      }),
+    );
   };
 
   for (let i = 0; i < 20; i++) {
@@ -66,8 +93,12 @@ try {
     await raw(10);
   }
 
-  console.log(`\nhookpilot receiver benchmark — local stack (DynamoDB Local + fauxqs), sequential requests, Node ${process.version}\n`);
-  console.log('events  n     receiver p50       p95       p99 |  raw calls p50       p95       p99 | overhead p50   ratio');
+  console.log(
+    `\nhookpilot receiver benchmark — local stack (DynamoDB Local + fauxqs), sequential requests, Node ${process.version}\n`,
+  );
+  console.log(
+    'events  n     receiver p50       p95       p99 |  raw calls p50       p95       p99 | overhead p50   ratio',
+  );
   for (const size of SIZES) {
     const receiver: number[] = [];
     const direct: number[] = [];
@@ -81,7 +112,9 @@ try {
       `${String(size).padStart(6)} ${String(ITERATIONS[size]).padStart(3)} ${ms(r.p50)}${ms(r.p95)}${ms(r.p99)} | ${ms(d.p50)}${ms(d.p95)}${ms(d.p99)} | ${ms(r.p50 - d.p50)}  ${(r.p50 / d.p50).toFixed(2)}×`,
     );
   }
-  console.log('\n(overhead = receiver − raw calls: HTTP round trip, authentication, validation, serialisation, the handler)');
+  console.log(
+    '\n(overhead = receiver − raw calls: HTTP round trip, authentication, validation, serialisation, the handler)',
+  );
   await printBundle();
   sqs.destroy();
 } finally {
@@ -89,13 +122,6 @@ try {
 }
 
 async function printBundle(): Promise<void> {
-  const { bundleEntry } = (await import('../lib/bundling.ts').catch(() => ({}))) as {
-    bundleEntry?: (entry: string) => Promise<{ bytes: number; inputs: string[] }>;
-  };
-  if (!bundleEntry) {
-    console.log('\n(bundle size: lib/bundling.ts not available)');
-    return;
-  }
   const { bytes, inputs } = await bundleEntry('lambda/handlers/event-hook.ts');
   const okta = inputs.some((i) => i.includes('node_modules/@okta/'));
   const openai = inputs.some((i) => i.includes('node_modules/openai/'));
