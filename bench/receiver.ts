@@ -5,7 +5,6 @@
  * (HTTP, auth, validation, JSON, the handler). Also the receiver's bundle size and proof it carries no Okta/OpenAI SDK.
  * Figures only; nothing is asserted — machines are noisy.
  */
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';

@@ -32,6 +32,8 @@ export const ENV = {
   auditTable: 'HOOKPILOT_AUDIT_TABLE',
   idempotencyTable: 'HOOKPILOT_IDEMPOTENCY_TABLE',
   eventsQueueUrl: 'HOOKPILOT_EVENTS_QUEUE_URL',
+  actionsTable: 'HOOKPILOT_ACTIONS_TABLE',
+  actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
   eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
   /** The ARN of a Secrets Manager secret holding the same (deployed use). */
@@ -56,5 +58,14 @@ export function eventsConsumerConfig() {
   return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     idempotencyTable: requiredEnv(ENV.idempotencyTable, 'the name of the idempotency DynamoDB table'),
+  };
+}
+
+/** Settings of the executor (Okta settings are read by `oktaSettings()`). */
+export function executorConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
   };
 }

@@ -67,6 +67,8 @@ export interface QueueMessage<T> {
   readonly id: string;
   readonly body: T;
   readonly attributes?: Readonly<Record<string, string>>;
+  /** Deliver no sooner than this many seconds from now (0–900). */
+  readonly delaySeconds?: number;
 }
 
 export interface MessageQueue<T> {

@@ -44,6 +44,7 @@ function toEntry<T>(message: QueueMessage<T>, index: number): SendMessageBatchRe
   return {
     Id: `m${index}`,
     MessageBody: JSON.stringify(message.body),
+    ...(message.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.ceil(message.delaySeconds))) } : {}),
     MessageAttributes: Object.fromEntries(
       Object.entries({ 'hookpilot-id': message.id, ...message.attributes }).map(([k, v]) => [
         k,
