@@ -16,6 +16,8 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   logRetention: options.logRetention,
   apiThrottle: options.apiThrottle,
   eventHookAuthHeader: options.eventHookAuthHeader,
+  oktaOrgUrl: options.oktaOrgUrl,
+  oktaAllowCustomDomain: options.oktaAllowCustomDomain,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

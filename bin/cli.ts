@@ -1,34 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError } from 'commander';
 import { VERIFICATION_HEADER } from '../lambda/okta/event-hook-request.ts';
 import type { AuditRecord } from '../lambda/ports.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
+import { registerActCommand } from '../local/cli/act-command.ts';
+import { registerSimCommands } from '../local/cli/sim-commands.ts';
+import { CliError, defaultUrl, requireLocalState } from '../local/cli/state.ts';
 import { LOCAL_CREDENTIALS, LOCAL_DEFAULT_HOOK_SECRET, LOCAL_REGION } from '../local/resources.ts';
-import { DEFAULT_PORT, ROOT } from '../local/stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-/** What `npm start` leaves in .hookpilot/local-stack.json while it runs. */
-interface LocalState {
-  url: string;
-  endpoints: { dynamodb: string; sqs: string };
-  resources: { tables: { auditTable: string } };
-}
-
-function localState(): LocalState | undefined {
-  const file = resolve(ROOT, '.hookpilot', 'local-stack.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalState) : undefined;
-}
-
-const defaultUrl = () => localState()?.url ?? `http://127.0.0.1:${process.env.HOOKPILOT_PORT ?? DEFAULT_PORT}`;
 const defaultSecret = () => process.env.HOOKPILOT_EVENT_HOOK_SECRET || LOCAL_DEFAULT_HOOK_SECRET;
 const fail = (message: string): never => {
-  process.stderr.write(`hookpilot: ${message}\n`);
-  process.exit(1);
+  throw new CliError(message);
 };
 
 const program = new Command('hookpilot')
@@ -146,15 +133,25 @@ program
 
 function auditLog(table: string | undefined): DynamoAuditLog {
   if (table) return new DynamoAuditLog(DynamoDBDocumentClient.from(new DynamoDBClient({})), table);
-  const state = localState();
-  if (!state)
-    return fail('the local stack is not running (start it with npm start), or pass --table <name> for a deployed one');
+  const state = requireLocalState();
   const client = new DynamoDBClient({
     endpoint: state.endpoints.dynamodb,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  return new DynamoAuditLog(DynamoDBDocumentClient.from(client), state.resources.tables.auditTable);
+  return new DynamoAuditLog(
+    DynamoDBDocumentClient.from(client),
+    state.resources.tables.auditTable ?? 'hookpilot-audit',
+  );
 }
 
-await program.parseAsync();
+registerSimCommands(program);
+registerActCommand(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof CliError)) throw error;
+  process.stderr.write(`hookpilot: ${error.message}\n`);
+  process.exitCode = 1;
+}

@@ -10,6 +10,8 @@ export interface AppOptions {
   readonly alarmTopicArn?: string;
   readonly apiThrottle?: ThrottleSettings;
   readonly eventHookAuthHeader?: string;
+  readonly oktaOrgUrl?: string;
+  readonly oktaAllowCustomDomain?: boolean;
 }
 
 /** The context keys, for the docs and error messages. */
@@ -20,6 +22,8 @@ export const CONTEXT_KEYS = {
   apiRateLimit: 'apiRateLimit',
   apiBurstLimit: 'apiBurstLimit',
   eventHookAuthHeader: 'eventHookAuthHeader',
+  oktaOrgUrl: 'oktaOrgUrl',
+  oktaAllowCustomDomain: 'oktaAllowCustomDomain',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -62,6 +66,8 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     logRetention: retentionDays as RetentionDays | undefined,
     alarmTopicArn,
     eventHookAuthHeader: text(CONTEXT_KEYS.eventHookAuthHeader),
+    oktaOrgUrl: text(CONTEXT_KEYS.oktaOrgUrl),
+    oktaAllowCustomDomain: text(CONTEXT_KEYS.oktaAllowCustomDomain) === 'true',
     apiThrottle:
       rateLimit === undefined && burstLimit === undefined
         ? undefined

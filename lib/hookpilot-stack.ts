@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
+import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { DataStores } from './constructs/data-stores.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
@@ -47,6 +48,19 @@ export interface HookpilotStackProps extends StackProps {
    * @default - `authorization` (the receiver's own default)
    */
   readonly eventHookAuthHeader?: string;
+  /**
+   * Your Okta org URL (https://<org>.okta.com), for the functions that call the Okta Management API. Checked at synth
+   * time the way the functions check it (https, an Okta domain unless `oktaAllowCustomDomain`).
+   *
+   * @default - not set: the stack deploys, and the functions that call Okta stop at start-up asking for it
+   */
+  readonly oktaOrgUrl?: string;
+  /**
+   * Accept an `oktaOrgUrl` that is not an Okta domain (your org's custom URL domain).
+   *
+   * @default false
+   */
+  readonly oktaAllowCustomDomain?: boolean;
 }
 
 /** An HTTP header name (RFC 9110 token characters), lower-cased as the receiver compares it. */
@@ -81,7 +95,18 @@ export class HookpilotStack extends Stack {
 
     const data = new DataStores(this, 'DataStores');
     const pipeline = new EventPipeline(this, 'EventPipeline');
+    const oktaOrgUrl =
+      props.oktaOrgUrl === undefined
+        ? undefined
+        : validateOrgUrl(props.oktaOrgUrl, { allowCustomDomain: props.oktaAllowCustomDomain });
+    if (!oktaOrgUrl) {
+      Annotations.of(this).addWarningV2(
+        'hookpilot:oktaOrgUrl',
+        'oktaOrgUrl is not set: the executor cannot reach Okta. Deploy with -c oktaOrgUrl=https://<your-org>.okta.com',
+      );
+    }
     const functions = new Functions(this, 'Functions', {
+      oktaOrgUrl,
       tables: data.tables,
       queues: pipeline.queues,
       secrets: data.secrets,

@@ -1,5 +1,6 @@
 import { ENV } from '../lambda/config.ts';
-import { AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
+import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
+import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
@@ -8,20 +9,30 @@ import { AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/stor
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable';
-export type QueueId = 'eventsQueue';
-export type SecretId = 'eventHookSecret';
+export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable';
+export type QueueId = 'eventsQueue' | 'actionsQueue';
+export type SecretId = 'eventHookSecret' | 'oktaCredentials';
 
 /** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
 export type TableAccess = 'read' | 'append' | 'readWrite';
 export type QueueAccess = 'send';
 export type SecretAccess = 'read';
+/**
+ * `read`: the function reads users, groups, apps, roles and the System Log; `manage`: it also changes them. Either way
+ * it gets the org URL and read access to the Okta credentials secret; the difference is documented for the scopes and
+ * admin role the Okta service app needs.
+ */
+export type OktaAccess = 'read' | 'manage';
 
 export interface Uses {
   readonly auditTable?: TableAccess;
   readonly idempotencyTable?: TableAccess;
+  readonly actionsTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
+  readonly actionsQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
+  /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
+  readonly okta?: OktaAccess;
 }
 
 export interface FunctionSpec {
@@ -47,6 +58,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     memoryMb: 512,
     uses: { auditTable: 'append', idempotencyTable: 'readWrite' },
+  },
+  executor: {
+    entry: 'lambda/handlers/executor.ts',
+    description: 'Actions queue consumer: executes each catalogued action once against Okta, audits the outcome',
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    uses: { auditTable: 'append', actionsTable: 'readWrite', actionsQueue: 'send', okta: 'manage' },
   },
   health: {
     entry: 'lambda/handlers/health.ts',
@@ -78,10 +96,14 @@ export interface QueueSpec {
   /** Times a message is received before it moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
+  /** At most this many consumer invocations at once (the SQS event source's maximum concurrency, at least 2). */
+  readonly maxConcurrency?: number;
 }
 
 export const QUEUES = {
   eventsQueue: { consumer: 'eventsConsumer', batchSize: 10, maxReceiveCount: 5, retentionDays: 14 },
+  // Few actions at a time: Okta's rate limits and concurrency limits are per org, shared with every other integration.
+  actionsQueue: { consumer: 'executor', batchSize: 5, maxReceiveCount: 5, retentionDays: 14, maxConcurrency: 2 },
 } as const satisfies Record<QueueId, QueueSpec>;
 
 /** SQS visibility timeout for a queue: six times its consumer's timeout, as AWS recommends for Lambda sources. */
@@ -91,12 +113,64 @@ export const visibilityTimeoutSeconds = (queue: QueueId): number =>
 export const TABLES = {
   auditTable: AUDIT_TABLE,
   idempotencyTable: IDEMPOTENCY_TABLE,
+  actionsTable: ACTIONS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
+
+export interface SecretSpec {
+  readonly description: string;
+  /** `generate`: the stack creates a random value; `provided`: the operator puts the value in after deploying. */
+  readonly value:
+    | { readonly generate: { readonly length: number } }
+    | { readonly provided: { readonly placeholder: string } };
+}
+
+export const SECRETS = {
+  eventHookSecret: {
+    description:
+      'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
+    value: { generate: { length: 64 } },
+  },
+  oktaCredentials: {
+    description:
+      'hookpilot: how to call the Okta Management API. JSON: {"apiToken": "..."} or {"clientId": "0oa...", "privateKey": "<PEM or JWK>", "keyId": "...", "scopes": [...]}.',
+    value: { provided: { placeholder: '{"apiToken": "REPLACE_ME"}' } },
+  },
+} as const satisfies Record<SecretId, SecretSpec>;
 
 /** The environment variable through which a function learns each resource (table name, queue URL, secret ARN). */
 export const RESOURCE_ENV = {
   auditTable: ENV.auditTable,
   idempotencyTable: ENV.idempotencyTable,
+  actionsTable: ENV.actionsTable,
   eventsQueue: ENV.eventsQueueUrl,
+  actionsQueue: ENV.actionsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
+  oktaCredentials: OKTA_ENV.credentialsSecretArn,
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
+
+/** The variable that carries the Okta org URL to every function that `uses.okta`. */
+export const OKTA_ORG_URL_ENV = OKTA_ENV.orgUrl;
+
+/** One resource a function uses, with its kind; `okta` brings the Okta credentials secret with it. */
+export type UsedResource =
+  | { readonly kind: 'table'; readonly id: TableId; readonly access: TableAccess }
+  | { readonly kind: 'queue'; readonly id: QueueId; readonly access: QueueAccess }
+  | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
+  | { readonly kind: 'okta'; readonly access: OktaAccess };
+
+/** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
+export function usedResources(uses: Uses): UsedResource[] {
+  const out: UsedResource[] = [];
+  for (const [key, access] of Object.entries(uses) as [keyof Uses, string][]) {
+    if (key === 'okta') {
+      out.push(
+        { kind: 'okta', access: access as OktaAccess },
+        { kind: 'secret', id: 'oktaCredentials', access: 'read' },
+      );
+    } else if (Object.hasOwn(TABLES, key))
+      out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
+    else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
+    else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });
+  }
+  return out;
+}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
+import { STATE_FILE } from './cli/state.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
 
@@ -18,15 +19,16 @@ Options:
   --port <n>        gateway port (default: HOOKPILOT_PORT or ${DEFAULT_PORT}; 0 = any free port)
   --persist         keep DynamoDB data across restarts in .hookpilot/data (or HOOKPILOT_DATA_DIR)
   --data-dir <dir>  keep DynamoDB data in <dir>
+  --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or 8790; 0 = any free port)
+  --sim-seed <file> the simulated Okta org to load (default: HOOKPILOT_SIM_SEED, else a 63-person company)
   --quiet           do not print a line per request and per queue batch
   -h, --help        show this help
 
 Environment:
   HOOKPILOT_EVENT_HOOK_SECRET  the event hook secret to accept (default: a fixed local-only value, printed below)
   HOOKPILOT_DATA_DIR           same as --data-dir
+  HOOKPILOT_SIM_TOKEN          the Okta simulator's API token (default: a fixed local-only value, printed below)
 `;
-
-export const STATE_FILE = join(ROOT, '.hookpilot', 'local-stack.json');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
       persist: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'sim-port': { type: 'string' },
+      'sim-seed': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -47,24 +51,29 @@ async function main(): Promise<void> {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     throw new LocalStackError(`--port must be a port number (got "${values.port}")`);
   }
+  const simPort = values['sim-port'] === undefined ? undefined : Number(values['sim-port']);
+  if (simPort !== undefined && (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535)) {
+    throw new LocalStackError(`--sim-port must be a port number (got "${values['sim-port']}")`);
+  }
   const dataDir =
     values['data-dir'] ??
     process.env.HOOKPILOT_DATA_DIR ??
     (values.persist ? join(ROOT, '.hookpilot', 'data') : undefined);
 
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  print('hookpilot: starting the local stack (DynamoDB Local, SQS emulator, gateway, queue workers)…');
+  print('hookpilot: starting the local stack (DynamoDB Local, SQS emulator, Okta simulator, gateway, queue workers)…');
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       port,
       dataDir,
+      okta: { port: simPort, seed: values['sim-seed'] },
       log: values.quiet ? undefined : (line) => print(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new LocalStackError(
-        `port ${port ?? process.env.HOOKPILOT_PORT ?? DEFAULT_PORT} is in use: stop what is using it, or pass --port <n> (or set HOOKPILOT_PORT)`,
+        `a port is in use (the gateway's ${port ?? process.env.HOOKPILOT_PORT ?? DEFAULT_PORT} or the Okta simulator's ${simPort ?? process.env.HOOKPILOT_SIM_PORT ?? 8790}): stop what is using it, or pass --port / --sim-port (or set HOOKPILOT_PORT / HOOKPILOT_SIM_PORT)`,
       );
     }
     throw error;
@@ -87,13 +96,20 @@ async function main(): Promise<void> {
   writeFileSync(
     STATE_FILE,
     JSON.stringify(
-      { pid: process.pid, url: stack.url, endpoints: stack.endpoints, resources: stack.resources },
+      {
+        pid: process.pid,
+        url: stack.url,
+        endpoints: stack.endpoints,
+        resources: stack.resources,
+        okta: { orgUrl: stack.okta.orgUrl, token: stack.okta.token, eventHookId: stack.okta.eventHookId },
+      },
       null,
       2,
     ),
   );
 
-  const q = stack.resources.queues.eventsQueue;
+  const queues = Object.values(stack.resources.queues).flatMap((q) => [q.url, q.dlqUrl].map((u) => u.split('/').pop()));
+  const seed = stack.okta.sim.seed as { users?: unknown[]; groups?: unknown[]; apps?: unknown[] };
   print(`
   gateway          ${stack.url}
   event hook       GET|POST ${stack.url}/okta/events   (health: ${stack.url}/health)
@@ -105,9 +121,15 @@ async function main(): Promise<void> {
                    }
   DynamoDB Local   ${stack.endpoints.dynamodb}   tables ${Object.values(stack.resources.tables).join(', ')}
                    ${stack.dataDir ? `data kept in ${stack.dataDir}` : 'in memory (pass --persist to keep data across restarts)'}
-  SQS emulator     ${stack.endpoints.sqs}   queues ${q.url.split('/').pop()}, ${q.dlqUrl.split('/').pop()}
+  SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
+  Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps
+  Okta API token   ${stack.okta.token}   (SSWS; local only — npx hookpilot sim info --json)
+                   ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}/okta/events` : 'no event hook registered'}
 
   try it:
+    npx hookpilot sim users --department Sales                  # the simulated org
+    npx hookpilot sim update-user <login> --department Product   # Okta sends user.account.update_profile
+    npx hookpilot sim fail-logins <login> --count 3               # failed sign-ins, as security signals
     npx hookpilot deliver test/fixtures/okta/event-hook-delivery-user-lifecycle-create.json
     npx hookpilot audit --recent
 `);

@@ -3,10 +3,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
+import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
+import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
+import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
 import { type QueueFunction, startQueueWorker } from './queue-worker.ts';
 import {
   createResources,
@@ -33,6 +37,12 @@ export interface LocalStackOptions {
   readonly prefix?: string;
   /** Override queue visibility timeouts (tests use short ones to see redeliveries quickly). */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The Okta org simulator the functions act on: its port (default HOOKPILOT_SIM_PORT, else 8790; 0 = any), the seed
+   * file (default HOOKPILOT_SIM_SEED, else the bundled company), and whether to register an event hook in it that points
+   * at the local receiver (default true).
+   */
+  readonly okta?: { readonly port?: number; readonly seed?: string; readonly registerHook?: boolean };
   /** Run the queue consumers (default true; a benchmark of the receiver alone turns them off). */
   readonly consumers?: boolean;
   /** One line per HTTP request and queue batch. */
@@ -46,6 +56,12 @@ export interface LocalStack {
   readonly endpoints: Endpoints;
   readonly resources: LocalResources;
   readonly dataDir: string | undefined;
+  readonly okta: {
+    readonly sim: OktaSim;
+    readonly orgUrl: string;
+    readonly token: string;
+    readonly eventHookId?: string;
+  };
   stop(): Promise<void>;
 }
 
@@ -80,8 +96,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     });
 
+    const envPort = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+    const sim = await startOktaSim({
+      port: options.okta?.port ?? envPort('HOOKPILOT_SIM_PORT') ?? DEFAULT_SIM_PORT,
+      token: process.env.HOOKPILOT_SIM_TOKEN?.trim() || DEFAULT_SIM_TOKEN,
+      ...((options.okta?.seed ?? process.env.HOOKPILOT_SIM_SEED)
+        ? { seed: options.okta?.seed ?? process.env.HOOKPILOT_SIM_SEED }
+        : {}),
+      hooks: { allowHttp: true },
+    });
+    stops.push(() => sim.stop());
+
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     Object.assign(process.env, emulatorEnv(endpoints), resources.env, {
+      // The functions that use Okta talk to the simulator (http is allowed for it, and only on localhost).
+      [OKTA_ENV.orgUrl]: sim.orgUrl,
+      [OKTA_ENV.apiToken]: sim.token,
+      [OKTA_ENV.allowHttp]: 'true',
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
@@ -89,10 +120,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functions = await loadFunctions();
 
     const routes: GatewayRoute[] = ROUTES.map((r) => ({ method: r.method, path: r.path, fn: functions[r.fn] }));
-    const envPort = process.env.HOOKPILOT_PORT ? Number(process.env.HOOKPILOT_PORT) : undefined;
     const gateway = await startGateway({
       routes,
-      port: options.port ?? envPort ?? DEFAULT_PORT,
+      port: options.port ?? envPort('HOOKPILOT_PORT') ?? DEFAULT_PORT,
       host: options.host,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
@@ -118,8 +148,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stops.push(() => worker.stop());
     }
 
+    // As an Okta admin would: create the event hook and verify it (the simulator sends the challenge to our receiver).
+    const hook =
+      options.okta?.registerHook === false
+        ? undefined
+        : await registerEventHook({
+            orgUrl: sim.orgUrl,
+            token: sim.token,
+            uri: `${gateway.url}/okta/events`,
+            secret: process.env[ENV.eventHookSecret] as string,
+            events: LOCAL_HOOK_EVENT_TYPES,
+          });
+
     return {
       url: gateway.url,
+      okta: { sim, orgUrl: sim.orgUrl, token: sim.token, eventHookId: hook?.id },
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
       endpoints,

@@ -21,7 +21,9 @@ export const ModelActionSchema = z.object({
   }),
   confidence: z.number().describe('how sure you are that this action is right, from 0 to 1'),
   rationale: z.string().describe('one or two sentences: why'),
-  evidence: z.array(z.string()).describe('the facts from the context this rests on, e.g. "12 of 13 peers are in dept-sales"'),
+  evidence: z
+    .array(z.string())
+    .describe('the facts from the context this rests on, e.g. "12 of 13 peers are in dept-sales"'),
 });
 
 export const ModelRecommendationSchema = z.object({

@@ -28,3 +28,12 @@ export const IDEMPOTENCY_TABLE = {
   ttlAttribute: 'expiration',
   indexes: {},
 } as const satisfies TableDesign;
+
+/**
+ * The action ledger: one item per action id, moved between statuses by conditional writes, so that an action executes
+ * once however often its message is delivered. Finished grants that expire carry `expiresAt` for the expiry sweeper.
+ */
+export const ACTIONS_TABLE = {
+  partitionKey: 'actionId',
+  indexes: {},
+} as const satisfies TableDesign;

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -10,17 +10,8 @@ import {
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TableDesign } from '../../lambda/store/tables.ts';
-import { type SecretId, TABLES, type TableId } from '../manifest.ts';
+import { SECRETS, type SecretId, type SecretSpec, TABLES, type TableId } from '../manifest.ts';
 import { constructId, entriesOf } from './names.ts';
-
-/** What each secret is for. Typed by `SecretId`, so a secret added to the manifest without a design fails to compile. */
-const SECRETS = {
-  eventHookSecret: {
-    description:
-      'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
-    length: 64,
-  },
-} as const satisfies Record<SecretId, { description: string; length: number }>;
 
 export interface DataStoresProps {
   /**
@@ -51,15 +42,27 @@ export class DataStores extends Construct {
     this.tables = tables;
 
     const secrets = {} as Record<SecretId, ISecret>;
-    for (const [secretId, design] of entriesOf(SECRETS)) {
+    for (const [secretId, design] of entriesOf<SecretId, SecretSpec>(SECRETS)) {
       const secret = new Secret(this, constructId(secretId), {
         description: design.description,
-        generateSecretString: { passwordLength: design.length, excludePunctuation: true, includeSpace: false },
+        ...('generate' in design.value
+          ? {
+              generateSecretString: {
+                passwordLength: design.value.generate.length,
+                excludePunctuation: true,
+                includeSpace: false,
+              },
+            }
+          : // A fixed, non-secret placeholder: the operator replaces it after the first deploy (docs/deploy.md), and
+            // later deploys leave the value alone as long as the placeholder does not change.
+            { secretStringValue: SecretValue.unsafePlainText(design.value.provided.placeholder) }),
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'Okta holds a copy of this secret in its hook configuration and Secrets Manager cannot change that copy, so automatic rotation would break deliveries. Rotation is a manual, zero-downtime procedure (a JSON array of accepted secrets; see docs/deploy.md).',
+          'generate' in design.value
+            ? 'Okta holds a copy of this secret in its hook configuration and Secrets Manager cannot change that copy, so automatic rotation would break deliveries. Rotation is a manual, zero-downtime procedure (a JSON array of accepted secrets; see docs/deploy.md).'
+            : 'The value is an Okta API token or a service app key issued by Okta; Secrets Manager cannot rotate it. Rotate it in Okta and put the new value in this secret (the functions re-read it every 5 minutes; see docs/deploy.md).',
       });
       secrets[secretId] = secret;
     }

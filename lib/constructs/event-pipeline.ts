@@ -54,7 +54,11 @@ export class EventPipeline extends Construct {
   connectConsumers(functions: Readonly<Record<FunctionId, IFunction>>): void {
     for (const [queueId, spec] of entriesOf<QueueId, QueueSpec>(QUEUES)) {
       functions[spec.consumer].addEventSource(
-        new SqsEventSource(this.queues[queueId], { batchSize: spec.batchSize, reportBatchItemFailures: true }),
+        new SqsEventSource(this.queues[queueId], {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+          ...(spec.maxConcurrency ? { maxConcurrency: spec.maxConcurrency } : {}),
+        }),
       );
     }
   }

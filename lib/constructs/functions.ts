@@ -13,7 +13,7 @@ import {
   FUNCTIONS,
   type FunctionId,
   type FunctionSpec,
-  QUEUES,
+  OKTA_ORG_URL_ENV,
   type QueueAccess,
   type QueueId,
   RESOURCE_ENV,
@@ -23,6 +23,7 @@ import {
   type TableAccess,
   type TableId,
   type Uses,
+  usedResources,
 } from '../manifest.ts';
 import { constructId, entriesOf } from './names.ts';
 
@@ -48,6 +49,12 @@ export interface FunctionsProps {
    * @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * The Okta org URL given to every function that uses Okta (`HOOKPILOT_OKTA_ORG_URL`), already validated.
+   *
+   * @default - not set: such functions stop at start-up with a message asking for it
+   */
+  readonly oktaOrgUrl?: string;
   /**
    * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
    *
@@ -118,26 +125,34 @@ export class Functions extends Construct {
 
   /** Each resource the function uses: the variable that names it, and the one grant that allows exactly that use. */
   private wire(fn: NodejsFunction, role: IRole, uses: Uses, props: FunctionsProps): void {
-    for (const [resourceId, access] of Object.entries(uses) as [keyof Uses, string][]) {
-      if (isTableId(resourceId)) {
-        const table = props.tables[resourceId];
-        fn.addEnvironment(RESOURCE_ENV[resourceId], table.tableName);
-        grantTable(role, table, resourceId, access as TableAccess);
-      } else if (isQueueId(resourceId)) {
-        const queue = props.queues[resourceId];
-        fn.addEnvironment(RESOURCE_ENV[resourceId], queue.queueUrl);
-        grantQueue(role, queue, access as QueueAccess);
-      } else {
-        const secret = props.secrets[resourceId];
-        fn.addEnvironment(RESOURCE_ENV[resourceId], secret.secretArn);
-        grantSecret(role, secret, access as SecretAccess);
+    for (const used of usedResources(uses)) {
+      switch (used.kind) {
+        case 'table': {
+          const table = props.tables[used.id];
+          fn.addEnvironment(RESOURCE_ENV[used.id], table.tableName);
+          grantTable(role, table, used.id, used.access);
+          break;
+        }
+        case 'queue': {
+          const queue = props.queues[used.id];
+          fn.addEnvironment(RESOURCE_ENV[used.id], queue.queueUrl);
+          grantQueue(role, queue, used.access);
+          break;
+        }
+        case 'secret': {
+          const secret = props.secrets[used.id];
+          fn.addEnvironment(RESOURCE_ENV[used.id], secret.secretArn);
+          grantSecret(role, secret, used.access);
+          break;
+        }
+        case 'okta':
+          // The credentials come with the `oktaCredentials` secret entry; here only where the org is.
+          if (props.oktaOrgUrl) fn.addEnvironment(OKTA_ORG_URL_ENV, props.oktaOrgUrl);
+          break;
       }
     }
   }
 }
-
-const isTableId = (id: string): id is TableId => Object.hasOwn(TABLES, id);
-const isQueueId = (id: string): id is QueueId => Object.hasOwn(QUEUES, id);
 
 /** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */
 export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];

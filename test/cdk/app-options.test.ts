@@ -12,6 +12,8 @@ describe('app context options', () => {
       alarmTopicArn: undefined,
       apiThrottle: undefined,
       eventHookAuthHeader: undefined,
+      oktaOrgUrl: undefined,
+      oktaAllowCustomDomain: false,
     });
   });
 
@@ -23,6 +25,8 @@ describe('app context options', () => {
         alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
         apiRateLimit: 20,
         eventHookAuthHeader: 'X-Hookpilot-Secret',
+        oktaOrgUrl: 'https://acme.okta.com',
+        oktaAllowCustomDomain: 'true',
       }),
     ).toEqual({
       logLevel: 'DEBUG',
@@ -30,6 +34,8 @@ describe('app context options', () => {
       alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
       apiThrottle: { rateLimit: 20, burstLimit: 200 },
       eventHookAuthHeader: 'X-Hookpilot-Secret',
+      oktaOrgUrl: 'https://acme.okta.com',
+      oktaAllowCustomDomain: true,
     });
   });
 

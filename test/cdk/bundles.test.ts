@@ -6,8 +6,9 @@ import { pathToFileURL } from 'node:url';
 import type { BuildResult } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { OKTA_ENV } from '../../lambda/okta/okta-config.ts';
 import { bundle } from '../../lib/bundling.ts';
-import { FUNCTIONS, type FunctionId } from '../../lib/manifest.ts';
+import { FUNCTIONS, type FunctionId, type Uses } from '../../lib/manifest.ts';
 
 type Bundle = BuildResult<{ metafile: true; write: false }>;
 
@@ -44,6 +45,12 @@ describe('function bundles', () => {
     const inputs = inputsOf('eventHook');
     expect(inputs.filter((path) => path.includes('node_modules/@okta/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('node_modules/openai/'))).toEqual([]);
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionId[])('%s carries the Okta SDK only if it uses Okta', (id) => {
+    const uses: Uses = FUNCTIONS[id].uses;
+    const okta = inputsOf(id).some((path) => path.includes('node_modules/@okta/okta-sdk-nodejs/'));
+    expect(okta).toBe(uses.okta !== undefined);
   });
 
   it('(control) list node_modules inputs by path, and include the pinned AWS SDK rather than the runtime one', () => {
@@ -115,5 +122,18 @@ describe('bundled handlers load and answer as ESM', () => {
       httpEvent('POST', '/okta/events', { authorization: 'wrong', 'content-type': 'application/json' }),
     );
     expect(wrong.statusCode).toBe(401);
+  });
+
+  it('executor: the CommonJS Okta SDK loads in the ESM bundle (the createRequire banner), and an empty batch succeeds', () => {
+    const env = {
+      AWS_REGION: 'us-east-1',
+      [ENV.auditTable]: 'audit',
+      [ENV.actionsTable]: 'actions',
+      [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
+      [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
+      [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
+    };
+    const result = invoke('executor', env, { Records: [] }) as unknown as { batchItemFailures: unknown[] };
+    expect(result).toEqual({ batchItemFailures: [] });
   });
 });

@@ -11,17 +11,18 @@ import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
   FUNCTIONS,
   type FunctionId,
+  OKTA_ORG_URL_ENV,
   QUEUES,
   type QueueId,
   RESOURCE_ENV,
   ROUTES,
-  type SecretId,
   TABLES,
   type TableId,
   type Uses,
+  usedResources,
   visibilityTimeoutSeconds,
 } from '../../lib/manifest.ts';
-import { cleanUp, synthStack, testApp } from './synth.ts';
+import { cleanUp, synthStack, TEST_OKTA_ORG_URL, testApp } from './synth.ts';
 
 interface CfnResource {
   readonly Type: string;
@@ -204,9 +205,10 @@ describe('IAM', () => {
       else expect(onQueue.filter((a) => a !== 'sqs:SendMessage' && !a.startsWith('sqs:GetQueue'))).toEqual([]);
       expect(actionsOn(stack.deadLetterQueues[queueId].queueArn)).toEqual([]);
     }
+    const secretsUsed = usedResources(uses).flatMap((u) => (u.kind === 'secret' ? [u.id] : []));
     for (const [secretId, secret] of entries(stack.secrets)) {
       const onSecret = actionsOn(secret.secretArn);
-      if (uses[secretId] === 'read') expect(onSecret).toContain('secretsmanager:GetSecretValue');
+      if (secretsUsed.includes(secretId)) expect(onSecret).toContain('secretsmanager:GetSecretValue');
       else expect(onSecret).toEqual([]);
     }
   });
@@ -380,13 +382,18 @@ describe('functions', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     };
-    for (const resourceId of Object.keys(spec.uses) as (keyof Uses)[]) {
-      const value = Object.hasOwn(stack.tables, resourceId)
-        ? stack.tables[resourceId as TableId].tableName
-        : Object.hasOwn(stack.queues, resourceId)
-          ? stack.queues[resourceId as QueueId].queueUrl
-          : stack.secrets[resourceId as SecretId].secretArn;
-      expected[RESOURCE_ENV[resourceId]] = view.resolve(value);
+    for (const used of usedResources(spec.uses)) {
+      if (used.kind === 'okta') {
+        expected[OKTA_ORG_URL_ENV] = TEST_OKTA_ORG_URL;
+        continue;
+      }
+      const value =
+        used.kind === 'table'
+          ? stack.tables[used.id].tableName
+          : used.kind === 'queue'
+            ? stack.queues[used.id].queueUrl
+            : stack.secrets[used.id].secretArn;
+      expected[RESOURCE_ENV[used.id]] = view.resolve(value);
     }
     expect(view.environmentOf(stack.functions[id])).toEqual(expected);
   });

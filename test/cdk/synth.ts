@@ -17,9 +17,12 @@ export function testApp(): App {
   return new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
+/** The org URL the test stacks are given (the fixtures' invented org). */
+export const TEST_OKTA_ORG_URL = 'https://acme-demo.okta.com';
+
 export function synthStack(props?: HookpilotStackProps): { app: App; stack: HookpilotStack; template: Template } {
   const app = testApp();
-  const stack = new HookpilotStack(app, 'HookpilotStack', props);
+  const stack = new HookpilotStack(app, 'HookpilotStack', { oktaOrgUrl: TEST_OKTA_ORG_URL, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

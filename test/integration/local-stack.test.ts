@@ -17,7 +17,12 @@ const { sqs, documents } = testClients();
 
 beforeAll(async () => {
   delete process.env.HOOKPILOT_EVENT_HOOK_SECRET; // use the documented local default
-  stack = await startLocalStack({ port: 0, emulators: emulators(), prefix: `ls${randomUUID().slice(0, 6)}` });
+  stack = await startLocalStack({
+    port: 0,
+    emulators: emulators(),
+    prefix: `ls${randomUUID().slice(0, 6)}`,
+    okta: { port: 0 },
+  });
   audit = new DynamoAuditLog(documents, stack.resources.tables.auditTable);
 });
 
@@ -109,6 +114,46 @@ describe('the local stack', () => {
     expect(notOkta.status).toBe(400);
     expect(((await notOkta.json()) as ErrorBody).error.message).toMatch(
       /^not an Okta event hook delivery: eventType: eventType must be "com.okta.event_hook"/,
+    );
+  });
+
+  it('registers an event hook in the Okta simulator, which verifies it against the receiver', () => {
+    const hooks = stack.okta.sim.state.eventHooks() as {
+      id: string;
+      status: string;
+      verificationStatus: string;
+      channel: { config: { uri: string } };
+    }[];
+    const hook = hooks.find((h) => h.id === stack.okta.eventHookId);
+    expect(hook).toMatchObject({ status: 'ACTIVE', verificationStatus: 'VERIFIED' });
+    expect(hook?.channel.config.uri).toBe(`${stack.url}/okta/events`);
+  });
+
+  it('delivers a change made in the simulated org to /okta/events, where it is queued, routed and audited', async () => {
+    const user = stack.okta.sim.state
+      .users()
+      .find((u) => u.status === 'ACTIVE' && (u.profile as { department?: string }).department === 'Engineering');
+    const id = String(user?.id);
+    const response = await fetch(`${stack.okta.orgUrl}/api/v1/users/${id}`, {
+      method: 'POST',
+      headers: { authorization: `SSWS ${stack.okta.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ profile: { department: 'Product' } }),
+    });
+    expect(response.status).toBe(200);
+    await stack.okta.sim.hooks.flush();
+    const delivery = stack.okta.sim.hooks
+      .deliveries()
+      .find((d) => d.eventTypes.includes('user.account.update_profile'));
+    expect(delivery).toMatchObject({ outcome: 'SUCCESS', status: 204 });
+    const uuid = delivery?.eventUuids[0] ?? '';
+    await vi.waitFor(
+      async () => {
+        expect((await audit.byCorrelation(uuid)).map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect((await audit.bySubject(id)).find((r) => r.kind === 'event.accepted')?.summary).toBe(
+      'accepted for recommendation (mover)',
     );
   });
 

@@ -27,11 +27,15 @@ interface Running {
 }
 
 function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0', '--quiet', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'local/main.ts', '--port', '0', '--sim-port', '0', '--quiet', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -88,6 +92,9 @@ describe('npm start', () => {
     const running = await start([], { HOOKPILOT_EVENT_HOOK_SECRET: '' });
     expect(running.output()).toContain('local-only-hookpilot-event-hook-secret');
     expect(running.output()).toMatch(/LOCAL-ONLY default/);
+    expect(running.output()).toMatch(/Okta simulator\s+http:\/\/127\.0\.0\.1:\d+\s+63 users/);
+    expect(running.output()).toMatch(/Okta API token\s+00LocalOktaSimulatorTokenNotASecret0+/);
+    expect(running.output()).toMatch(/event hook who\w+ registered in the simulator and verified/);
     expect(jvmRunningOn(running.dynamoPort)).toBe(true);
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
 

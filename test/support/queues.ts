@@ -8,17 +8,22 @@ import {
 import { vi } from 'vitest';
 import { type QueueFunction, startQueueWorker } from '../../local/queue-worker.ts';
 
-/** Messages in the queue, visible or in flight. */
+/** Messages in the queue: visible, in flight, or delayed (e.g. an action put back until Okta's rate limit resets). */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   return (
     Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0)
   );
 }
 

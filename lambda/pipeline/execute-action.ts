@@ -1,0 +1,256 @@
+import type { Okta, OktaUser } from '../okta/directory.ts';
+import { OktaCallError } from '../okta/directory.ts';
+import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../policy/catalog.ts';
+import type { AuditLog, Clock, MessageQueue } from '../ports.ts';
+import type { ActionLedger } from '../store/action-ledger.ts';
+import type { ActionMessage } from './action-messages.ts';
+
+export interface ExecuteActionDeps {
+  readonly okta: Okta;
+  readonly ledger: ActionLedger;
+  readonly audit: AuditLog;
+  /** Where a rate-limited action is put back, delayed until Okta's reset. */
+  readonly actionsQueue: MessageQueue<ActionMessage>;
+  readonly clock: Clock;
+  /** How long this worker may hold the action (the function's remaining time). */
+  readonly leaseMs: number;
+  /** After this many rate-limit deferrals the action fails (audited) instead of waiting forever. */
+  readonly maxDeferrals?: number;
+}
+
+export type ExecutionOutcome = 'executed' | 'already_done' | 'voided' | 'failed' | 'deferred' | 'duplicate';
+
+/** Thrown when the action should come back later through the queue's own retry (transient failure, or busy). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
+const DEFAULT_MAX_DEFERRALS = 100;
+
+/**
+ * Executes one queued action exactly once: claim it by id (a redelivery finds it finished), re-read the user, check that
+ * the action is still valid and still wanted (status, the decision's preconditions, "already done"), act, and audit the
+ * outcome with Okta's request id and the inverse. Rate limits put the action back on the queue until Okta's reset;
+ * permanent errors are audited failures; transient errors throw, so the queue retries and finally dead-letters it.
+ */
+export async function executeAction(message: ActionMessage, deps: ExecuteActionDeps): Promise<ExecutionOutcome> {
+  const now = deps.clock();
+  const parsed = ActionSchema.safeParse(message.action);
+  const userId = typeof message.action.params.userId === 'string' ? message.action.params.userId : undefined;
+  const claim = await deps.ledger.claim(message.actionId, now, deps.leaseMs, {
+    action: message.action,
+    origin: message.origin,
+    decidedAt: message.decidedAt,
+    ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+  });
+  if (claim.outcome === 'finished') return 'duplicate';
+  if (claim.outcome === 'busy') throw new RetryLaterError(`action ${message.actionId} is being executed elsewhere`);
+
+  const record = recorder(message, deps, userId);
+  if (!parsed.success) {
+    const reason = `not a valid catalog action: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+    await deps.ledger.finish(message.actionId, 'FAILED', deps.clock(), { reason });
+    await record('action.rejected', 'outcome', `rejected ${message.action.type}: ${reason}`, { reason });
+    return 'failed';
+  }
+  const action = parsed.data;
+  const definition = definitionOf(action.type);
+  if (!definition) throw new Error(`catalog and schema disagree on ${action.type}`);
+  const title = definition.describe(action.params);
+  const base = { risk: riskOf(action), attempt: claim.attempt };
+
+  const finish = async (
+    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
+    outcome: ExecutionOutcome,
+    kind: string,
+    summary: string,
+    detail: Record<string, unknown>,
+  ) => {
+    await deps.ledger.finish(message.actionId, status, deps.clock(), detail);
+    await record(kind, 'outcome', summary, { ...base, ...detail });
+    return outcome;
+  };
+
+  try {
+    const user = await deps.okta.getUser(action.params.userId);
+    if (!user)
+      return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: the user no longer exists`, {
+        reason: 'user not found',
+      });
+
+    const assessment = await assess(action, user, message, deps.okta);
+    if (assessment.kind === 'done') {
+      return await finish(
+        'SUCCEEDED',
+        'already_done',
+        'action.already_done',
+        `already done: ${title} (${assessment.reason})`,
+        {
+          reason: assessment.reason,
+          userStatus: user.status,
+        },
+      );
+    }
+    if (assessment.kind === 'void') {
+      return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: ${assessment.reason}`, {
+        reason: assessment.reason,
+        userStatus: user.status,
+      });
+    }
+
+    const result = await definition.perform(action.params, deps.okta, assessment.before);
+    const inverse = definition.inverse?.(action.params, assessment.before);
+    return await finish('SUCCEEDED', 'executed', 'action.executed', `executed: ${title}`, {
+      requestId: result.requestId ?? null,
+      userStatusBefore: user.status,
+      inverse: inverse ?? null,
+      ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof OktaCallError)) {
+      await deps.ledger.release(message.actionId, 'RETRYING', deps.clock());
+      throw error;
+    }
+    const okta = {
+      errorCode: error.details.errorCode ?? null,
+      requestId: error.details.requestId ?? null,
+      errorId: error.details.errorId ?? null,
+    };
+    switch (error.kind) {
+      case 'already_done':
+        return finish(
+          'SUCCEEDED',
+          'already_done',
+          'action.already_done',
+          `already done: ${title} (Okta: ${error.details.errorCode})`,
+          okta,
+        );
+      case 'invalid_state':
+        return finish(
+          'VOIDED',
+          'voided',
+          'action.voided',
+          `voided: ${title}: Okta refused it in the user's current status`,
+          {
+            ...okta,
+            reason: 'the user status changed; Okta refused the operation',
+          },
+        );
+      case 'not_found':
+        return finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: ${error.message}`, {
+          ...okta,
+          reason: 'not found',
+        });
+      case 'rate_limited':
+        return defer(message, deps, error, title, record);
+      case 'transient':
+        await deps.ledger.release(message.actionId, 'RETRYING', deps.clock());
+        await record(
+          'action.attempt_failed',
+          `attempt:${claim.attempt}`,
+          `attempt ${claim.attempt} failed, will retry: ${title}: ${error.message}`,
+          {
+            ...base,
+            ...okta,
+            error: error.message,
+          },
+        );
+        throw new RetryLaterError(error.message);
+      default:
+        return finish('FAILED', 'failed', 'action.failed', `failed: ${title}: ${error.message}`, {
+          ...okta,
+          error: error.message,
+          kind: error.kind,
+        });
+    }
+  }
+}
+
+/** Is the action still valid and still wanted for this user, now? */
+async function assess(action: Action, user: OktaUser, message: ActionMessage, okta: Okta): Promise<Assessment> {
+  const definition = definitionOf(action.type);
+  if (!definition) return { kind: 'void', reason: `${action.type} is not in the catalog` };
+  if (definition.doneIn?.includes(user.status)) return { kind: 'done', reason: `the user is already ${user.status}` };
+  if (!definition.validFrom.includes(user.status)) {
+    return {
+      kind: 'void',
+      reason: `the user is ${user.status}; ${action.type} is valid only from ${definition.validFrom.join(', ')}`,
+    };
+  }
+  const expected = message.preconditions;
+  if (expected?.status && !expected.status.includes(user.status)) {
+    return {
+      kind: 'void',
+      reason: `the user is now ${user.status} (the decision was made when it was ${expected.status.join(' or ')})`,
+    };
+  }
+  for (const [attribute, value] of Object.entries(expected?.profile ?? {})) {
+    const current = user.profile[attribute] ?? null;
+    if (current !== value) {
+      return {
+        kind: 'void',
+        reason: `${attribute} changed since the decision (was ${show(value)}, now ${show(current)})`,
+      };
+    }
+  }
+  return definition.assess ? definition.assess(action.params, user, okta) : { kind: 'ready' };
+}
+
+async function defer(
+  message: ActionMessage,
+  deps: ExecuteActionDeps,
+  error: OktaCallError,
+  title: string,
+  record: ReturnType<typeof recorder>,
+): Promise<ExecutionOutcome> {
+  const deferrals = (message.deferrals ?? 0) + 1;
+  const now = deps.clock();
+  if (deferrals > (deps.maxDeferrals ?? DEFAULT_MAX_DEFERRALS)) {
+    await deps.ledger.finish(message.actionId, 'FAILED', now, { reason: 'rate limited too many times', deferrals });
+    await record('action.failed', 'outcome', `failed: ${title}: Okta rate limited it ${deferrals - 1} times`, {
+      deferrals,
+    });
+    return 'failed';
+  }
+  const retryAt = error.details.retryAt?.getTime() ?? now.getTime() + 30_000;
+  const delaySeconds = Math.min(
+    900,
+    Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000) + 1 + Math.floor(Math.random() * 3)),
+  );
+  await deps.ledger.release(message.actionId, 'DEFERRED', now);
+  // Put a copy back, delayed past Okta's reset; this delivery then succeeds, so the queue's retry budget is untouched.
+  await deps.actionsQueue.send([{ id: message.actionId, body: { ...message, deferrals }, delaySeconds }]);
+  await record(
+    'action.deferred',
+    `deferred:${deferrals}`,
+    `rate limited by Okta; retrying in ${delaySeconds} s: ${title}`,
+    {
+      deferrals,
+      delaySeconds,
+      retryAt: new Date(retryAt).toISOString(),
+      requestId: error.details.requestId ?? null,
+    },
+  );
+  return 'deferred';
+}
+
+function recorder(message: ActionMessage, deps: ExecuteActionDeps, userId: string | undefined) {
+  return (kind: string, key: string, summary: string, detail: Record<string, unknown>) =>
+    deps.audit.append([
+      {
+        correlationId: message.origin.correlationId,
+        recordKey: `action:${message.actionId}:${key}`,
+        kind,
+        at: deps.clock().toISOString(),
+        actor: 'executor',
+        summary,
+        subjectUserId: userId,
+        detail: { actionId: message.actionId, action: message.action, origin: message.origin, ...detail },
+      },
+    ]);
+}
+
+function show(value: unknown): string {
+  const text = value === null || value === undefined ? 'empty' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}

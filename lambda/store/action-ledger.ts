@@ -1,0 +1,141 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DependencyError } from '../errors.ts';
+
+export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
+export const FINAL_STATUSES: readonly ActionStatus[] = ['SUCCEEDED', 'VOIDED', 'FAILED'];
+
+export type Claim =
+  | { readonly outcome: 'claimed'; readonly attempt: number }
+  | { readonly outcome: 'finished'; readonly status: ActionStatus }
+  | { readonly outcome: 'busy' };
+
+export interface ActionLedger {
+  /**
+   * Takes the action for execution: only one worker holds it at a time (a lease), and an action that has reached a
+   * final status is never taken again. This is what makes a redelivered message execute once.
+   */
+  claim(actionId: string, now: Date, leaseMs: number, seed: Readonly<Record<string, unknown>>): Promise<Claim>;
+  /** Records the final status; `detail` (request id, inverse, expiry…) is kept with it. */
+  finish(
+    actionId: string,
+    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
+    now: Date,
+    detail: Readonly<Record<string, unknown>>,
+  ): Promise<void>;
+  /** Puts the action back for later (rate limited: DEFERRED; transient failure: RETRYING). */
+  release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date): Promise<void>;
+  get(actionId: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+}
+
+/** The ledger in DynamoDB: one item per action id, moved between statuses by conditional writes. */
+export class DynamoActionLedger implements ActionLedger {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(actionId: string, now: Date, leaseMs: number, seed: Readonly<Record<string, unknown>>): Promise<Claim> {
+    const leaseUntil = now.getTime() + leaseMs;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...seed,
+            actionId,
+            status: 'EXECUTING',
+            attempts: 1,
+            leaseUntil,
+            createdAt: now.toISOString(),
+            updatedAt: now.toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(actionId)',
+        }),
+      );
+      return { outcome: 'claimed', attempt: 1 };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+    }
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { actionId },
+          UpdateExpression: 'SET #s = :executing, leaseUntil = :lease, updatedAt = :at ADD attempts :one',
+          ConditionExpression: '#s IN (:deferred, :retrying) OR (#s = :executing AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':executing': 'EXECUTING',
+            ':deferred': 'DEFERRED',
+            ':retrying': 'RETRYING',
+            ':lease': leaseUntil,
+            ':now': now.getTime(),
+            ':at': now.toISOString(),
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { outcome: 'claimed', attempt: Number(result.Attributes?.attempts ?? 1) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+    }
+    const current = await this.get(actionId);
+    const status = current?.status as ActionStatus | undefined;
+    return status && FINAL_STATUSES.includes(status) ? { outcome: 'finished', status } : { outcome: 'busy' };
+  }
+
+  async finish(
+    actionId: string,
+    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
+    now: Date,
+    detail: Readonly<Record<string, unknown>>,
+  ) {
+    await this.update(actionId, {
+      status,
+      finishedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      result: detail,
+    });
+  }
+
+  async release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date) {
+    await this.update(actionId, { status, leaseUntil: 0, updatedAt: now.toISOString() });
+  }
+
+  async get(actionId: string) {
+    try {
+      return (
+        await this.client.send(new GetCommand({ TableName: this.tableName, Key: { actionId }, ConsistentRead: true }))
+      ).Item;
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** Only the holder of an EXECUTING claim moves it on. */
+  private async update(actionId: string, values: Record<string, unknown>) {
+    const names = Object.fromEntries(Object.keys(values).map((k, i) => [`#k${i}`, k]));
+    const vals = Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v]));
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { actionId },
+          UpdateExpression: `SET ${Object.keys(values)
+            .map((_, i) => `#k${i} = :v${i}`)
+            .join(', ')}`,
+          ConditionExpression: '#status = :executing',
+          ExpressionAttributeNames: { ...names, '#status': 'status' },
+          ExpressionAttributeValues: { ...vals, ':executing': 'EXECUTING' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // someone else finished it (an expired lease)
+      throw unavailable(error);
+    }
+  }
+}
+
+const unavailable = (error: unknown) => new DependencyError('the action ledger (DynamoDB) is unavailable', error);
