@@ -145,11 +145,16 @@ export class HookpilotStack extends Stack {
       value: `${this.hookApi.url}${EVENT_HOOK_PATH.slice(1)}`,
       description: 'The URL to register as the Okta event hook (GET for verification, POST for deliveries)',
     });
-    new CfnOutput(this, 'EventHookSecretArn', {
-      value: this.secrets.eventHookSecret.secretArn,
-      description:
+    const secretHelp: Record<SecretId, string> = {
+      eventHookSecret:
         'ARN of the event hook secret (its value is the Okta event hook authentication secret). Read it with: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
-    });
+      oktaCredentials:
+        'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
+    };
+    for (const [secretId, secret] of entriesOf(this.secrets)) {
+      const name = `${constructId(secretId)}${secretId.endsWith('Secret') ? '' : 'Secret'}Arn`; // …SecretArn
+      new CfnOutput(this, name, { value: secret.secretArn, description: secretHelp[secretId] });
+    }
     for (const [tableId, table] of entriesOf(this.tables)) {
       new CfnOutput(this, `${constructId(tableId)}Name`, { value: table.tableName, description: `${tableId} name` });
     }

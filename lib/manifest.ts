@@ -1,5 +1,5 @@
 import { ENV } from '../lambda/config.ts';
-import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
+import { CREDENTIALS_PLACEHOLDER_TOKEN, OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
 
 /**
@@ -133,7 +133,7 @@ export const SECRETS = {
   oktaCredentials: {
     description:
       'hookpilot: how to call the Okta Management API. JSON: {"apiToken": "..."} or {"clientId": "0oa...", "privateKey": "<PEM or JWK>", "keyId": "...", "scopes": [...]}.',
-    value: { provided: { placeholder: '{"apiToken": "REPLACE_ME"}' } },
+    value: { provided: { placeholder: JSON.stringify({ apiToken: CREDENTIALS_PLACEHOLDER_TOKEN }) } },
   },
 } as const satisfies Record<SecretId, SecretSpec>;
 

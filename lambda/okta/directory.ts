@@ -107,7 +107,8 @@ export type OktaFailureKind =
   | 'not_found' // E0000007: the user/group/app is gone
   | 'conflict' // 409 other than "already assigned"
   | 'already_done' // E0000062 / E0000090 / E0000263 / E0000016
-  | 'forbidden' // 401/403 permission or token problems: fix the configuration
+  | 'misconfigured' // 401: Okta rejects hookpilot's credentials; fix them, the actions wait (retry, then the DLQ)
+  | 'forbidden' // 403: the credentials may not do this; a permanent failure for this action
   | 'invalid' // 400: the request itself is wrong
   | 'transient'; // 5xx, network, timeout: retry later
 

@@ -43,6 +43,9 @@ export const OKTA_ENV = {
   maxRateLimitWaitMs: 'HOOKPILOT_OKTA_MAX_RATE_LIMIT_WAIT_MS',
 } as const;
 
+/** What the stack puts in the Okta credentials secret until the operator replaces it. */
+export const CREDENTIALS_PLACEHOLDER_TOKEN = 'REPLACE_ME';
+
 /** The scopes a service app needs for everything hookpilot reads and does. */
 export const DEFAULT_SCOPES = [
   'okta.users.read',
@@ -148,18 +151,27 @@ function credentialSource(): () => Promise<OktaCredentials> {
     );
   }
   return async () => {
+    let text: unknown;
+    try {
+      text = await getSecret(arn, { maxAge: 300 });
+    } catch (error) {
+      throw new DependencyError('the Okta credentials could not be read from Secrets Manager', error);
+    }
     let raw: unknown;
     try {
-      raw = await getSecret(arn, { maxAge: 300, transform: 'json' });
-    } catch (error) {
-      if (error instanceof SyntaxError)
-        throw new ConfigError(`the secret named by ${OKTA_ENV.credentialsSecretArn} is not JSON`);
-      throw new DependencyError('the Okta credentials could not be read from Secrets Manager', error);
+      raw = JSON.parse(String(text));
+    } catch {
+      throw new ConfigError(`the secret named by ${OKTA_ENV.credentialsSecretArn} is not JSON`);
     }
     const parsed = SecretCredentials.safeParse(raw);
     if (!parsed.success) {
       throw new ConfigError(
         `the secret named by ${OKTA_ENV.credentialsSecretArn} must be {"apiToken": "..."} or {"clientId", "privateKey", "keyId"?, "scopes"?}`,
+      );
+    }
+    if ('apiToken' in parsed.data && parsed.data.apiToken === CREDENTIALS_PLACEHOLDER_TOKEN) {
+      throw new ConfigError(
+        `the Okta credentials secret (${OKTA_ENV.credentialsSecretArn}) still holds its placeholder: put your service app or API token in it (docs/actions.md)`,
       );
     }
     return 'apiToken' in parsed.data

@@ -71,7 +71,9 @@ export function classifyOktaError(error: unknown, label: string, requestId?: str
     if (errorCode && ALREADY_DONE.has(errorCode)) return new OktaCallError('already_done', what, details);
     if (errorCode && INVALID_STATE.has(errorCode)) return new OktaCallError('invalid_state', what, details);
     if (status === 404 || errorCode === 'E0000007') return new OktaCallError('not_found', what, details);
-    if (status === 401 || status === 403) return new OktaCallError('forbidden', what, details);
+    if (status === 401)
+      return new OktaCallError('misconfigured', `${what} (hookpilot's Okta credentials were refused)`, details);
+    if (status === 403) return new OktaCallError('forbidden', what, details);
     if (status === 409) return new OktaCallError('conflict', what, details);
     if (status >= 500) return new OktaCallError('transient', what, details);
     return new OktaCallError('invalid', what, details);

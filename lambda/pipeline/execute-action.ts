@@ -144,6 +144,7 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
       case 'rate_limited':
         return defer(message, deps, error, title, record);
       case 'transient':
+      case 'misconfigured':
         await deps.ledger.release(message.actionId, 'RETRYING', deps.clock());
         await record(
           'action.attempt_failed',

@@ -304,7 +304,7 @@ export const ACTIONS = [
     title: 'Update profile',
     params: profileUpdate,
     risk: (p) => (Object.keys(p.attributes).some((a) => IDENTITY_ATTRIBUTES.includes(a)) ? 'critical' : 'medium'),
-    validFrom: ALL,
+    validFrom: NOT_DEPROVISIONED, // Okta refuses to change a deprovisioned user's profile
     assess: async (p, user) => {
       const changed = Object.entries(p.attributes).filter(([k, v]) => (user.profile[k] ?? null) !== v);
       if (changed.length === 0) return { kind: 'done', reason: 'the profile already has these values' };

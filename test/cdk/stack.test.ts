@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -545,6 +545,22 @@ describe('outputs', () => {
     expect(url).toMatch(/\/okta\/events"\]\]\}$/);
     expect(outputs.EventHookSecretArn?.Value).toEqual(view.resolve(stack.secrets.eventHookSecret.secretArn));
     expect(outputs.EventHookSecretArn?.Description).toContain('aws secretsmanager get-secret-value');
+    expect(outputs.OktaCredentialsSecretArn?.Value).toEqual(view.resolve(stack.secrets.oktaCredentials.secretArn));
+    expect(outputs.OktaCredentialsSecretArn?.Description).toContain('aws secretsmanager put-secret-value');
+  });
+
+  it('creates the Okta credentials secret with a placeholder for the operator to replace, never a generated value', () => {
+    const secret = view.resourceOf(stack.secrets.oktaCredentials as never);
+    expect(secret.Properties?.SecretString).toBe('{"apiToken":"REPLACE_ME"}');
+    expect(secret.Properties?.GenerateSecretString).toBeUndefined();
+  });
+
+  it('warns at synth when no Okta org URL is given, and refuses an unsafe one', () => {
+    const { stack: bare } = synthStack({ oktaOrgUrl: undefined });
+    const warnings = Annotations.fromStack(bare).findWarning('*', Match.stringLikeRegexp('oktaOrgUrl is not set'));
+    expect(warnings).toHaveLength(1);
+    expect(() => synthStack({ oktaOrgUrl: 'http://acme.okta.com' })).toThrow(/must use https/);
+    expect(() => synthStack({ oktaOrgUrl: 'https://okta.attacker.example' })).toThrow(/is not an Okta domain/);
   });
 
   it('gives every table name and queue URL', () => {

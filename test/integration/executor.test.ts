@@ -531,6 +531,23 @@ describe('failures', () => {
     okta.sim.faults.clear();
   });
 
+  it('Okta refusing hookpilot’s credentials (401) makes the action wait for a fix, not fail', async () => {
+    const { id } = await newUser(okta);
+    const badCredentials = {
+      ...deps,
+      okta: new OktaSdkAdapter(
+        simSettings(okta, { credentials: async () => ({ kind: 'apiToken', apiToken: 'revoked-token-000000' }) }),
+      ),
+    };
+    const m = message('user.suspend', { userId: id });
+    await expect(executeAction(m, badCredentials)).rejects.toBeInstanceOf(RetryLaterError);
+    expect((await ledger.get(m.actionId))?.status).toBe('RETRYING');
+    const [attempt] = await audit.byCorrelation(m.origin.correlationId);
+    expect(attempt).toMatchObject({ kind: 'action.attempt_failed' });
+    expect(attempt?.summary).toContain("hookpilot's Okta credentials were refused");
+    expect((await run(m)).outcome).toBe('executed'); // once the credentials are fixed, the redelivery acts
+  });
+
   it('an action that is not in the catalog is rejected and audited', async () => {
     const m = message('org.disable_mfa', { userId: '00u8new3Hs5LpQ2zY1d7' });
     const { outcome } = await run(m);

@@ -171,6 +171,6 @@ describe('authentication', () => {
     const wrong = new OktaSdkAdapter(
       simSettings(okta, { credentials: async () => ({ kind: 'apiToken', apiToken: 'not-the-token' }) }),
     );
-    expect(await failure(wrong.getUser(id))).toMatchObject({ kind: 'forbidden', details: { status: 401 } });
+    expect(await failure(wrong.getUser(id))).toMatchObject({ kind: 'misconfigured', details: { status: 401 } });
   });
 });
