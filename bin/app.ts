@@ -18,6 +18,9 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   eventHookAuthHeader: options.eventHookAuthHeader,
   oktaOrgUrl: options.oktaOrgUrl,
   oktaAllowCustomDomain: options.oktaAllowCustomDomain,
+  policyFile: options.policyFile,
+  mode: options.mode,
+  model: options.model,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

@@ -53,11 +53,13 @@ export function eventHookConfig() {
   };
 }
 
-/** Settings of the events consumer. */
+/** Settings of the events consumer (Okta, policy and model settings are read by their own modules). */
 export function eventsConsumerConfig() {
   return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     idempotencyTable: requiredEnv(ENV.idempotencyTable, 'the name of the idempotency DynamoDB table'),
+    actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { MODES } from '../lambda/policy/policy-config.ts';
 import type { LogLevel } from './constructs/functions.ts';
 import { DEFAULT_API_THROTTLE } from './constructs/hook-api.ts';
 
@@ -12,6 +13,9 @@ export interface AppOptions {
   readonly eventHookAuthHeader?: string;
   readonly oktaOrgUrl?: string;
   readonly oktaAllowCustomDomain?: boolean;
+  readonly policyFile?: string;
+  readonly mode?: 'observe' | 'assisted' | 'autonomous';
+  readonly model?: { readonly name: string; readonly baseUrl?: string };
 }
 
 /** The context keys, for the docs and error messages. */
@@ -24,10 +28,22 @@ export const CONTEXT_KEYS = {
   eventHookAuthHeader: 'eventHookAuthHeader',
   oktaOrgUrl: 'oktaOrgUrl',
   oktaAllowCustomDomain: 'oktaAllowCustomDomain',
+  policyFile: 'policyFile',
+  mode: 'mode',
+  model: 'model',
+  openaiBaseUrl: 'openaiBaseUrl',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 const RETENTION_DAYS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
+
+function modeOf(value: string | undefined): AppOptions['mode'] {
+  if (value === undefined) return undefined;
+  if (!(MODES as readonly string[]).includes(value)) {
+    throw new Error(`context ${CONTEXT_KEYS.mode} must be one of ${MODES.join(', ')} (got "${value}")`);
+  }
+  return value as AppOptions['mode'];
+}
 
 export function appOptions(context: (key: string) => unknown): AppOptions {
   const text = (key: string): string | undefined => {
@@ -68,6 +84,14 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     eventHookAuthHeader: text(CONTEXT_KEYS.eventHookAuthHeader),
     oktaOrgUrl: text(CONTEXT_KEYS.oktaOrgUrl),
     oktaAllowCustomDomain: text(CONTEXT_KEYS.oktaAllowCustomDomain) === 'true',
+    policyFile: text(CONTEXT_KEYS.policyFile),
+    mode: modeOf(text(CONTEXT_KEYS.mode)),
+    model: text(CONTEXT_KEYS.model)
+      ? {
+          name: text(CONTEXT_KEYS.model) as string,
+          ...(text(CONTEXT_KEYS.openaiBaseUrl) ? { baseUrl: text(CONTEXT_KEYS.openaiBaseUrl) } : {}),
+        }
+      : undefined,
     apiThrottle:
       rateLimit === undefined && burstLimit === undefined
         ? undefined

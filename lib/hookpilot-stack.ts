@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -9,6 +11,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
+import { parsePolicy } from '../lambda/policy/policy-config.ts';
+import { ROOT } from './bundling.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { DataStores } from './constructs/data-stores.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
@@ -61,6 +65,48 @@ export interface HookpilotStackProps extends StackProps {
    * @default false
    */
   readonly oktaAllowCustomDomain?: boolean;
+  /**
+   * The policy file (JSON, see docs/policy.md), read and validated at synth time and built into the functions that use
+   * it. A policy change is a deploy: reviewed like code.
+   *
+   * @default 'policy/hookpilot.policy.json' in the repository
+   */
+  readonly policyFile?: string;
+  /**
+   * The rollout mode: `observe` (record what would be done), `assisted` (everything needs approval), `autonomous`
+   * (low-risk, confident actions run on their own).
+   *
+   * @default - the policy file's `mode`
+   */
+  readonly mode?: 'observe' | 'assisted' | 'autonomous';
+  /**
+   * An OpenAI-compatible model for recommendations: its name and, for anything but OpenAI itself, the endpoint. Its API
+   * key goes into the `OpenaiApiKey` secret after deploying.
+   *
+   * @default - none: the deterministic rules recommender answers
+   */
+  readonly model?: { readonly name: string; readonly baseUrl?: string };
+}
+
+/** The policy file the stack builds in when none is given. */
+export const DEFAULT_POLICY_FILE = 'policy/hookpilot.policy.json';
+
+/** Reads and validates a policy file at synth time; a bad one stops the synth with the reason. */
+export function readPolicyFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(resolve(ROOT, path), 'utf8');
+  } catch {
+    throw new Error(`policyFile ${path} cannot be read`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`policyFile ${path} is not JSON: ${(error as Error).message}`);
+  }
+  parsePolicy(json, path); // throws, naming each wrong field
+  return JSON.stringify(json);
 }
 
 /** An HTTP header name (RFC 9110 token characters), lower-cased as the receiver compares it. */
@@ -105,8 +151,14 @@ export class HookpilotStack extends Stack {
         'oktaOrgUrl is not set: the executor cannot reach Okta. Deploy with -c oktaOrgUrl=https://<your-org>.okta.com',
       );
     }
+    if (props.model?.baseUrl && !/^https:\/\//.test(props.model.baseUrl)) {
+      throw new Error(`model base URL must use https (got "${props.model.baseUrl}")`);
+    }
     const functions = new Functions(this, 'Functions', {
       oktaOrgUrl,
+      policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
+      mode: props.mode,
+      model: props.model,
       tables: data.tables,
       queues: pipeline.queues,
       secrets: data.secrets,
@@ -148,6 +200,8 @@ export class HookpilotStack extends Stack {
     const secretHelp: Record<SecretId, string> = {
       eventHookSecret:
         'ARN of the event hook secret (its value is the Okta event hook authentication secret). Read it with: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
+      openaiApiKey:
+        'ARN of the model API key secret (created with a placeholder; used only when deployed with -c model=…). Set it with: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       oktaCredentials:
         'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
     };

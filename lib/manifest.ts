@@ -11,7 +11,7 @@ import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from 
 
 export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue';
-export type SecretId = 'eventHookSecret' | 'oktaCredentials';
+export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
 
 /** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
 export type TableAccess = 'read' | 'append' | 'readWrite';
@@ -33,6 +33,10 @@ export interface Uses {
   readonly eventHookSecret?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
+  /** The policy file (built into the function) and the mode. */
+  readonly policy?: 'read';
+  /** An OpenAI-compatible model, when one is configured (its settings and the `openaiApiKey` secret). */
+  readonly model?: 'read';
 }
 
 export interface FunctionSpec {
@@ -54,10 +58,19 @@ export const FUNCTIONS = {
   },
   eventsConsumer: {
     entry: 'lambda/handlers/events-consumer.ts',
-    description: 'Events queue consumer: once per event uuid, route by event type, audit',
-    timeoutSeconds: 60,
-    memoryMb: 512,
-    uses: { auditTable: 'append', idempotencyTable: 'readWrite' },
+    description: 'Events queue consumer: once per event uuid, route, gather context, recommend, decide, hand off',
+    // Context reads from Okta plus a model call (20 s, one retry) fit comfortably.
+    timeoutSeconds: 120,
+    memoryMb: 1024,
+    uses: {
+      auditTable: 'append',
+      idempotencyTable: 'readWrite',
+      actionsTable: 'readWrite',
+      actionsQueue: 'send',
+      okta: 'read',
+      policy: 'read',
+      model: 'read',
+    },
   },
   executor: {
     entry: 'lambda/handlers/executor.ts',
@@ -116,6 +129,9 @@ export const TABLES = {
   actionsTable: ACTIONS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
+/** What the stack puts in the model key secret until the operator replaces it. */
+export const OPENAI_KEY_PLACEHOLDER = 'REPLACE_ME';
+
 export interface SecretSpec {
   readonly description: string;
   /** `generate`: the stack creates a random value; `provided`: the operator puts the value in after deploying. */
@@ -129,6 +145,11 @@ export const SECRETS = {
     description:
       'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
     value: { generate: { length: 64 } },
+  },
+  openaiApiKey: {
+    description:
+      'hookpilot: the API key of the OpenAI-compatible model endpoint (used only when the stack is deployed with a model).',
+    value: { provided: { placeholder: OPENAI_KEY_PLACEHOLDER } },
   },
   oktaCredentials: {
     description:
@@ -146,7 +167,11 @@ export const RESOURCE_ENV = {
   actionsQueue: ENV.actionsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
+  openaiApiKey: 'HOOKPILOT_OPENAI_API_KEY_SECRET_ARN',
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
+
+/** The variables that carry the model settings to every function that `uses.model`. */
+export const MODEL_ENV = { model: 'HOOKPILOT_MODEL', baseUrl: 'OPENAI_BASE_URL' } as const;
 
 /** The variable that carries the Okta org URL to every function that `uses.okta`. */
 export const OKTA_ORG_URL_ENV = OKTA_ENV.orgUrl;
@@ -156,7 +181,9 @@ export type UsedResource =
   | { readonly kind: 'table'; readonly id: TableId; readonly access: TableAccess }
   | { readonly kind: 'queue'; readonly id: QueueId; readonly access: QueueAccess }
   | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
-  | { readonly kind: 'okta'; readonly access: OktaAccess };
+  | { readonly kind: 'okta'; readonly access: OktaAccess }
+  | { readonly kind: 'policy' }
+  | { readonly kind: 'model' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
 export function usedResources(uses: Uses): UsedResource[] {
@@ -167,8 +194,10 @@ export function usedResources(uses: Uses): UsedResource[] {
         { kind: 'okta', access: access as OktaAccess },
         { kind: 'secret', id: 'oktaCredentials', access: 'read' },
       );
-    } else if (Object.hasOwn(TABLES, key))
-      out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
+    } else if (key === 'policy') out.push({ kind: 'policy' });
+    // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
+    else if (key === 'model') out.push({ kind: 'model' });
+    else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
     else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
     else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });
   }

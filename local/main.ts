@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import { STATE_FILE } from './cli/state.ts';
+import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
+import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
@@ -21,6 +23,9 @@ Options:
   --data-dir <dir>  keep DynamoDB data in <dir>
   --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or 8790; 0 = any free port)
   --sim-seed <file> the simulated Okta org to load (default: HOOKPILOT_SIM_SEED, else a 63-person company)
+  --no-demo         do not play the built-in demo (a joiner, a mover, a leaver, failed sign-ins) after start-up
+  --llm-stub <mode> answer recommendations with the local OpenAI-compatible stub instead of the rules
+                    (modes: normal, compromised, malformed, refusal, slow, rate_limited, …; see docs/openai-stub.md)
   --quiet           do not print a line per request and per queue batch
   -h, --help        show this help
 
@@ -28,6 +33,10 @@ Environment:
   HOOKPILOT_EVENT_HOOK_SECRET  the event hook secret to accept (default: a fixed local-only value, printed below)
   HOOKPILOT_DATA_DIR           same as --data-dir
   HOOKPILOT_SIM_TOKEN          the Okta simulator's API token (default: a fixed local-only value, printed below)
+  HOOKPILOT_MODE               observe | assisted | autonomous (default: the policy file's mode)
+  HOOKPILOT_POLICY_FILE        the policy (default: policy/hookpilot.policy.json)
+  OPENAI_API_KEY, OPENAI_BASE_URL, HOOKPILOT_MODEL
+                               use a model (any OpenAI-compatible endpoint) instead of the rules recommender
 `;
 
 async function main(): Promise<void> {
@@ -39,6 +48,8 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
       'sim-port': { type: 'string' },
       'sim-seed': { type: 'string' },
+      'no-demo': { type: 'boolean', default: false },
+      'llm-stub': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -68,6 +79,7 @@ async function main(): Promise<void> {
       port,
       dataDir,
       okta: { port: simPort, seed: values['sim-seed'] },
+      ...(values['llm-stub'] ? { llmStub: stubMode(values['llm-stub']) } : {}),
       log: values.quiet ? undefined : (line) => print(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
     });
   } catch (error) {
@@ -125,6 +137,14 @@ async function main(): Promise<void> {
   Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps
   Okta API token   ${stack.okta.token}   (SSWS; local only — npx hookpilot sim info --json)
                    ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}/okta/events` : 'no event hook registered'}
+  recommender      ${stack.recommender}${
+    stack.llmStub
+      ? `
+                   (the local OpenAI-compatible stub at ${stack.llmStub.baseURL})`
+      : ''
+  }
+  mode             ${stack.mode}   (HOOKPILOT_MODE: observe | assisted | autonomous)
+  policy           ${stack.policyFile}
 
   try it:
     npx hookpilot sim users --department Sales                  # the simulated org
@@ -134,6 +154,19 @@ async function main(): Promise<void> {
     npx hookpilot audit --recent
 `);
   print('hookpilot local stack ready');
+  if (!values['no-demo']) {
+    try {
+      await runDemo(stack, print);
+    } catch (error) {
+      print(`hookpilot: the demo stopped: ${(error as Error).message}`);
+    }
+  }
+}
+
+function stubMode(value: string): StubMode {
+  if (!isStubMode(value))
+    throw new LocalStackError(`--llm-stub must be one of ${STUB_MODES.join(', ')} (got "${value}")`);
+  return value;
 }
 
 main().catch((error: unknown) => {

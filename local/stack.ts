@@ -3,7 +3,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
+import { logger } from '../lambda/log.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
+import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config.ts';
+import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
@@ -11,6 +14,7 @@ import { lambdaContext } from './lambda-context.ts';
 import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
 import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
 import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
+import { type OpenAiStub, type StubMode, startOpenAiStub } from './openai-stub/index.ts';
 import { type QueueFunction, startQueueWorker } from './queue-worker.ts';
 import {
   createResources,
@@ -43,6 +47,11 @@ export interface LocalStackOptions {
    * at the local receiver (default true).
    */
   readonly okta?: { readonly port?: number; readonly seed?: string; readonly registerHook?: boolean };
+  /**
+   * Answer recommendations with the local OpenAI-compatible stub (in this mode, e.g. `normal` or `compromised`) instead
+   * of the rules recommender or a real model. Default: off.
+   */
+  readonly llmStub?: StubMode;
   /** Run the queue consumers (default true; a benchmark of the receiver alone turns them off). */
   readonly consumers?: boolean;
   /** One line per HTTP request and queue batch. */
@@ -62,6 +71,12 @@ export interface LocalStack {
     readonly token: string;
     readonly eventHookId?: string;
   };
+  /** Which recommender answers, in words; the mode; the policy file. */
+  readonly recommender: string;
+  readonly mode: string;
+  readonly policyFile: string;
+  /** The OpenAI-compatible stub, when `llmStub` is on. */
+  readonly llmStub?: OpenAiStub;
   stop(): Promise<void>;
 }
 
@@ -107,16 +122,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => sim.stop());
 
+    let llmStub: OpenAiStub | undefined;
+    if (options.llmStub) {
+      const stub = await startOpenAiStub({ mode: options.llmStub });
+      llmStub = stub;
+      stops.push(() => stub.stop());
+      Object.assign(process.env, {
+        OPENAI_BASE_URL: stub.baseURL,
+        OPENAI_API_KEY: 'local-openai-stub',
+        HOOKPILOT_MODEL: process.env.HOOKPILOT_MODEL ?? 'hookpilot-local-stub',
+      });
+    }
+    const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
+
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     Object.assign(process.env, emulatorEnv(endpoints), resources.env, {
       // The functions that use Okta talk to the simulator (http is allowed for it, and only on localhost).
       [OKTA_ENV.orgUrl]: sim.orgUrl,
       [OKTA_ENV.apiToken]: sim.token,
       [OKTA_ENV.allowHttp]: 'true',
+      [POLICY_ENV.file]: policyFile,
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
     });
+    // The shared logger was created when this module loaded; now that the level is set, apply it.
+    logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
+    // Fail at start-up, with the reason, on a bad policy file, mode or model setting (the handlers would, later).
+    const policy = loadPolicy();
+    const mode = modeFrom(policy);
+    const { description: recommender } = chooseRecommender();
     const functions = await loadFunctions();
 
     const routes: GatewayRoute[] = ROUTES.map((r) => ({ method: r.method, path: r.path, fn: functions[r.fn] }));
@@ -163,6 +198,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url: gateway.url,
       okta: { sim, orgUrl: sim.orgUrl, token: sim.token, eventHookId: hook?.id },
+      recommender,
+      mode,
+      policyFile,
+      ...(llmStub ? { llmStub } : {}),
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
       endpoints,

@@ -2,18 +2,43 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
 import { logger } from '../log.ts';
+import { oktaSettings } from '../okta/okta-config.ts';
+import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
+import type { ActionMessage } from '../pipeline/action-messages.ts';
+import { RecordedApprovals } from '../pipeline/approvals.ts';
 import { type EventMessage, EventMessageSchema } from '../pipeline/messages.ts';
 import { processEvent } from '../pipeline/process-event.ts';
+import { loadPolicy, modeFrom } from '../policy/policy-config.ts';
+import { chooseRecommender } from '../recommend/choose.ts';
+import { DynamoActionLedger } from '../store/action-ledger.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
-import { dynamoClient, dynamoDocumentClient } from '../store/aws-clients.ts';
+import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
- * Consumes the events queue: each record is processed once per Okta event uuid, and a failing record is reported alone
- * (partial batch response) so SQS redelivers only it, and moves it to the DLQ after the retry limit.
+ * Consumes the events queue: once per Okta event uuid, route it, gather context from Okta, recommend, validate, let the
+ * policy decide, and hand each action on. A failing record is reported alone (partial batch response) so SQS redelivers
+ * only it, and moves it to the DLQ after the retry limit.
  */
 const config = eventsConsumerConfig();
-const deps = { audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable), clock: () => new Date() };
+const policy = loadPolicy();
+const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
+const clock = () => new Date();
+const { recommender, description } = chooseRecommender();
+const deps = {
+  audit,
+  clock,
+  okta: new OktaSdkAdapter(oktaSettings()),
+  ledger: new DynamoActionLedger(dynamoDocumentClient(), config.actionsTable),
+  recommender,
+  policy,
+  mode: modeFrom(policy),
+  actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
+  approvals: new RecordedApprovals(audit, clock),
+};
+logger.info('events consumer ready', { recommender: description, mode: deps.mode });
+
 const once = onceByKey((message: EventMessage) => processEvent(message, deps), {
   client: dynamoClient(),
   tableName: config.idempotencyTable,
@@ -30,8 +55,8 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   }
   const parsed = EventMessageSchema.safeParse(json);
   if (!parsed.success) throw new Error(`message ${record.messageId} is not an events queue message (schema v1)`);
-  const decision = await once.run(parsed.data);
-  logger.info('event routed', { uuid: parsed.data.event.uuid, eventType: parsed.data.event.eventType, decision });
+  const outcome = await once.run(parsed.data);
+  logger.info('event processed', { uuid: parsed.data.event.uuid, eventType: parsed.data.event.eventType, outcome });
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {

@@ -1,3 +1,5 @@
+import type { LogEvent } from './event-hook.ts';
+
 /**
  * What hookpilot needs from an Okta org, as small interfaces over plain types (not SDK models). The SDK adapter
  * (`okta-sdk-adapter.ts`) implements them; use cases and the action catalog depend only on these.
@@ -75,6 +77,8 @@ export interface OktaDirectory {
   /** By id or login; undefined when there is no such user. */
   getUser(idOrLogin: string): Promise<OktaUser | undefined>;
   getGroup(groupId: string): Promise<OktaGroup | undefined>;
+  /** A group by its exact name, or undefined. */
+  findGroupByName(name: string): Promise<OktaGroup | undefined>;
   listUserGroups(userId: string): Promise<OktaGroup[]>;
   listAppLinks(userId: string): Promise<OktaAppLink[]>;
   /** The user's assignment to one app, or undefined when not assigned. */
@@ -82,6 +86,11 @@ export interface OktaDirectory {
   listRoles(userId: string): Promise<OktaRoleAssignment[]>;
   /** Users matching an Okta `search` expression (e.g. `profile.department eq "Sales"`), at most `limit`. */
   searchUsers(search: string, limit: number): Promise<OktaUser[]>;
+  /**
+   * System Log events between two instants (a bounded query, oldest first), matching a SCIM `filter` such as
+   * `actor.id eq "00u…" or target.id eq "00u…"`, at most `limit`.
+   */
+  listLogEvents(query: { since: string; until: string; filter?: string; limit: number }): Promise<LogEvent[]>;
 }
 
 export interface OktaOperations {

@@ -13,6 +13,7 @@ import type {
   UserStatus,
 } from './directory.ts';
 import { OktaCallError } from './directory.ts';
+import { type LogEvent, LogEventSchema } from './event-hook.ts';
 import type { OktaCredentials, OktaSettings } from './okta-config.ts';
 
 /** The Okta request ids seen by the calls made inside one `track()` (per operation, safe under concurrency). */
@@ -176,6 +177,16 @@ export class OktaSdkAdapter implements Okta {
     return this.find('get group', async (c) => toGroup(await c.groupApi.getGroup({ groupId })));
   }
 
+  async findGroupByName(name: string): Promise<OktaGroup | undefined> {
+    const search = `profile.name eq ${searchLiteral(name)}`;
+    const groups = (
+      await this.track('find group', async (c) =>
+        collect(await c.groupApi.listGroups({ search, limit: 10 }), toGroup, 10),
+      )
+    ).value;
+    return groups.find((g) => g.name === name);
+  }
+
   async listUserGroups(userId: string): Promise<OktaGroup[]> {
     return (
       await this.track('list user groups', async (c) => collect(await c.userApi.listUserGroups({ userId }), toGroup))
@@ -217,6 +228,29 @@ export class OktaSdkAdapter implements Okta {
       await this.track('search users', async (c) =>
         collect(await c.userApi.listUsers({ search, limit: this.pageSize }), toUser, limit),
       )
+    ).value;
+  }
+
+  async listLogEvents(query: { since: string; until: string; filter?: string; limit: number }): Promise<LogEvent[]> {
+    return (
+      await this.track('list System Log events', async (c) => {
+        const events = await c.systemLogApi.listLogEvents({
+          since: query.since,
+          until: query.until, // bounded: the SDK never finishes a polling query (no until)
+          ...(query.filter ? { filter: query.filter } : {}),
+          limit: Math.min(query.limit, 1000),
+          sortOrder: 'ASCENDING',
+        });
+        const out: LogEvent[] = [];
+        for await (const item of events) {
+          if (item === null || item === undefined) continue;
+          // SDK models carry Date objects; the JSON form is Okta's own.
+          const parsed = LogEventSchema.safeParse(JSON.parse(JSON.stringify(item)));
+          if (parsed.success) out.push(parsed.data);
+          if (out.length >= query.limit) break;
+        }
+        return out;
+      })
     ).value;
   }
 
@@ -293,6 +327,14 @@ export class OktaSdkAdapter implements Okta {
   deleteUser(userId: string) {
     return this.write('delete user', (c) => c.userApi.deleteUser({ userId, sendEmail: false }));
   }
+}
+
+/**
+ * A string literal for an Okta `search`/`filter` expression. Profile values are attacker-controlled text: quotes and
+ * backslashes are escaped so a value can never end the literal and add clauses of its own.
+ */
+export function searchLiteral(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /** Drains an SDK collection (skipping the null items its pager can yield), up to `limit`. */

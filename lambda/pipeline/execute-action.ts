@@ -99,6 +99,8 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
     }
 
     const result = await definition.perform(action.params, deps.okta, assessment.before);
+    // Okta will send the event this change causes back through the hook: let the consumer recognise it as ours.
+    if (result.requestId) await deps.ledger.rememberRequest(result.requestId, message.actionId, deps.clock());
     const inverse = definition.inverse?.(action.params, assessment.before);
     return await finish('SUCCEEDED', 'executed', 'action.executed', `executed: ${title}`, {
       requestId: result.requestId ?? null,

@@ -26,7 +26,26 @@ export interface ActionLedger {
   /** Puts the action back for later (rate limited: DEFERRED; transient failure: RETRYING). */
   release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date): Promise<void>;
   get(actionId: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** Notes that an Okta request (its X-Okta-Request-Id) was made by this action, for a week. */
+  rememberRequest(requestId: string, actionId: string, now: Date): Promise<void>;
+  /** The action that made an Okta request, if hookpilot made it. */
+  actionForRequest(requestId: string): Promise<string | undefined>;
+  /**
+   * Takes one of `cap` automatic-action slots of an hour for an action; true if it got one (or already had it). The
+   * same action asking again never takes a second slot.
+   */
+  reserveAutoSlot(hour: string, actionId: string, cap: number, now: Date): Promise<boolean>;
+  /**
+   * Claims a key (e.g. "the joiner response for user X") for one event, for two days: undefined if this event holds it
+   * (now, or from an earlier attempt), else the event that claimed it first. Race-free across concurrent consumers.
+   */
+  claimOnce(key: string, correlationId: string, now: Date): Promise<string | undefined>;
 }
+
+const WEEK_SECONDS = 7 * 24 * 3600;
+const REQUEST_PREFIX = 'okta-request:';
+const BUDGET_PREFIX = 'auto-budget:';
+const CLAIM_PREFIX = 'claim:';
 
 /** The ledger in DynamoDB: one item per action id, moved between statuses by conditional writes. */
 export class DynamoActionLedger implements ActionLedger {
@@ -104,6 +123,71 @@ export class DynamoActionLedger implements ActionLedger {
     await this.update(actionId, { status, leaseUntil: 0, updatedAt: now.toISOString() });
   }
 
+  async rememberRequest(requestId: string, actionId: string, now: Date) {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            actionId: `${REQUEST_PREFIX}${requestId}`,
+            madeBy: actionId,
+            expiresAtEpoch: epoch(now) + WEEK_SECONDS,
+          },
+        }),
+      );
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async actionForRequest(requestId: string) {
+    const item = await this.get(`${REQUEST_PREFIX}${requestId}`);
+    return typeof item?.madeBy === 'string' ? item.madeBy : undefined;
+  }
+
+  async reserveAutoSlot(hour: string, actionId: string, cap: number, now: Date) {
+    if (cap <= 0) return false;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { actionId: `${BUDGET_PREFIX}${hour}` },
+          UpdateExpression: 'ADD actionIds :id SET expiresAtEpoch = :ttl',
+          ConditionExpression: 'attribute_not_exists(actionIds) OR size(actionIds) < :cap OR contains(actionIds, :one)',
+          ExpressionAttributeValues: {
+            ':id': new Set([actionId]),
+            ':one': actionId,
+            ':cap': cap,
+            ':ttl': epoch(now) + 2 * 24 * 3600,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw unavailable(error);
+    }
+  }
+
+  async claimOnce(claim: string, correlationId: string, now: Date) {
+    const key = `${CLAIM_PREFIX}${claim}`;
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { actionId: key, correlationId, expiresAtEpoch: epoch(now) + 2 * 24 * 3600 },
+          ConditionExpression: 'attribute_not_exists(actionId) OR correlationId = :c',
+          ExpressionAttributeValues: { ':c': correlationId },
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+    }
+    const holder = (await this.get(key))?.correlationId;
+    return typeof holder === 'string' ? holder : 'another event';
+  }
+
   async get(actionId: string) {
     try {
       return (
@@ -138,4 +222,5 @@ export class DynamoActionLedger implements ActionLedger {
   }
 }
 
+const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 const unavailable = (error: unknown) => new DependencyError('the action ledger (DynamoDB) is unavailable', error);

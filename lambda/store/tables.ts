@@ -35,5 +35,7 @@ export const IDEMPOTENCY_TABLE = {
  */
 export const ACTIONS_TABLE = {
   partitionKey: 'actionId',
+  /** Only the short-lived bookkeeping items (request-id markers, hourly budgets) expire; actions never do. */
+  ttlAttribute: 'expiresAtEpoch',
   indexes: {},
 } as const satisfies TableDesign;

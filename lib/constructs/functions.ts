@@ -8,11 +8,13 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/policy/policy-config.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,
   type FunctionId,
   type FunctionSpec,
+  MODEL_ENV,
   OKTA_ORG_URL_ENV,
   type QueueAccess,
   type QueueId,
@@ -49,6 +51,24 @@ export interface FunctionsProps {
    * @default 'INFO'
    */
   readonly logLevel?: LogLevel;
+  /**
+   * The policy built into every function that uses the policy (its JSON text, already validated).
+   *
+   * @default - none: such functions use the built-in defaults
+   */
+  readonly policyJson?: string;
+  /**
+   * `HOOKPILOT_MODE` for every function that uses the policy.
+   *
+   * @default - none: the policy file's `mode`
+   */
+  readonly mode?: 'observe' | 'assisted' | 'autonomous';
+  /**
+   * The model settings for every function that uses a model (`HOOKPILOT_MODEL`, `OPENAI_BASE_URL`).
+   *
+   * @default - none: the rules recommender answers
+   */
+  readonly model?: { readonly name: string; readonly baseUrl?: string };
   /**
    * The Okta org URL given to every function that uses Okta (`HOOKPILOT_OKTA_ORG_URL`), already validated.
    *
@@ -102,7 +122,10 @@ export class Functions extends Construct {
         logGroup,
         projectRoot: ROOT,
         depsLockFilePath: LOCK_FILE,
-        bundling: BUNDLING,
+        bundling:
+          spec.uses.policy && props.policyJson
+            ? { ...BUNDLING, define: { [BUNDLED_POLICY_DEFINE]: JSON.stringify(props.policyJson) } }
+            : BUNDLING,
         environment: {
           POWERTOOLS_SERVICE_NAME: 'hookpilot',
           POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
@@ -148,6 +171,19 @@ export class Functions extends Construct {
         case 'okta':
           // The credentials come with the `oktaCredentials` secret entry; here only where the org is.
           if (props.oktaOrgUrl) fn.addEnvironment(OKTA_ORG_URL_ENV, props.oktaOrgUrl);
+          break;
+        case 'policy':
+          // The policy itself is built into the bundle (see `bundling`); the mode is a setting.
+          if (props.mode) fn.addEnvironment(POLICY_ENV.mode, props.mode);
+          break;
+        case 'model':
+          // Without a model nothing is set, and the rules recommender answers. With one: its settings and its key.
+          if (props.model) {
+            fn.addEnvironment(MODEL_ENV.model, props.model.name);
+            if (props.model.baseUrl) fn.addEnvironment(MODEL_ENV.baseUrl, props.model.baseUrl);
+            fn.addEnvironment(RESOURCE_ENV.openaiApiKey, props.secrets.openaiApiKey.secretArn);
+            grantSecret(role, props.secrets.openaiApiKey, 'read');
+          }
           break;
       }
     }

@@ -14,6 +14,9 @@ describe('app context options', () => {
       eventHookAuthHeader: undefined,
       oktaOrgUrl: undefined,
       oktaAllowCustomDomain: false,
+      policyFile: undefined,
+      mode: undefined,
+      model: undefined,
     });
   });
 
@@ -27,6 +30,10 @@ describe('app context options', () => {
         eventHookAuthHeader: 'X-Hookpilot-Secret',
         oktaOrgUrl: 'https://acme.okta.com',
         oktaAllowCustomDomain: 'true',
+        policyFile: 'policy/strict.json',
+        mode: 'autonomous',
+        model: 'gpt-test',
+        openaiBaseUrl: 'https://llm.example/v1',
       }),
     ).toEqual({
       logLevel: 'DEBUG',
@@ -36,6 +43,9 @@ describe('app context options', () => {
       eventHookAuthHeader: 'X-Hookpilot-Secret',
       oktaOrgUrl: 'https://acme.okta.com',
       oktaAllowCustomDomain: true,
+      policyFile: 'policy/strict.json',
+      mode: 'autonomous',
+      model: { name: 'gpt-test', baseUrl: 'https://llm.example/v1' },
     });
   });
 
@@ -44,5 +54,6 @@ describe('app context options', () => {
     expect(() => from({ logRetentionDays: '31' })).toThrow(/logRetentionDays must be one of .*30, 60, 90/);
     expect(() => from({ alarmTopicArn: 'ops-alarms' })).toThrow(/alarmTopicArn must be an SNS topic ARN/);
     expect(() => from({ apiBurstLimit: '-1' })).toThrow(/apiBurstLimit must be a whole number above 0/);
+    expect(() => from({ mode: 'yolo' })).toThrow(/mode must be one of observe, assisted, autonomous/);
   });
 });

@@ -387,6 +387,7 @@ describe('functions', () => {
         expected[OKTA_ORG_URL_ENV] = TEST_OKTA_ORG_URL;
         continue;
       }
+      if (used.kind === 'policy' || used.kind === 'model') continue; // no mode and no model given: nothing to set
       const value =
         used.kind === 'table'
           ? stack.tables[used.id].tableName
@@ -534,6 +535,49 @@ describe('alarms', () => {
       expect(alarm.AlarmActions).toEqual([topicArn]);
       expect(alarm.OKActions).toEqual([topicArn]);
     }
+  });
+});
+
+describe('policy, mode and model', () => {
+  it('sets the mode and the model only on the functions that use them', () => {
+    const { stack: custom } = synthStack({
+      mode: 'observe',
+      model: { name: 'gpt-test', baseUrl: 'https://llm.example/v1' },
+    });
+    const custom_ = new View(custom, Template.fromStack(custom));
+    for (const [id, spec] of entries(FUNCTIONS)) {
+      const environment = custom_.environmentOf(custom.functions[id]);
+      const uses: Uses = spec.uses;
+      expect(environment.HOOKPILOT_MODE).toBe(uses.policy ? 'observe' : undefined);
+      expect(environment.HOOKPILOT_MODEL).toBe(uses.model ? 'gpt-test' : undefined);
+      expect(environment.OPENAI_BASE_URL).toBe(uses.model ? 'https://llm.example/v1' : undefined);
+      expect(environment.HOOKPILOT_OPENAI_API_KEY_SECRET_ARN).toEqual(
+        uses.model ? custom_.resolve(custom.secrets.openaiApiKey.secretArn) : undefined,
+      );
+      const readsKey = custom_
+        .grantsOf(custom.functions[id])
+        .includes(
+          `secretsmanager:GetSecretValue ${JSON.stringify(custom_.resolve(custom.secrets.openaiApiKey.secretArn))}`,
+        );
+      expect(readsKey).toBe(uses.model !== undefined);
+    }
+  });
+
+  it('gives no function the model key when no model is configured (the rules recommender answers)', () => {
+    for (const fn of Object.values(stack.functions)) {
+      expect(view.environmentOf(fn).HOOKPILOT_OPENAI_API_KEY_SECRET_ARN).toBeUndefined();
+      expect(
+        view.grantsOf(fn).some((g) => g.includes(JSON.stringify(view.resolve(stack.secrets.openaiApiKey.secretArn)))),
+      ).toBe(false);
+    }
+  });
+
+  it('refuses a policy file that is not valid, naming the field, and a plain-http model endpoint', () => {
+    expect(() => synthStack({ policyFile: 'package.json' })).toThrow(
+      /the policy in package.json is not valid: .*version/,
+    );
+    expect(() => synthStack({ policyFile: 'no/such/file.json' })).toThrow(/cannot be read/);
+    expect(() => synthStack({ model: { name: 'm', baseUrl: 'http://llm.example/v1' } })).toThrow(/must use https/);
   });
 });
 

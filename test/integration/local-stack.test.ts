@@ -60,7 +60,7 @@ describe('the local stack', () => {
 
     await vi.waitFor(
       async () => {
-        expect((await audit.byCorrelation(uuid)).map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
+        expect((await audit.byCorrelation(uuid)).map((r) => r.kind)).toEqual(['event.received', 'event.skipped']);
       },
       { timeout: 10_000, interval: 100 },
     );
@@ -69,8 +69,9 @@ describe('the local stack', () => {
     await new Promise((r) => setTimeout(r, 1500)); // let a (wrongly) queued duplicate reach the consumer
     expect(await queueDepth(sqs, stack.resources.queues.eventsQueue.url)).toBe(0);
     const records = await audit.byCorrelation(uuid);
-    expect(records.map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
-    expect(records[1]?.summary).toBe('accepted for recommendation (joiner)');
+    expect(records.map((r) => r.kind)).toEqual(['event.received', 'event.skipped']);
+    // the fixture's user is not in the simulated org
+    expect(records[1]?.summary).toBe('skipped: the user no longer exists in Okta');
   });
 
   it('audits an unrouted event as skipped, with the reason', async () => {
@@ -148,7 +149,9 @@ describe('the local stack', () => {
     const uuid = delivery?.eventUuids[0] ?? '';
     await vi.waitFor(
       async () => {
-        expect((await audit.byCorrelation(uuid)).map((r) => r.kind)).toEqual(['event.received', 'event.accepted']);
+        const kinds = (await audit.byCorrelation(uuid)).map((r) => r.kind);
+        expect(kinds.slice(0, 3)).toEqual(['event.received', 'event.accepted', 'recommendation.made']);
+        expect(kinds.some((k) => k.startsWith('decision.'))).toBe(true);
       },
       { timeout: 10_000, interval: 100 },
     );

@@ -1,6 +1,6 @@
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { dynamoClient, sqsClient } from '../../lambda/store/aws-clients.ts';
 import type { LocalResources } from '../../local/resources.ts';
@@ -8,6 +8,8 @@ import { apiEvent } from '../support/api-event.ts';
 import { freshResources, testClients, useLocalEnv } from '../support/emulators.ts';
 import { type Fault, injectFault } from '../support/faults.ts';
 import { type Delivery, deliveryOf } from '../support/fixtures.ts';
+import { startTestSim, type TestSim } from '../support/okta-sim.ts';
+import { handlerEnv } from '../support/okta-users.ts';
 import { consumeAll, drain, messageIds, queueDepth } from '../support/queues.ts';
 
 /**
@@ -22,12 +24,23 @@ let receiver: typeof import('../../lambda/handlers/event-hook.ts')['handler'];
 let consumer: typeof import('../../lambda/handlers/events-consumer.ts')['handler'];
 const faults: Fault[] = [];
 
+let okta: TestSim;
+
 beforeAll(async () => {
-  resources = await freshResources({ visibilityTimeoutSeconds: 1 });
-  useLocalEnv(resources, { HOOKPILOT_EVENT_HOOK_SECRET: SECRET, HOOKPILOT_AWS_REQUEST_TIMEOUT_MS: '1000' });
+  [resources, okta] = await Promise.all([freshResources({ visibilityTimeoutSeconds: 1 }), startTestSim()]);
+  // The fixture's user is not in the simulated org: the consumer routes each event, finds no user, and records why.
+  useLocalEnv(resources, {
+    HOOKPILOT_EVENT_HOOK_SECRET: SECRET,
+    HOOKPILOT_AWS_REQUEST_TIMEOUT_MS: '1000',
+    ...handlerEnv(okta),
+  });
   ({ handler: receiver } = await import('../../lambda/handlers/event-hook.ts'));
   ({ handler: consumer } = await import('../../lambda/handlers/events-consumer.ts'));
   audit = new DynamoAuditLog(documents, resources.tables.auditTable);
+});
+
+afterAll(async () => {
+  await okta?.stop();
 });
 
 beforeEach(async () => {

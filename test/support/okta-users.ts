@@ -85,3 +85,15 @@ export function appLabelled(okta: TestSim, label: string): string {
   if (!app) throw new Error(`no app ${label}`);
   return String(app.id);
 }
+
+/** The environment the consumer and executor handlers need to work against a test simulator. */
+export function handlerEnv(okta: TestSim, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOOKPILOT_OKTA_ORG_URL: okta.sim.orgUrl,
+    HOOKPILOT_OKTA_API_TOKEN: okta.sim.token,
+    HOOKPILOT_OKTA_ALLOW_HTTP: 'true',
+    HOOKPILOT_OKTA_MAX_RATE_LIMIT_WAIT_MS: '0',
+    HOOKPILOT_OKTA_REQUEST_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}

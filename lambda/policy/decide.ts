@@ -1,0 +1,168 @@
+import type { Decision, Mode, ValidProposal } from '../recommend/types.ts';
+import { RISK_LEVELS, type RiskLevel, riskOf } from './catalog.ts';
+import type { PolicyConfig } from './policy-config.ts';
+
+/**
+ * The deterministic policy: for each validated proposal, auto (the executor acts), approval (a human decides) or drop.
+ * Pure: the same proposals, mode and policy always give the same decisions. Two things no configuration changes:
+ * a high or critical action is never automatic, and in observe mode nothing is done.
+ */
+
+/** The rule behind each decision, as recorded in the audit trail. Stable ids: dashboards and tests rely on them. */
+export const RULES = {
+  /** `actions[type].disabled`: the action type is switched off (drop). */
+  actionDisabled: 'action-disabled',
+  /** The confidence is below `dropBelowConfidence` (drop). */
+  confidenceBelowFloor: 'confidence-below-floor',
+  /** Assisted mode: every action goes to a human (approval). */
+  modeAssisted: 'mode-assisted',
+  /** High and critical actions always go to a human, whatever the policy says (approval). */
+  riskNeverAuto: 'risk-never-auto',
+  /** No automatic threshold for this risk level or action type (approval). */
+  noAutoThreshold: 'no-auto-threshold',
+  /** The confidence is below the automatic threshold (approval). */
+  confidenceBelowAuto: 'confidence-below-auto',
+  /** The confidence meets the automatic threshold (auto). */
+  confidenceMeetsAuto: 'confidence-meets-auto',
+  /** More automatic actions for one event than `limits.maxAutoActionsPerEvent` (approval). */
+  capPerEvent: 'cap-per-event',
+  /** More automatic actions in the last hour than `limits.maxAutoActionsPerHour` (approval; applied by the pipeline). */
+  capPerHour: 'cap-per-hour',
+} as const;
+export type RuleId = (typeof RULES)[keyof typeof RULES];
+
+export const CAP_PER_HOUR: RuleId = RULES.capPerHour;
+
+export interface DecideOptions {
+  /** The mode in effect: HOOKPILOT_MODE, else the policy's (resolved by the caller, e.g. with `modeFrom`). */
+  readonly mode: Mode;
+  readonly policy: PolicyConfig;
+}
+
+type Verdict = Pick<Decision, 'outcome' | 'rule' | 'reason'>;
+
+export function decide(proposals: readonly ValidProposal[], options: DecideOptions): Decision[] {
+  const { policy } = options;
+  const cap = policy.limits.maxAutoActionsPerEvent;
+  // Executed and observed automatic actions are capped separately: what is only observed never uses up the real cap.
+  let autoCount = 0;
+  let observedAutoCount = 0;
+
+  return proposals.map((proposal) => {
+    const override = Object.hasOwn(policy.actions, proposal.action.type)
+      ? policy.actions[proposal.action.type]
+      : undefined;
+    // Observe (global or for this type) wins over everything: nothing is done, and the outcome shown is what would
+    // happen otherwise (the type's own mode if it has one, else autonomous).
+    const observed = options.mode === 'observe' || override?.mode === 'observe';
+    const simulated: Mode = override?.mode && override.mode !== 'observe' ? override.mode : 'autonomous';
+    const mode: Mode = observed ? 'observe' : (override?.mode ?? options.mode);
+    let verdict = judge(proposal, observed ? simulated : mode, override, policy);
+
+    if (verdict.outcome === 'auto') {
+      const used = observed ? observedAutoCount : autoCount;
+      if (used >= cap) {
+        verdict = {
+          outcome: 'approval',
+          rule: RULES.capPerEvent,
+          reason: `this event already has ${cap} automatic action${cap === 1 ? '' : 's'}, the most the policy allows: a human decides`,
+        };
+      } else if (observed) observedAutoCount += 1;
+      else autoCount += 1;
+    }
+    return {
+      proposal,
+      outcome: verdict.outcome,
+      mode,
+      observed,
+      rule: verdict.rule,
+      reason: observed ? `${verdict.reason} (observe mode: nothing is done)` : verdict.reason,
+    };
+  });
+}
+
+function judge(
+  proposal: ValidProposal,
+  mode: Mode,
+  override: PolicyConfig['actions'][keyof PolicyConfig['actions']],
+  policy: PolicyConfig,
+): Verdict {
+  const { type } = proposal.action;
+  const { confidence } = proposal;
+  if (override?.disabled) {
+    return { outcome: 'drop', rule: RULES.actionDisabled, reason: `${type} is disabled by the policy` };
+  }
+  if (confidence < policy.dropBelowConfidence) {
+    return {
+      outcome: 'drop',
+      rule: RULES.confidenceBelowFloor,
+      reason: `confidence ${confidence} is below the policy's floor of ${policy.dropBelowConfidence}`,
+    };
+  }
+  if (mode !== 'autonomous') {
+    return {
+      outcome: 'approval',
+      rule: RULES.modeAssisted,
+      reason: `${type} is decided in assisted mode: a human decides`,
+    };
+  }
+  const risk = effectiveRisk(proposal);
+  if (risk !== 'low' && risk !== 'medium') {
+    return {
+      outcome: 'approval',
+      rule: RULES.riskNeverAuto,
+      reason: `${type} is ${risk} risk, and ${risk}-risk actions are never automatic: a human decides`,
+    };
+  }
+  const threshold = override?.minConfidence ?? policy.autoApprove[risk]?.minConfidence;
+  if (threshold === undefined || threshold === null) {
+    return {
+      outcome: 'approval',
+      rule: RULES.noAutoThreshold,
+      reason: `the policy sets no automatic threshold for ${risk}-risk actions like ${type}: a human decides`,
+    };
+  }
+  // `!(a >= b)` rather than `a < b`: a confidence that is not a number never meets a threshold.
+  if (!(confidence >= threshold)) {
+    return {
+      outcome: 'approval',
+      rule: RULES.confidenceBelowAuto,
+      reason: `confidence ${confidence} is below the automatic threshold of ${threshold} for ${type}: a human decides`,
+    };
+  }
+  return {
+    outcome: 'auto',
+    rule: RULES.confidenceMeetsAuto,
+    reason: `${type} is ${risk} risk and confidence ${confidence} meets the automatic threshold of ${threshold}`,
+  };
+}
+
+/**
+ * The proposal's risk, never below what the catalog says for its action (a proposal built without the validator
+ * cannot lower it), and critical for anything the catalog cannot assess.
+ */
+function effectiveRisk(proposal: ValidProposal): RiskLevel {
+  let catalog: RiskLevel;
+  try {
+    catalog = riskOf(proposal.action);
+  } catch {
+    return 'critical';
+  }
+  const stated = RISK_LEVELS.includes(proposal.risk) ? proposal.risk : 'critical';
+  return RISK_LEVELS.indexOf(stated) >= RISK_LEVELS.indexOf(catalog) ? stated : catalog;
+}
+
+/**
+ * Sends an automatic decision to a human instead, naming the rule (e.g. `cap-per-hour`, applied by the pipeline with
+ * its count of recent automatic actions). Approvals and drops are returned unchanged: demoting never drops an action
+ * nor asks a human about a dropped one.
+ */
+export function demote(decision: Decision, rule: string, reason: string): Decision {
+  if (decision.outcome !== 'auto') return decision;
+  return {
+    ...decision,
+    outcome: 'approval',
+    rule,
+    reason: decision.observed ? `${reason} (observe mode: nothing is done)` : reason,
+  };
+}

@@ -1,0 +1,268 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditRecord } from '../lambda/ports.ts';
+import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './resources.ts';
+import type { LocalStack } from './stack.ts';
+
+/**
+ * The built-in demo `npm start` plays once the stack is ready: four everyday situations acted out in the simulated org
+ * the way Okta would see them, then — from the audit trail — what hookpilot made of each: the event, the recommendation
+ * with its confidence and rationale, and the policy's decision with its reason.
+ */
+export interface DemoResult {
+  readonly scenario: string;
+  readonly userId: string;
+  readonly correlationId?: string;
+  readonly records: readonly AuditRecord[];
+}
+
+interface Scenario {
+  readonly title: string;
+  /** Changes the org; returns the user and the event type whose handling to show. */
+  readonly act: (org: OrgApi) => Promise<{ userId: string; eventType: string; what: string }>;
+}
+
+type SimUser = { id: string; status: string; profile: Record<string, unknown> & { login: string } };
+
+class OrgApi {
+  constructor(private readonly stack: LocalStack) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.stack.okta.orgUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `SSWS ${this.stack.okta.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new Error(`the simulator refused ${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** An ACTIVE user matching a profile filter, who is no manager, admin or executive (a plain demo subject). */
+  pick(filter: (u: SimUser) => boolean): SimUser {
+    const state = this.stack.okta.sim.state;
+    const managers = new Set(state.users().map((u) => String((u.profile as { managerId?: string }).managerId ?? '')));
+    const user = (state.users() as unknown as SimUser[]).find(
+      (u) =>
+        u.status === 'ACTIVE' &&
+        filter(u) &&
+        !managers.has(String(u.profile.employeeNumber ?? '')) &&
+        state.roles(u.id).length === 0 &&
+        !state
+          .userGroups(u.id)
+          .some((g) =>
+            ['Okta Admins', 'dept-executive'].includes(
+              String(state.group(g)?.profile && (state.group(g)?.profile as { name?: string }).name),
+            ),
+          ),
+    );
+    if (!user) throw new Error('the simulated org has no suitable user for the demo');
+    return user;
+  }
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    title: 'Joiner',
+    act: async (org) => {
+      const manager = org.pick((u) => u.profile.department === 'Sales');
+      const login = `priya.shah.${Date.now().toString(36)}@acme-demo.example`;
+      const user = await org.call<SimUser>('POST', '/api/v1/users?activate=true', {
+        profile: {
+          firstName: 'Priya',
+          lastName: 'Shah',
+          email: login,
+          login,
+          title: 'Account Executive',
+          department: 'Sales',
+          city: 'London',
+          countryCode: 'GB',
+          userType: 'Employee',
+          managerId: manager.profile.employeeNumber,
+        },
+        credentials: { password: { value: `Demo-${Date.now()}-Pass!` } },
+      });
+      return { userId: user.id, eventType: 'user.lifecycle.create', what: 'Priya Shah joins Sales in London' };
+    },
+  },
+  {
+    title: 'Mover',
+    act: async (org) => {
+      const user = org.pick((u) => u.profile.department === 'Engineering');
+      await org.call('POST', `/api/v1/users/${user.id}`, {
+        profile: { department: 'Product', title: 'Product Manager' },
+      });
+      return {
+        userId: user.id,
+        eventType: 'user.account.update_profile',
+        what: `${String(user.profile.firstName)} ${String(user.profile.lastName)} moves from Engineering to Product`,
+      };
+    },
+  },
+  {
+    title: 'Leaver',
+    act: async (org) => {
+      const user = org.pick((u) => u.profile.department === 'Marketing');
+      await org.call('POST', `/api/v1/users/${user.id}/lifecycle/deactivate?sendEmail=false`);
+      return {
+        userId: user.id,
+        eventType: 'user.lifecycle.deactivate',
+        what: `${String(user.profile.firstName)} ${String(user.profile.lastName)} (Marketing) is deactivated`,
+      };
+    },
+  },
+  {
+    title: 'Failed sign-ins',
+    act: async (org) => {
+      const user = org.pick((u) => u.profile.department === 'Customer Support');
+      await org.call('POST', `/__sim/users/${user.id}/sign-in-failures`, { count: 6, ipAddress: '203.0.113.66' });
+      return {
+        userId: user.id,
+        eventType: 'user.session.start',
+        what: `6 failed sign-ins for ${String(user.profile.firstName)} ${String(user.profile.lastName)} from 203.0.113.66`,
+      };
+    },
+  },
+];
+
+export async function runDemo(
+  stack: LocalStack,
+  print: (line: string) => void,
+  options: { timeoutMs?: number } = {},
+): Promise<DemoResult[]> {
+  const client = new DynamoDBClient({
+    endpoint: stack.endpoints.dynamodb,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const audit = new DynamoAuditLog(DynamoDBDocumentClient.from(client), stack.resources.tables.auditTable);
+  const org = new OrgApi(stack);
+  const names = nameResolver(stack);
+  const results: DemoResult[] = [];
+  try {
+    print(
+      `\nhookpilot demo — ${SCENARIOS.length} situations in the simulated org (${stack.recommender}; mode ${stack.mode}); --no-demo skips it`,
+    );
+    for (const scenario of SCENARIOS) {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const { userId, eventType, what } = await scenario.act(org);
+      const handled = await waitForHandling(audit, userId, eventType, since, options.timeoutMs ?? 30_000);
+      results.push({ scenario: scenario.title, userId, ...handled });
+      print(`\n── ${scenario.title}: ${what}`);
+      for (const line of describe(handled.records, names)) print(`   ${line}`);
+    }
+    print('\nSee everything with: npx hookpilot audit --recent    (or --user <id> / --event <uuid>)');
+  } finally {
+    client.destroy();
+  }
+  return results;
+}
+
+/**
+ * Waits until the audit trail shows the event of that type about the user as handled: skipped, or recommended and every
+ * proposal decided. Of several such events (a burst), the one that was acted on is shown.
+ */
+async function waitForHandling(
+  audit: DynamoAuditLog,
+  userId: string,
+  eventType: string,
+  since: string,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let best: { correlationId?: string; records: AuditRecord[] } = { records: [] };
+  while (Date.now() < deadline) {
+    const routed = (await audit.bySubject(userId, { since })).filter(
+      (r) => r.eventType === eventType && r.recordKey === 'routed',
+    );
+    const complete: { correlationId: string; records: AuditRecord[] }[] = [];
+    for (const r of routed) {
+      const records = await audit.byCorrelation(r.correlationId);
+      const recommendation = records.find((x) => x.recordKey === 'recommendation');
+      const proposals = (recommendation?.detail as { proposals?: unknown[] } | undefined)?.proposals?.length ?? 0;
+      const decisions = records.filter((x) => x.recordKey.startsWith('decision:')).length;
+      if (r.kind === 'event.skipped' || (recommendation && decisions >= proposals))
+        complete.push({ correlationId: r.correlationId, records });
+    }
+    const acted = complete.find((c) =>
+      c.records.some((x) => x.kind.startsWith('decision.') && x.kind !== 'decision.duplicate'),
+    );
+    const accepted = complete.find((c) => c.records.some((x) => x.kind === 'event.accepted'));
+    best = acted ?? accepted ?? complete[0] ?? best;
+    if (
+      acted ||
+      (accepted && Date.now() > deadline - timeoutMs + 4_000) ||
+      (complete.length > 0 && Date.now() > deadline - timeoutMs + 8_000)
+    ) {
+      return best;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return best;
+}
+
+function nameResolver(stack: LocalStack) {
+  const state = stack.okta.sim.state;
+  const groups = new Map(state.groups().map((g) => [String(g.id), String((g.profile as { name?: string }).name)]));
+  const apps = new Map(state.apps().map((a) => [String(a.id), String(a.label)]));
+  return (params: Record<string, unknown>) => {
+    if (typeof params.groupId === 'string') return `group ${groups.get(params.groupId) ?? params.groupId}`;
+    if (typeof params.appId === 'string') return `app ${apps.get(params.appId) ?? params.appId}`;
+    if (typeof params.roleType === 'string') return `role ${params.roleType}`;
+    if (params.attributes) return JSON.stringify(params.attributes);
+    return '';
+  };
+}
+
+const OUTCOME: Record<string, string> = {
+  'decision.auto': 'runs automatically',
+  'decision.approval': 'needs approval',
+  'decision.drop': 'dropped',
+  'decision.observed': 'observed only',
+  'decision.duplicate': 'already decided',
+};
+
+function describe(records: readonly AuditRecord[], name: (params: Record<string, unknown>) => string): string[] {
+  if (records.length === 0) return ['(not handled within the time allowed — see npx hookpilot audit --recent)'];
+  const lines: string[] = [];
+  const routed = records.find((r) => r.recordKey === 'routed');
+  if (routed) lines.push(`event       ${routed.eventType} → ${routed.summary}`);
+  const recommendation = records.find((r) => r.recordKey === 'recommendation');
+  if (recommendation) {
+    const d = recommendation.detail as {
+      recommender?: string;
+      assessment?: string;
+      fallback?: { reason: string };
+      model?: string;
+    };
+    lines.push(
+      `recommended ${d.recommender ?? '?'}${d.model ? ` (${d.model})` : ''}${d.fallback ? ` — model failed (${d.fallback.reason}), rules answered` : ''}: ${d.assessment ?? ''}`,
+    );
+  }
+  for (const r of records.filter((x) => x.kind === 'recommendation.rejected')) lines.push(`  ✗ ${r.summary}`);
+  for (const r of records.filter((x) => x.recordKey.startsWith('decision:'))) {
+    const d = r.detail as {
+      action?: { type: string; params: Record<string, unknown> };
+      confidence?: number;
+      risk?: string;
+      rule?: string;
+      reason?: string;
+      rationale?: string;
+      outcome?: string;
+    };
+    const action = d.action ? `${d.action.type} ${name(d.action.params)}`.trim() : '?';
+    const observed = r.kind === 'decision.observed' ? ` (would: ${d.outcome})` : '';
+    lines.push(
+      `  • ${action.padEnd(44)} confidence ${(d.confidence ?? 0).toFixed(2)}  risk ${String(d.risk ?? '-').padEnd(8)} → ${OUTCOME[r.kind] ?? r.kind}${observed}${d.rule ? ` [${d.rule}]` : ''}`,
+    );
+    if (d.rationale) lines.push(`      why: ${d.rationale.slice(0, 160)}`);
+  }
+  if (recommendation && !records.some((r) => r.recordKey.startsWith('decision:'))) lines.push('  (no action proposed)');
+  return lines;
+}
