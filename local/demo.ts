@@ -48,23 +48,20 @@ class OrgApi {
   pick(filter: (u: SimUser) => boolean): SimUser {
     const state = this.stack.okta.sim.state;
     const managers = new Set(state.users().map((u) => String((u.profile as { managerId?: string }).managerId ?? '')));
+    const groupName = (id: string) => String((state.group(id)?.profile as { name?: string } | undefined)?.name ?? '');
+    const special = (id: string) => state.userGroups(id).some((g) => ['Okta Admins', 'dept-executive'].includes(groupName(g)));
     const user = (state.users() as unknown as SimUser[]).find(
       (u) =>
         u.status === 'ACTIVE' &&
         filter(u) &&
         !managers.has(String(u.profile.employeeNumber ?? '')) &&
         state.roles(u.id).length === 0 &&
-        !state
-          .userGroups(u.id)
-          .some((g) =>
-            ['Okta Admins', 'dept-executive'].includes(
-              String(state.group(g)?.profile && (state.group(g)?.profile as { name?: string }).name),
-            ),
-          ),
+        !special(u.id),
     );
     if (!user) throw new Error('the simulated org has no suitable user for the demo');
     return user;
   }
+}
 }
 
 const SCENARIOS: readonly Scenario[] = [
