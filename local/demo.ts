@@ -49,7 +49,8 @@ class OrgApi {
     const state = this.stack.okta.sim.state;
     const managers = new Set(state.users().map((u) => String((u.profile as { managerId?: string }).managerId ?? '')));
     const groupName = (id: string) => String((state.group(id)?.profile as { name?: string } | undefined)?.name ?? '');
-    const special = (id: string) => state.userGroups(id).some((g) => ['Okta Admins', 'dept-executive'].includes(groupName(g)));
+    const special = (id: string) =>
+      state.userGroups(id).some((g) => ['Okta Admins', 'dept-executive'].includes(groupName(g)));
     const user = (state.users() as unknown as SimUser[]).find(
       (u) =>
         u.status === 'ACTIVE' &&
@@ -61,7 +62,6 @@ class OrgApi {
     if (!user) throw new Error('the simulated org has no suitable user for the demo');
     return user;
   }
-}
 }
 
 const SCENARIOS: readonly Scenario[] = [
