@@ -60,6 +60,7 @@ export function eventsConsumerConfig() {
     idempotencyTable: requiredEnv(ENV.idempotencyTable, 'the name of the idempotency DynamoDB table'),
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
   };
 }
 

@@ -15,7 +15,10 @@ export function redactSecrets<T>(value: T, depth = 0): T {
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = isSecretKey(key) && v !== null && v !== undefined ? REDACTED : redactSecrets(v, depth + 1);
+      // Under a secret-looking key, text and structures go; numbers and booleans (token counts, an `oauthTokens`
+      // flag) cannot hold a secret and stay.
+      const secretShaped = typeof v === 'string' || (typeof v === 'object' && v !== null);
+      out[key] = isSecretKey(key) && secretShaped ? REDACTED : redactSecrets(v, depth + 1);
     }
     return out as T;
   }

@@ -67,6 +67,8 @@ export const FUNCTIONS = {
       idempotencyTable: 'readWrite',
       actionsTable: 'readWrite',
       actionsQueue: 'send',
+      // Okta rate limits put an event back on its own queue until the reset.
+      eventsQueue: 'send',
       okta: 'read',
       policy: 'read',
       model: 'read',

@@ -2,10 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
 import { logger } from '../log.ts';
+import { OktaCallError } from '../okta/directory.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
 import type { ActionMessage } from '../pipeline/action-messages.ts';
 import { RecordedApprovals } from '../pipeline/approvals.ts';
+import { MAX_DEFERRALS, secondsUntilRetry } from '../pipeline/deferral.ts';
 import { type EventMessage, EventMessageSchema } from '../pipeline/messages.ts';
 import { processEvent } from '../pipeline/process-event.ts';
 import { loadPolicy, modeFrom } from '../policy/policy-config.ts';
@@ -44,6 +46,7 @@ const once = onceByKey((message: EventMessage) => processEvent(message, deps), {
   tableName: config.idempotencyTable,
   keyPath: 'event.uuid',
 });
+const eventsQueue = new SqsQueue<EventMessage>(sqsClient(), config.eventsQueueUrl, 'events');
 const processor = new BatchProcessor(EventType.SQS);
 
 async function handleRecord(record: SQSRecord): Promise<void> {
@@ -55,8 +58,19 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   }
   const parsed = EventMessageSchema.safeParse(json);
   if (!parsed.success) throw new Error(`message ${record.messageId} is not an events queue message (schema v1)`);
-  const outcome = await once.run(parsed.data);
-  logger.info('event processed', { uuid: parsed.data.event.uuid, eventType: parsed.data.event.eventType, outcome });
+  const message = parsed.data;
+  try {
+    const outcome = await once.run(message);
+    logger.info('event processed', { uuid: message.event.uuid, eventType: message.event.eventType, outcome });
+  } catch (error) {
+    // Rate limited by Okta: wait on the queue, not in the function, and without using up the record's receive count.
+    // (The failed run released its idempotency key, so the copy is processed normally.)
+    const deferrals = (message.deferrals ?? 0) + 1;
+    if (!(error instanceof OktaCallError && error.kind === 'rate_limited') || deferrals > MAX_DEFERRALS) throw error;
+    const delaySeconds = secondsUntilRetry(error.details.retryAt, clock());
+    await eventsQueue.send([{ id: message.event.uuid, body: { ...message, deferrals }, delaySeconds }]);
+    logger.info('Okta rate limit: event deferred', { uuid: message.event.uuid, delaySeconds, deferrals });
+  }
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {

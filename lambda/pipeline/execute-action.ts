@@ -4,6 +4,7 @@ import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from
 import type { AuditLog, Clock, MessageQueue } from '../ports.ts';
 import type { ActionLedger } from '../store/action-ledger.ts';
 import type { ActionMessage } from './action-messages.ts';
+import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
 
 export interface ExecuteActionDeps {
   readonly okta: Okta;
@@ -25,7 +26,7 @@ export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
 }
 
-const DEFAULT_MAX_DEFERRALS = 100;
+const DEFAULT_MAX_DEFERRALS = MAX_DEFERRALS;
 
 /**
  * Executes one queued action exactly once: claim it by id (a redelivery finds it finished), re-read the user, check that
@@ -215,11 +216,8 @@ async function defer(
     });
     return 'failed';
   }
-  const retryAt = error.details.retryAt?.getTime() ?? now.getTime() + 30_000;
-  const delaySeconds = Math.min(
-    900,
-    Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000) + 1 + Math.floor(Math.random() * 3)),
-  );
+  const delaySeconds = secondsUntilRetry(error.details.retryAt, now);
+  const retryAt = now.getTime() + delaySeconds * 1000;
   await deps.ledger.release(message.actionId, 'DEFERRED', now);
   // Put a copy back, delayed past Okta's reset; this delivery then succeeds, so the queue's retry budget is untouched.
   await deps.actionsQueue.send([{ id: message.actionId, body: { ...message, deferrals }, delaySeconds }]);

@@ -15,6 +15,8 @@ export const EventMessageSchema = z.object({
     source: z.string().nullish(),
     receivedAt: z.string(),
   }),
+  /** How many times Okta's rate limit sent this event back to wait (the consumer sets it). */
+  deferrals: z.number().int().min(0).optional(),
 });
 
 export type EventMessage = z.infer<typeof EventMessageSchema>;

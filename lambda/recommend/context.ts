@@ -209,10 +209,7 @@ async function peerStats(user: OktaUser, policy: PolicyConfig, okta: OktaDirecto
   const peers = ranked.slice(0, policy.context.maxPeers);
   if (peers.length === 0) return { ...empty, basis: { department: trim(department) } };
 
-  const holdings = await mapLimit(peers, PEER_CONCURRENCY, async (peer) => {
-    const [groups, links] = await Promise.all([okta.listUserGroups(peer.id), okta.listAppLinks(peer.id)]);
-    return { groups, apps: uniqueApps(links.map((l) => ({ id: l.appInstanceId, label: l.label }))) };
-  });
+  const holdings = await mapLimit(peers, PEER_CONCURRENCY, (peer) => holdingsOf(peer.id, okta));
   const groupCounts = new Map<string, { fact: GroupFact; holders: number }>();
   const appCounts = new Map<string, { fact: AppFact; holders: number }>();
   for (const held of holdings) {
@@ -255,6 +252,33 @@ async function withScopes(userId: string, apps: AppFact[], okta: OktaDirectory):
     const assignment = await okta.getAppAssignment(app.id, userId);
     return assignment ? { ...app, scope: assignment.scope } : app;
   });
+}
+
+/**
+ * What one peer holds. Kept for a few minutes in a warm function: a burst of events about similar users (a hiring wave,
+ * a re-org) reads each peer once instead of once per event — Okta's rate limits are per org.
+ */
+const HOLDINGS_TTL_MS = 5 * 60_000;
+const MAX_CACHED_HOLDINGS = 2000;
+const holdingsCache = new Map<string, { at: number; value: Promise<{ groups: OktaGroup[]; apps: AppFact[] }> }>();
+
+function holdingsOf(userId: string, okta: OktaDirectory): Promise<{ groups: OktaGroup[]; apps: AppFact[] }> {
+  const now = Date.now();
+  const cached = holdingsCache.get(userId);
+  if (cached && now - cached.at < HOLDINGS_TTL_MS) return cached.value;
+  const value = Promise.all([okta.listUserGroups(userId), okta.listAppLinks(userId)]).then(([groups, links]) => ({
+    groups,
+    apps: uniqueApps(links.map((l) => ({ id: l.appInstanceId, label: l.label }))),
+  }));
+  value.catch(() => holdingsCache.delete(userId)); // never keep a failure
+  if (holdingsCache.size >= MAX_CACHED_HOLDINGS) holdingsCache.delete(holdingsCache.keys().next().value as string);
+  holdingsCache.set(userId, { at: now, value });
+  return value;
+}
+
+/** Forgets cached peer holdings (tests that change peers' groups between events). */
+export function forgetPeerHoldings(): void {
+  holdingsCache.clear();
 }
 
 /** Groups the policy names that matter for this user: birthright groups for their attributes, the event's group, exact privileged names. */
@@ -328,48 +352,57 @@ async function lastSeenProfile(
   return undefined;
 }
 
-/** Drops the least useful facts until the context fits, saying what went. */
+/**
+ * Drops the least useful facts until the context fits, saying what went. Each step shortens one list — the oldest
+ * timeline entries first, then what few peers hold, then the user's own apps and groups (privileged groups come first,
+ * so they stay) — keeping as much of it as fits, but never less than its floor before moving on to the next.
+ */
 export function trimToBudget(context: RecommendationContext, maxChars: number): RecommendationContext {
   const size = (c: RecommendationContext) => JSON.stringify(c).length;
-  if (size(context) <= maxChars) return context;
-  let c = { ...context, truncated: [...context.truncated] };
-  const steps: ((c: RecommendationContext) => RecommendationContext | undefined)[] = [
-    (x) => shrink(x, 'timeline', 10, (n) => `the timeline's ${n} oldest entries`, true),
-    (x) => shrink(x, 'peers.apps', 15, (n) => `${n} apps few peers hold`),
-    (x) => shrink(x, 'peers.groups', 25, (n) => `${n} groups few peers hold`),
-    (x) => shrink(x, 'apps', 30, (n) => `${n} of the user's apps`),
-    (x) => shrink(x, 'groups', 40, (n) => `${n} of the user's groups`),
-    (x) => shrink(x, 'peers.groups', 10, (n) => `${n} more peer groups`),
-    (x) => shrink(x, 'groups', 15, (n) => `${n} more of the user's groups`),
+  let c: RecommendationContext = context;
+  const steps: readonly { path: ListPath; floor: number; note: (n: number) => string; fromStart?: boolean }[] = [
+    { path: 'timeline', floor: 10, note: (n) => `the timeline's ${n} oldest entries`, fromStart: true },
+    { path: 'peers.apps', floor: 15, note: (n) => `${n} apps few peers hold` },
+    { path: 'peers.groups', floor: 25, note: (n) => `${n} groups few peers hold` },
+    { path: 'apps', floor: 30, note: (n) => `${n} of the user's apps` },
+    { path: 'groups', floor: 40, note: (n) => `${n} of the user's groups` },
+    { path: 'peers.groups', floor: 10, note: (n) => `${n} more peer groups` },
+    { path: 'groups', floor: 15, note: (n) => `${n} more of the user's groups` },
   ];
   for (const step of steps) {
     if (size(c) <= maxChars) break;
-    c = (step(c) as typeof c | undefined) ?? c;
+    const length = listAt(c, step.path).length;
+    if (length <= step.floor) continue;
+    // The largest number of items (≥ floor) that fits; the floor when nothing longer does.
+    const trimmed = (count: number): RecommendationContext => ({
+      ...keep(c, step.path, count, step.fromStart),
+      truncated: [...c.truncated, `left out ${step.note(length - count)}`],
+    });
+    let low = step.floor;
+    let high = length - 1;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      if (size(trimmed(mid)) <= maxChars) low = mid;
+      else high = mid - 1;
+    }
+    c = trimmed(low);
   }
   return c;
 }
 
 type ListPath = 'timeline' | 'apps' | 'groups' | 'peers.apps' | 'peers.groups';
 
-function shrink(
-  c: RecommendationContext,
-  path: ListPath,
-  keep: number,
-  note: (n: number) => string,
-  fromStart = false,
-): RecommendationContext | undefined {
-  const list = (
-    path.startsWith('peers.') ? c.peers[path.slice(6) as 'apps' | 'groups'] : c[path as 'timeline' | 'apps' | 'groups']
-  ) as readonly unknown[];
-  if (list.length <= keep) return undefined;
-  const dropped = list.length - keep;
-  // The user's own groups: keep privileged-looking ones first is the validator's concern; here, keep order (Okta's).
-  const kept = fromStart ? list.slice(dropped) : list.slice(0, keep);
-  const truncated = [...c.truncated, `left out ${note(dropped)}`];
-  if (path.startsWith('peers.')) {
-    return { ...c, peers: { ...c.peers, [path.slice(6)]: kept }, truncated } as RecommendationContext;
-  }
-  return { ...c, [path]: kept, truncated } as RecommendationContext;
+function listAt(c: RecommendationContext, path: ListPath): readonly unknown[] {
+  return path.startsWith('peers.')
+    ? c.peers[path.slice(6) as 'apps' | 'groups']
+    : c[path as 'timeline' | 'apps' | 'groups'];
+}
+
+function keep(c: RecommendationContext, path: ListPath, count: number, fromStart = false): RecommendationContext {
+  const list = listAt(c, path);
+  const kept = fromStart ? list.slice(list.length - count) : list.slice(0, count);
+  if (path.startsWith('peers.')) return { ...c, peers: { ...c.peers, [path.slice(6)]: kept } } as RecommendationContext;
+  return { ...c, [path]: kept } as RecommendationContext;
 }
 
 async function mapLimit<T, R>(

@@ -53,6 +53,12 @@ describe('function bundles', () => {
     expect(okta).toBe(uses.okta !== undefined);
   });
 
+  it.each(Object.keys(FUNCTIONS) as FunctionId[])('%s carries the openai SDK only if it uses a model', (id) => {
+    const uses: Uses = FUNCTIONS[id].uses;
+    const openai = inputsOf(id).some((path) => path.includes('node_modules/openai/'));
+    expect(openai).toBe(uses.model !== undefined);
+  });
+
   it('(control) list node_modules inputs by path, and include the pinned AWS SDK rather than the runtime one', () => {
     const inputs = inputsOf('eventHook');
     expect(inputs.some((path) => path.startsWith('node_modules/@aws-sdk/client-sqs/'))).toBe(true);

@@ -14,6 +14,8 @@ describe('redactSecrets', () => {
       clientSecret: 'abc',
       otpCode: '123456',
       tokenType: 'Bearer',
+      usage: { promptTokens: 1200, totalTokens: 1300 },
+      params: { oauthTokens: true },
     };
     expect(redactSecrets(input)).toEqual({
       eventType: 'user.import.password',
@@ -25,6 +27,8 @@ describe('redactSecrets', () => {
       clientSecret: REDACTED,
       otpCode: REDACTED,
       tokenType: 'Bearer',
+      usage: { promptTokens: 1200, totalTokens: 1300 },
+      params: { oauthTokens: true },
     });
   });
 

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogEvent } from '../../lambda/okta/event-hook.ts';
+import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
+import { parsePolicy } from '../../lambda/policy/policy-config.ts';
+import { buildContext } from '../../lambda/recommend/context.ts';
+import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { ROOT } from '../../local/stack.ts';
+import { freshResources, testClients } from '../support/emulators.ts';
+import { startTestSim, type TestSim } from '../support/okta-sim.ts';
+import { groupNamed, newUser, simSettings } from '../support/okta-users.ts';
+
+/** The context builder against the Okta simulator: what a careful admin would look at, and nothing an attacker can steer. */
+let okta: TestSim;
+let adapter: OktaSdkAdapter;
+let audit: DynamoAuditLog;
+const policy = parsePolicy(JSON.parse(readFileSync(`${ROOT}/policy/hookpilot.policy.json`, 'utf8')), 'policy');
+const { documents } = testClients();
+
+beforeAll(async () => {
+  const [resources, sim] = await Promise.all([freshResources(), startTestSim()]);
+  okta = sim;
+  adapter = new OktaSdkAdapter(simSettings(okta));
+  audit = new DynamoAuditLog(documents, resources.tables.auditTable);
+});
+
+afterAll(async () => {
+  await okta?.stop();
+});
+
+const eventAbout = (userId: string, eventType = 'user.lifecycle.create'): LogEvent => ({
+  uuid: `ctx-${userId}-${eventType}`,
+  published: new Date().toISOString(),
+  eventType,
+  actor: { id: userId, type: 'User' },
+  target: [{ id: userId, type: 'User' }],
+});
+
+describe('buildContext', () => {
+  it('gathers the user, their manager, what peers in the same department hold, and the groups the policy names', async () => {
+    const seeded = okta.sim.state
+      .users()
+      .find(
+        (u) =>
+          u.status === 'ACTIVE' &&
+          (u.profile as { department?: string; managerId?: string }).department === 'Sales' &&
+          (u.profile as { managerId?: string }).managerId,
+      );
+    const id = String(seeded?.id);
+    const context = await buildContext(
+      { intent: 'joiner', event: eventAbout(id), subjectUserId: id, policy },
+      { okta: adapter, audit },
+    );
+    expect(context?.user).toMatchObject({ id, status: 'ACTIVE', profile: { department: 'Sales' } });
+    // managerId holds an employee number in this org: resolved to the manager
+    const managerNumber = (seeded?.profile as { managerId: string }).managerId;
+    const manager = okta.sim.state
+      .users()
+      .find((u) => (u.profile as { employeeNumber?: string }).employeeNumber === managerNumber);
+    expect(context?.manager?.id).toBe(manager?.id);
+    // peers: Sales colleagues, with shares
+    expect(context?.peers.basis.department).toBe('Sales');
+    expect(context?.peers.sampled).toBeGreaterThan(3);
+    const deptSales = context?.peers.groups.find((g) => g.name === 'dept-sales');
+    expect(deptSales?.share).toBeGreaterThan(0.6);
+    expect(deptSales?.holders).toBeLessThanOrEqual(context?.peers.sampled ?? 0);
+    // the policy's birthright and toxic-combination groups, resolved to ids
+    expect(context?.candidateGroups.map((g) => g.name)).toEqual(
+      expect.arrayContaining(['dept-sales', 'finance-approvers', 'aws-prod-admin']),
+    );
+    expect(context?.groups[0]?.name).toBe(
+      context?.groups.find((g) => /admin|owners|prod|approvers|responders/.test(g.name))?.name ??
+        context?.groups[0]?.name,
+    );
+  });
+
+  it('never lets profile text widen the peer search (Okta search syntax is escaped)', async () => {
+    const { id } = await newUser(okta, 'ACTIVE', { department: 'Sales" or status eq "ACTIVE', city: 'London' });
+    const context = await buildContext(
+      { intent: 'joiner', event: eventAbout(id), subjectUserId: id, policy },
+      { okta: adapter, audit },
+    );
+    expect(context?.peers.sampled).toBe(0); // nobody's department is that string
+    const searches = okta.sim.requests().filter((r) => r.path === '/api/v1/users' && r.query.includes('search='));
+    const last = decodeURIComponent(searches.at(-1)?.query.replace(/\+/g, ' ') ?? '');
+    expect(last).toContain('profile.department eq "Sales\\" or status eq \\"ACTIVE"');
+  });
+
+  it('for a security signal: the user’s recent System Log, oldest first', async () => {
+    const { id } = await newUser(okta);
+    okta.sim.failSignIn(id, { count: 3, ipAddress: '203.0.113.9' });
+    const context = await buildContext(
+      { intent: 'security', event: eventAbout(id, 'user.session.start'), subjectUserId: id, policy },
+      { okta: adapter, audit },
+    );
+    const failures = context?.timeline.filter((e) => e.eventType === 'user.session.start' && e.outcome === 'FAILURE');
+    expect(failures).toHaveLength(3);
+    expect(failures?.[0]).toMatchObject({ ipAddress: '203.0.113.9', uuid: expect.any(String) });
+    expect(context?.timeline.map((e) => e.published)).toEqual(
+      [...(context?.timeline.map((e) => e.published) ?? [])].sort(),
+    );
+  });
+
+  it('for a mover: the profile the audit trail last recorded', async () => {
+    const { id } = await newUser(okta, 'ACTIVE', { department: 'Engineering' });
+    await audit.append([
+      {
+        correlationId: `earlier-${id}`,
+        recordKey: 'recommendation',
+        kind: 'recommendation.made',
+        at: new Date(Date.now() - 60_000).toISOString(),
+        actor: 'events-consumer',
+        summary: 'an earlier recommendation',
+        subjectUserId: id,
+        detail: { profile: { department: 'Engineering', title: 'Engineer' } },
+      },
+    ]);
+    const context = await buildContext(
+      { intent: 'mover', event: eventAbout(id, 'user.account.update_profile'), subjectUserId: id, policy },
+      { okta: adapter, audit },
+    );
+    expect(context?.previousProfile).toEqual({ department: 'Engineering', title: 'Engineer' });
+  });
+
+  it('for a leaver: whether each app is assigned directly or through a group', async () => {
+    const { id } = await newUser(okta);
+    await adapter.assignApp(String(okta.sim.state.apps().find((a) => a.label === 'DocuSign')?.id), id);
+    const context = await buildContext(
+      { intent: 'leaver', event: eventAbout(id, 'user.lifecycle.deactivate'), subjectUserId: id, policy },
+      { okta: adapter, audit },
+    );
+    expect(context?.apps.find((a) => a.label === 'DocuSign')?.scope).toBe('USER');
+    expect(context?.apps.find((a) => a.label === 'Slack')?.scope).toBe('GROUP');
+  });
+
+  it('answers undefined for a user who no longer exists', async () => {
+    const missing = '00uDOESNOTEXIST00001';
+    expect(
+      await buildContext(
+        { intent: 'joiner', event: eventAbout(missing), subjectUserId: missing, policy },
+        { okta: adapter, audit },
+      ),
+    ).toBeUndefined();
+    expect(groupNamed(okta, 'dept-sales')).toMatch(/^00g/);
+  });
+});
