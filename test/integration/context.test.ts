@@ -53,7 +53,7 @@ describe('buildContext', () => {
     );
     expect(context?.user).toMatchObject({ id, status: 'ACTIVE', profile: { department: 'Sales' } });
     // managerId holds an employee number in this org: resolved to the manager
-    const managerNumber = (seeded?.profile as { managerId: string }).managerId;
+    const managerNumber = (seeded?.profile as { managerId?: string } | undefined)?.managerId;
     const manager = okta.sim.state
       .users()
       .find((u) => (u.profile as { employeeNumber?: string }).employeeNumber === managerNumber);
