@@ -20,7 +20,7 @@ export interface DemoResult {
 interface Scenario {
   readonly title: string;
   /** Changes the org; returns the user and the event type whose handling to show. */
-  readonly act: (org: OrgApi) => Promise<{ userId: string; eventType: string; what: string }>;
+  readonly act: (org: OrgApi) => Promise<{ userId: string; eventTypes: readonly string[]; what: string }>;
 }
 
 type SimUser = { id: string; status: string; profile: Record<string, unknown> & { login: string } };
@@ -85,7 +85,12 @@ const SCENARIOS: readonly Scenario[] = [
         },
         credentials: { password: { value: `Demo-${Date.now()}-Pass!` } },
       });
-      return { userId: user.id, eventType: 'user.lifecycle.create', what: 'Priya Shah joins Sales in London' };
+      // Okta sends create and activate; whichever is handled first answers for the joiner.
+      return {
+        userId: user.id,
+        eventTypes: ['user.lifecycle.create', 'user.lifecycle.activate'],
+        what: 'Priya Shah joins Sales in London',
+      };
     },
   },
   {
@@ -97,7 +102,7 @@ const SCENARIOS: readonly Scenario[] = [
       });
       return {
         userId: user.id,
-        eventType: 'user.account.update_profile',
+        eventTypes: ['user.account.update_profile'],
         what: `${String(user.profile.firstName)} ${String(user.profile.lastName)} moves from Engineering to Product`,
       };
     },
@@ -109,7 +114,7 @@ const SCENARIOS: readonly Scenario[] = [
       await org.call('POST', `/api/v1/users/${user.id}/lifecycle/deactivate?sendEmail=false`);
       return {
         userId: user.id,
-        eventType: 'user.lifecycle.deactivate',
+        eventTypes: ['user.lifecycle.deactivate'],
         what: `${String(user.profile.firstName)} ${String(user.profile.lastName)} (Marketing) is deactivated`,
       };
     },
@@ -121,7 +126,7 @@ const SCENARIOS: readonly Scenario[] = [
       await org.call('POST', `/__sim/users/${user.id}/sign-in-failures`, { count: 6, ipAddress: '203.0.113.66' });
       return {
         userId: user.id,
-        eventType: 'user.session.start',
+        eventTypes: ['user.session.start'],
         what: `6 failed sign-ins for ${String(user.profile.firstName)} ${String(user.profile.lastName)} from 203.0.113.66`,
       };
     },
@@ -148,8 +153,8 @@ export async function runDemo(
     );
     for (const scenario of SCENARIOS) {
       const since = new Date(Date.now() - 1000).toISOString();
-      const { userId, eventType, what } = await scenario.act(org);
-      const handled = await waitForHandling(audit, userId, eventType, since, options.timeoutMs ?? 30_000);
+      const { userId, eventTypes, what } = await scenario.act(org);
+      const handled = await waitForHandling(audit, userId, eventTypes, since, options.timeoutMs ?? 30_000);
       results.push({ scenario: scenario.title, userId, ...handled });
       print(`\n── ${scenario.title}: ${what}`);
       for (const line of describe(handled.records, names)) print(`   ${line}`);
@@ -162,21 +167,24 @@ export async function runDemo(
 }
 
 /**
- * Waits until the audit trail shows the event of that type about the user as handled: skipped, or recommended and every
- * proposal decided. Of several such events (a burst), the one that was acted on is shown.
+ * Waits until the audit trail shows one of these events about the user handled: skipped, or recommended with every
+ * proposal decided. Of several (a burst, or a joiner's two events), the one that led to decisions is shown; when none
+ * does, the first handled one after a short settling time.
  */
 async function waitForHandling(
   audit: DynamoAuditLog,
   userId: string,
-  eventType: string,
+  eventTypes: readonly string[],
   since: string,
   timeoutMs: number,
-) {
+): Promise<{ correlationId?: string; records: AuditRecord[] }> {
+  const SETTLE_MS = 4_000;
   const deadline = Date.now() + timeoutMs;
+  let firstComplete: number | undefined;
   let best: { correlationId?: string; records: AuditRecord[] } = { records: [] };
   while (Date.now() < deadline) {
     const routed = (await audit.bySubject(userId, { since })).filter(
-      (r) => r.eventType === eventType && r.recordKey === 'routed',
+      (r) => r.recordKey === 'routed' && eventTypes.includes(String(r.eventType)),
     );
     const complete: { correlationId: string; records: AuditRecord[] }[] = [];
     for (const r of routed) {
@@ -184,21 +192,18 @@ async function waitForHandling(
       const recommendation = records.find((x) => x.recordKey === 'recommendation');
       const proposals = (recommendation?.detail as { proposals?: unknown[] } | undefined)?.proposals?.length ?? 0;
       const decisions = records.filter((x) => x.recordKey.startsWith('decision:')).length;
-      if (r.kind === 'event.skipped' || (recommendation && decisions >= proposals))
+      if (r.kind === 'event.skipped' || (recommendation && decisions >= proposals)) {
         complete.push({ correlationId: r.correlationId, records });
+      }
     }
-    const acted = complete.find((c) =>
+    const decided = complete.find((c) =>
       c.records.some((x) => x.kind.startsWith('decision.') && x.kind !== 'decision.duplicate'),
     );
-    const accepted = complete.find((c) => c.records.some((x) => x.kind === 'event.accepted'));
-    best = acted ?? accepted ?? complete[0] ?? best;
-    if (
-      acted ||
-      (accepted && Date.now() > deadline - timeoutMs + 4_000) ||
-      (complete.length > 0 && Date.now() > deadline - timeoutMs + 8_000)
-    ) {
-      return best;
-    }
+    if (decided) return decided;
+    const recommended = complete.find((c) => c.records.some((x) => x.kind === 'recommendation.made'));
+    best = recommended ?? complete[0] ?? best;
+    if (complete.length > 0) firstComplete ??= Date.now();
+    if (firstComplete !== undefined && Date.now() - firstComplete > SETTLE_MS) return best;
     await new Promise((r) => setTimeout(r, 250));
   }
   return best;

@@ -32,6 +32,10 @@ export function registerActCommand(program: Command): void {
     .option('--set <name=value>', 'for user.update_profile (repeatable; an empty value clears it)', pairs)
     .option('--expires-in <duration>', 'a time-bound grant: e.g. 30m, 8h, 7d (the inverse is due then)')
     .option('--reason <text>', 'why (kept in the audit trail)', 'queued by hand with npx hookpilot act')
+    .option(
+      '--yes',
+      'confirm a high- or critical-risk action (it runs without the policy: you are the human in the loop)',
+    )
     .option('--json', 'print the queued message as JSON')
     .action(
       async (
@@ -45,6 +49,7 @@ export function registerActCommand(program: Command): void {
           expiresIn?: string;
           reason: string;
           json?: boolean;
+          yes?: boolean;
         },
       ) => {
         const params = Object.fromEntries(
@@ -60,6 +65,12 @@ export function registerActCommand(program: Command): void {
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           throw new CliError(`not a valid action: ${issue?.path.join('.') || type}: ${issue?.message ?? 'invalid'}`);
+        }
+        const risk = riskOf(parsed.data);
+        if ((risk === 'high' || risk === 'critical') && !o.yes) {
+          throw new CliError(
+            `${describeAction(parsed.data)} is ${risk} risk, and an action queued by hand skips the policy: add --yes to queue it`,
+          );
         }
         let expiresAt: string | undefined;
         if (o.expiresIn) {
@@ -93,7 +104,7 @@ export function registerActCommand(program: Command): void {
           sqs.destroy();
         }
         if (o.json) return print(JSON.stringify(message, null, 2));
-        print(`queued ${actionId}: ${describeAction(parsed.data)} (risk ${riskOf(parsed.data)})`);
+        print(`queued ${actionId}: ${describeAction(parsed.data)} (risk ${risk})`);
         print(`follow it: npx hookpilot audit --event ${actionId}`);
       },
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { runDemo } from '../../local/demo.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { emulators, testClients } from '../support/emulators.ts';
 import { freshDelivery } from '../support/fixtures.ts';
@@ -158,6 +159,27 @@ describe('the local stack', () => {
     expect((await audit.bySubject(id)).find((r) => r.kind === 'event.accepted')?.summary).toBe(
       'accepted for recommendation (mover)',
     );
+  });
+
+  it('plays the demo: four situations, each shown with its recommendation and decisions', async () => {
+    const lines: string[] = [];
+    const results = await runDemo(stack, (line) => lines.push(line));
+    expect(results.map((r) => r.scenario)).toEqual(['Joiner', 'Mover', 'Leaver', 'Failed sign-ins']);
+    for (const result of results) {
+      const kinds = result.records.map((r) => r.kind);
+      expect(kinds, result.scenario).toContain('recommendation.made');
+      expect(
+        kinds.some((k) => k === 'decision.approval' || k === 'decision.auto'),
+        result.scenario,
+      ).toBe(true);
+    }
+    const text = lines.join('\n');
+    expect(text).toMatch(/── Joiner: Priya Shah joins Sales in London/);
+    expect(text).toMatch(
+      /group\.add_member group dept-sales +confidence 1\.00 +risk low +→ needs approval \[mode-assisted\]/,
+    );
+    expect(text).toMatch(/why: /);
+    expect(text).toMatch(/── Failed sign-ins: .*\n(.*\n)*.*user\.clear_sessions/);
   });
 
   it('serves /health, and API Gateway’s 404 for unknown routes', async () => {
