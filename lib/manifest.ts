@@ -1,5 +1,6 @@
 import { ENV } from '../lambda/config.ts';
 import { CREDENTIALS_PLACEHOLDER_TOKEN, OKTA_ENV } from '../lambda/okta/okta-config.ts';
+import { API_KEY_PLACEHOLDER } from '../lambda/recommend/llm-config.ts';
 import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
 
 /**
@@ -131,9 +132,6 @@ export const TABLES = {
   actionsTable: ACTIONS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
-/** What the stack puts in the model key secret until the operator replaces it. */
-export const OPENAI_KEY_PLACEHOLDER = 'REPLACE_ME';
-
 export interface SecretSpec {
   readonly description: string;
   /** `generate`: the stack creates a random value; `provided`: the operator puts the value in after deploying. */
@@ -151,7 +149,7 @@ export const SECRETS = {
   openaiApiKey: {
     description:
       'hookpilot: the API key of the OpenAI-compatible model endpoint (used only when the stack is deployed with a model).',
-    value: { provided: { placeholder: OPENAI_KEY_PLACEHOLDER } },
+    value: { provided: { placeholder: API_KEY_PLACEHOLDER } },
   },
   oktaCredentials: {
     description:

@@ -276,11 +276,6 @@ function holdingsOf(userId: string, okta: OktaDirectory): Promise<{ groups: Okta
   return value;
 }
 
-/** Forgets cached peer holdings (tests that change peers' groups between events). */
-export function forgetPeerHoldings(): void {
-  holdingsCache.clear();
-}
-
 /** Groups the policy names that matter for this user: birthright groups for their attributes, the event's group, exact privileged names. */
 async function resolveCandidateGroups(
   user: OktaUser,
