@@ -18,7 +18,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SIZES = [1, 10, 50] as const;
 const ITERATIONS: Record<(typeof SIZES)[number], number> = { 1: 200, 10: 100, 50: 40 };
 
-const stack = await startLocalStack({ port: 0, consumers: false });
+const stack = await startLocalStack({ port: 0, consumers: false, okta: { port: 0, registerHook: false } });
 try {
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
