@@ -1,5 +1,8 @@
 import { ConfigError } from './errors.ts';
 
+/** What the stack puts in a secret the operator must fill in (Okta credentials, the model key) until they do. */
+export const SECRET_PLACEHOLDER = 'REPLACE_ME';
+
 /**
  * Settings come from environment variables, read through these getters so that a missing or malformed value fails at
  * start-up with a message naming the variable (in the spirit of Powertools' `getStringFromEnv`).

@@ -1,16 +1,15 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions, LogLevel as EsbuildLogLevel, Format } from 'esbuild';
+import { ROOT } from './root.ts';
 
 /**
  * How every function is built, in one place: the stack passes `BUNDLING` to each `NodejsFunction`, and tests and
  * benchmarks call `esbuildOptions(entry)` to bundle an entry exactly the same way with esbuild's API.
  */
 
-/** The repository root (entries in the manifest are relative to it). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { ROOT };
 
 /** The Lambda runtime of every function, and the esbuild target that matches it. */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;

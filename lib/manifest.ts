@@ -1,6 +1,6 @@
-import { ENV } from '../lambda/config.ts';
-import { CREDENTIALS_PLACEHOLDER_TOKEN, OKTA_ENV } from '../lambda/okta/okta-config.ts';
-import { API_KEY_PLACEHOLDER } from '../lambda/recommend/llm-config.ts';
+import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
+import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
+import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
 import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
 
 /**
@@ -149,12 +149,12 @@ export const SECRETS = {
   openaiApiKey: {
     description:
       'hookpilot: the API key of the OpenAI-compatible model endpoint (used only when the stack is deployed with a model).',
-    value: { provided: { placeholder: API_KEY_PLACEHOLDER } },
+    value: { provided: { placeholder: SECRET_PLACEHOLDER } },
   },
   oktaCredentials: {
     description:
       'hookpilot: how to call the Okta Management API. JSON: {"apiToken": "..."} or {"clientId": "0oa...", "privateKey": "<PEM or JWK>", "keyId": "...", "scopes": [...]}.',
-    value: { provided: { placeholder: JSON.stringify({ apiToken: CREDENTIALS_PLACEHOLDER_TOKEN }) } },
+    value: { provided: { placeholder: JSON.stringify({ apiToken: SECRET_PLACEHOLDER }) } },
   },
 } as const satisfies Record<SecretId, SecretSpec>;
 
@@ -167,11 +167,11 @@ export const RESOURCE_ENV = {
   actionsQueue: ENV.actionsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
-  openaiApiKey: 'HOOKPILOT_OPENAI_API_KEY_SECRET_ARN',
+  openaiApiKey: LLM_ENV.apiKeySecretArn,
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
 
 /** The variables that carry the model settings to every function that `uses.model`. */
-export const MODEL_ENV = { model: 'HOOKPILOT_MODEL', baseUrl: 'OPENAI_BASE_URL' } as const;
+export const MODEL_ENV = { model: LLM_ENV.model, baseUrl: LLM_ENV.baseUrl } as const;
 
 /** The variable that carries the Okta org URL to every function that `uses.okta`. */
 export const OKTA_ORG_URL_ENV = OKTA_ENV.orgUrl;

@@ -1,5 +1,5 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
@@ -8,6 +8,8 @@ import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
+import { ROOT } from '../lib/root.ts';
+import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -26,8 +28,7 @@ import {
   type LocalResources,
 } from './resources.ts';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_PORT = 8787;
+export { DEFAULT_PORT, ROOT };
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */

@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import { intEnv, optionalEnv, requiredEnv } from '../config.ts';
+import { intEnv, optionalEnv, requiredEnv, SECRET_PLACEHOLDER } from '../config.ts';
 import { ConfigError, DependencyError } from '../errors.ts';
 
 /** How hookpilot authenticates to the Okta Management API. */
@@ -42,9 +42,6 @@ export const OKTA_ENV = {
   requestTimeoutMs: 'HOOKPILOT_OKTA_REQUEST_TIMEOUT_MS',
   maxRateLimitWaitMs: 'HOOKPILOT_OKTA_MAX_RATE_LIMIT_WAIT_MS',
 } as const;
-
-/** What the stack puts in the Okta credentials secret until the operator replaces it. */
-export const CREDENTIALS_PLACEHOLDER_TOKEN = 'REPLACE_ME';
 
 /** The scopes a service app needs for everything hookpilot reads and does. */
 export const DEFAULT_SCOPES = [
@@ -169,7 +166,7 @@ function credentialSource(): () => Promise<OktaCredentials> {
         `the secret named by ${OKTA_ENV.credentialsSecretArn} must be {"apiToken": "..."} or {"clientId", "privateKey", "keyId"?, "scopes"?}`,
       );
     }
-    if ('apiToken' in parsed.data && parsed.data.apiToken === CREDENTIALS_PLACEHOLDER_TOKEN) {
+    if ('apiToken' in parsed.data && parsed.data.apiToken === SECRET_PLACEHOLDER) {
       throw new ConfigError(
         `the Okta credentials secret (${OKTA_ENV.credentialsSecretArn}) still holds its placeholder: put your service app or API token in it (docs/actions.md)`,
       );

@@ -1,7 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import OpenAI from 'openai';
-import { intEnv, optionalEnv } from '../config.ts';
+import { intEnv, optionalEnv, SECRET_PLACEHOLDER } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { LLM_ENV } from './llm-env.ts';
+
+export { LLM_ENV };
+
 import {
   DEFAULT_MAX_RETRY_WAIT_MS,
   type LlmRecommenderOptions,
@@ -27,15 +31,6 @@ import {
  * The default model, `gpt-4.1-mini`, is a small current OpenAI model that supports strict structured output and
  * `temperature: 0`. Reasoning models (`gpt-5*`, `o*`) reject `temperature: 0`: the call fails with `bad_request`.
  */
-export const LLM_ENV = {
-  apiKey: 'OPENAI_API_KEY',
-  apiKeySecretArn: 'HOOKPILOT_OPENAI_API_KEY_SECRET_ARN',
-  baseUrl: 'OPENAI_BASE_URL',
-  model: 'HOOKPILOT_MODEL',
-  timeoutMs: 'HOOKPILOT_LLM_TIMEOUT_MS',
-  maxRetries: 'HOOKPILOT_LLM_MAX_RETRIES',
-  maxRetryWaitMs: 'HOOKPILOT_LLM_MAX_RETRY_WAIT_MS',
-} as const;
 
 export const DEFAULT_MODEL = 'gpt-4.1-mini';
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -43,8 +38,6 @@ export const DEFAULT_LLM_TIMEOUT_MS = 20_000;
 export const DEFAULT_LLM_MAX_RETRIES = 1;
 /** How long a key read from Secrets Manager is reused (a rotation takes effect within it). */
 export const API_KEY_CACHE_SECONDS = 300;
-/** What the stack may put in the key secret until the operator replaces it. */
-export const API_KEY_PLACEHOLDER = 'REPLACE_ME';
 
 /** Where the API key comes from. The key itself is never a property of the settings (so logging them is safe). */
 export interface ApiKeySource {
@@ -112,7 +105,7 @@ async function keyFromSecret(arn: string): Promise<string> {
     throw new ModelFailure('auth', { errorType: 'SecretUnavailable' });
   }
   const key = typeof raw === 'string' ? keyOf(raw) : undefined;
-  if (!key || key === API_KEY_PLACEHOLDER) throw new ModelFailure('auth', { errorType: 'SecretInvalid' });
+  if (!key || key === SECRET_PLACEHOLDER) throw new ModelFailure('auth', { errorType: 'SecretInvalid' });
   return key;
 }
 

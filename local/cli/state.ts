@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_PORT, ROOT } from '../stack.ts';
+import { ROOT } from '../../lib/root.ts';
+import { DEFAULT_PORT } from '../defaults.ts';
 
 /** What `npm start` leaves in .hookpilot/local-stack.json while it runs (the CLI's way to find it). */
 export interface LocalState {
