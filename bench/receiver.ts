@@ -1,15 +1,7 @@
-/**
- * `npm run bench:receiver`: the event hook receiver's latency for deliveries of 1, 10 and 50 events, against the local
- * stack over HTTP, beside the raw DynamoDB + SQS calls it makes for the same delivery (BatchGetItem for the receipts,
- * SendMessageBatch per 10 events, one conditional PutItem per event): the difference is hookpilot's own overhead
- * (HTTP, auth, validation, JSON, the handler). Also the receiver's bundle size and proof it carries no Okta/OpenAI SDK.
- * Figures only; nothing is asserted — machines are noisy.
- */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { bundleEntry } from '../lib/bundling.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/resources.ts';
+import { localDocuments, localSqs } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { deliveryOf } from '../test/support/fixtures.ts';
 import { ms, percentiles, timed } from './stats.ts';
@@ -20,16 +12,8 @@ const ITERATIONS: Record<(typeof SIZES)[number], number> = { 1: 200, 10: 100, 50
 
 const stack = await startLocalStack({ port: 0, consumers: false, okta: { port: 0, registerHook: false } });
 try {
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  const sqs = new SQSClient({
-    endpoint: stack.endpoints.sqs,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    useQueueUrlAsEndpoint: false,
-  });
+  const dynamo = localDocuments(stack.endpoints.dynamodb);
+  const sqs = localSqs(stack.endpoints.sqs);
   const rawQueue = (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-raw' }))).QueueUrl as string;
   const table = stack.resources.tables.auditTable;
 

@@ -5,9 +5,6 @@
  * many reach the model, how many Okta reads they take. Figures only; nothing is asserted.
  */
 import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startFauxqs } from 'fauxqs';
 import OpenAI from 'openai';
 import type { LogEvent } from '../lambda/okta/event-hook.ts';
@@ -28,7 +25,8 @@ import { SqsQueue } from '../lambda/store/sqs-queue.ts';
 import { startDynamoLocal } from '../local/dynamodb-local.ts';
 import { type OktaSim, startOktaSim } from '../local/okta-sim/index.ts';
 import { startOpenAiStub } from '../local/openai-stub/index.ts';
-import { createResources, LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/resources.ts';
+import { createResources, localDocuments, localSqs } from '../local/resources.ts';
+import { simApi } from '../local/sim-api.ts';
 import { ROOT } from '../local/stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -71,12 +69,7 @@ try {
   });
   const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.address };
   const resources = await createResources(endpoints, { prefix: 'bench' });
-  const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
-  );
+  const documents = localDocuments(dynamo.endpoint);
   const audit = new DynamoAuditLog(documents, resources.tables.auditTable);
 
   // (1) Context size
@@ -110,12 +103,9 @@ try {
   console.log(`(budget: policy context.maxChars = ${policy.context.maxChars}; tokens estimated as characters / 4)`);
 
   // (2) 100 mixed events: act in the org, then feed the System Log events through the pipeline with a model configured.
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${sim.orgUrl}${path}`, {
-      method,
-      headers: { authorization: `SSWS ${sim.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then((r) => r.json().catch(() => undefined));
+  const api = simApi(sim);
+  // A refusal (say, an operation the user's status no longer allows) just means fewer events: ignore it.
+  const call = (method: string, path: string, body?: unknown) => api.call(method, path, body).catch(() => undefined);
   const before = sim.logs.all().length;
   const active = () =>
     sim.state.users().filter((u) => u.status === 'ACTIVE') as unknown as {
@@ -169,12 +159,7 @@ try {
     }),
     rules,
   );
-  const sqs = new SQSClient({
-    endpoint: sqsServer.address,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    useQueueUrlAsEndpoint: false,
-  });
+  const sqs = localSqs(sqsServer.address);
   const clock = () => new Date();
   const deps = {
     audit,

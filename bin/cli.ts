@@ -9,7 +9,7 @@ import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
 import { registerActCommand } from '../local/cli/act-command.ts';
 import { registerSimCommands } from '../local/cli/sim-commands.ts';
 import { CliError, defaultUrl, requireLocalState } from '../local/cli/state.ts';
-import { LOCAL_CREDENTIALS, LOCAL_DEFAULT_HOOK_SECRET, LOCAL_REGION } from '../local/resources.ts';
+import { LOCAL_DEFAULT_HOOK_SECRET, localDocuments } from '../local/resources.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -134,13 +134,8 @@ program
 function auditLog(table: string | undefined): DynamoAuditLog {
   if (table) return new DynamoAuditLog(DynamoDBDocumentClient.from(new DynamoDBClient({})), table);
   const state = requireLocalState();
-  const client = new DynamoDBClient({
-    endpoint: state.endpoints.dynamodb,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
   return new DynamoAuditLog(
-    DynamoDBDocumentClient.from(client),
+    localDocuments(state.endpoints.dynamodb),
     state.resources.tables.auditTable ?? 'hookpilot-audit',
   );
 }

@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord } from '../lambda/ports.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './resources.ts';
+import { localDynamo } from './resources.ts';
+import { simApi } from './sim-api.ts';
 import type { LocalStack } from './stack.ts';
 
 /**
@@ -28,20 +28,8 @@ type SimUser = { id: string; status: string; profile: Record<string, unknown> & 
 class OrgApi {
   constructor(private readonly stack: LocalStack) {}
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.stack.okta.orgUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `SSWS ${this.stack.okta.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok)
-      throw new Error(`the simulator refused ${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return simApi(this.stack.okta).call<T>(method, path, body);
   }
 
   /** An ACTIVE user matching a profile filter, who is no manager, admin or executive (a plain demo subject). */
@@ -138,11 +126,7 @@ export async function runDemo(
   print: (line: string) => void,
   options: { timeoutMs?: number } = {},
 ): Promise<DemoResult[]> {
-  const client = new DynamoDBClient({
-    endpoint: stack.endpoints.dynamodb,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const client = localDynamo(stack.endpoints.dynamodb);
   const audit = new DynamoAuditLog(DynamoDBDocumentClient.from(client), stack.resources.tables.auditTable);
   const org = new OrgApi(stack);
   const names = nameResolver(stack);

@@ -1,5 +1,6 @@
 import { EVENT_ROUTES } from '../lambda/pipeline/event-routes.ts';
 import { LocalStackError } from './errors.ts';
+import { simApi } from './sim-api.ts';
 
 /**
  * The event types the local stack's hook subscribes to: everything hookpilot routes, plus changes it makes itself, so
@@ -32,23 +33,13 @@ export async function registerEventHook(options: {
   secret: string;
   events: readonly string[];
 }): Promise<{ id: string }> {
+  const api = simApi(options);
   const call = async (path: string, body?: unknown) => {
-    const response = await fetch(`${options.orgUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `SSWS ${options.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!response.ok) {
-      throw new LocalStackError(
-        `the Okta simulator refused ${path}: ${response.status} ${String(json.errorSummary ?? json.errorCode ?? '')}`,
-      );
+    try {
+      return await api.call<Record<string, unknown>>('POST', path, body);
+    } catch (error) {
+      throw new LocalStackError(`the Okta simulator refused the event hook: ${(error as Error).message}`);
     }
-    return json;
   };
   const created = await call('/api/v1/eventHooks', {
     name: 'hookpilot (local stack)',

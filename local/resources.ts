@@ -6,6 +6,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ENV } from '../lambda/config.ts';
 import type { TableDesign } from '../lambda/store/tables.ts';
 import { QUEUES, type QueueId, RESOURCE_ENV, TABLES, type TableId, visibilityTimeoutSeconds } from '../lib/manifest.ts';
@@ -39,6 +40,14 @@ export function emulatorEnv(endpoints: Endpoints): Record<string, string> {
   };
 }
 
+/** AWS SDK clients for the emulators (any region and credentials do; the SQS client ignores the queue URLs' hosts). */
+export const localDynamo = (endpoint: string) =>
+  new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+export const localDocuments = (endpoint: string) =>
+  DynamoDBDocumentClient.from(localDynamo(endpoint), { marshallOptions: { removeUndefinedValues: true } });
+export const localSqs = (endpoint: string) =>
+  new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false });
+
 /** `auditTable` → `audit`, `eventsQueue` → `events`. */
 const shortName = (id: string) => id.replace(/(Table|Queue)$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -50,17 +59,8 @@ export async function createResources(
   endpoints: Endpoints,
   options: { prefix: string; visibilityTimeoutSeconds?: number },
 ): Promise<LocalResources> {
-  const dynamo = new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const sqs = new SQSClient({
-    endpoint: endpoints.sqs,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    useQueueUrlAsEndpoint: false,
-  });
+  const dynamo = localDynamo(endpoints.dynamodb);
+  const sqs = localSqs(endpoints.sqs);
   try {
     const tables = {} as Record<TableId, string>;
     for (const [id, design] of Object.entries(TABLES) as [TableId, TableDesign][]) {

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
 import { logger } from '../lambda/log.ts';
@@ -22,10 +21,9 @@ import {
   createResources,
   type Endpoints,
   emulatorEnv,
-  LOCAL_CREDENTIALS,
   LOCAL_DEFAULT_HOOK_SECRET,
-  LOCAL_REGION,
   type LocalResources,
+  localSqs,
 } from './resources.ts';
 
 export { DEFAULT_PORT, ROOT };
@@ -164,12 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => gateway.stop());
 
-    const sqs = new SQSClient({
-      endpoint: endpoints.sqs,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      useQueueUrlAsEndpoint: false,
-    });
+    const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
       if (options.consumers === false) break;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import { ACTION_TYPES, ActionSchema, describeAction, riskOf } from '../../lambda/policy/catalog.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../resources.ts';
+import { localSqs } from '../resources.ts';
 import { CliError, print, requireLocalState } from './state.ts';
 
 /**
@@ -92,12 +91,7 @@ export function registerActCommand(program: Command): void {
         const state = requireLocalState();
         const queueUrl = state.resources.queues.actionsQueue?.url;
         if (!queueUrl) throw new CliError('the running local stack has no actions queue; restart it (npm start)');
-        const sqs = new SQSClient({
-          endpoint: state.endpoints.sqs,
-          region: LOCAL_REGION,
-          credentials: LOCAL_CREDENTIALS,
-          useQueueUrlAsEndpoint: false,
-        });
+        const sqs = localSqs(state.endpoints.sqs);
         try {
           await new SqsQueue<ActionMessage>(sqs, queueUrl, 'actions').send([{ id: actionId, body: message }]);
         } finally {

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { SimApiError, simApi } from '../sim-api.ts';
 import { CliError, print, requireLocalState } from './state.ts';
 
 /**
@@ -8,25 +9,14 @@ import { CliError, print, requireLocalState } from './state.ts';
  */
 async function okta(method: string, path: string, body?: unknown): Promise<unknown> {
   const { okta: sim } = requireLocalState();
-  let response: Response;
   try {
-    response = await fetch(`${sim.orgUrl}${path}`, {
-      method,
-      headers: { authorization: `SSWS ${sim.token}`, accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new CliError(`the Okta simulator does not answer at ${sim.orgUrl}: is the local stack still running?`);
+    return await simApi(sim).call(method, path, body);
+  } catch (error) {
+    if (error instanceof SimApiError && error.status === 0) {
+      throw new CliError(`the Okta simulator does not answer at ${sim.orgUrl}: is the local stack still running?`);
+    }
+    throw new CliError(error instanceof Error ? error.message : String(error));
   }
-  const text = await response.text();
-  const json = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-  if (!response.ok) {
-    const summary = json?.errorSummary ?? text;
-    throw new CliError(
-      `Okta answered ${response.status}${json?.errorCode ? ` ${json.errorCode}` : ''}: ${String(summary)}`,
-    );
-  }
-  return json;
 }
 
 interface SimUser {

@@ -2,11 +2,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/resources.ts';
+import { localDocuments } from '../../local/resources.ts';
 import { ROOT } from '../../local/stack.ts';
 import { freshDelivery } from '../support/fixtures.ts';
 
@@ -72,12 +70,7 @@ function jvmRunningOn(port: string): boolean {
 }
 
 function auditOf(running: Running): DynamoAuditLog {
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${running.dynamoPort}`,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  return new DynamoAuditLog(DynamoDBDocumentClient.from(client), 'hookpilot-audit');
+  return new DynamoAuditLog(localDocuments(`http://127.0.0.1:${running.dynamoPort}`), 'hookpilot-audit');
 }
 
 const post = (url: string, body: unknown) =>

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import {
-  createResources,
-  emulatorEnv,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type LocalResources,
-} from '../../local/resources.ts';
+import { createResources, emulatorEnv, type LocalResources, localDynamo, localSqs } from '../../local/resources.ts';
 
 /** The emulators started by the global setup. */
 export const emulators = () => inject('emulators');
@@ -29,15 +21,10 @@ export function useLocalEnv(resources: LocalResources, extra: Record<string, str
 
 export function testClients() {
   const { dynamodb, sqs } = emulators();
-  const dynamo = new DynamoDBClient({ endpoint: dynamodb, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const dynamo = localDynamo(dynamodb);
   return {
     dynamo,
     documents: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient({
-      endpoint: sqs,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      useQueueUrlAsEndpoint: false,
-    }),
+    sqs: localSqs(sqs),
   };
 }
