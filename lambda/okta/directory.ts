@@ -138,3 +138,11 @@ export class OktaCallError extends Error {
     super(message);
   }
 }
+
+/**
+ * A string literal for an Okta `search`/`filter` expression. Profile values are attacker-controlled text: quotes and
+ * backslashes are escaped so a value can never end the literal and add clauses of its own.
+ */
+export function searchLiteral(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}

@@ -12,7 +12,7 @@ import type {
   OktaWriteResult,
   UserStatus,
 } from './directory.ts';
-import { OktaCallError } from './directory.ts';
+import { OktaCallError, searchLiteral } from './directory.ts';
 import { type LogEvent, LogEventSchema } from './event-hook.ts';
 import type { OktaCredentials, OktaSettings } from './okta-config.ts';
 
@@ -327,14 +327,6 @@ export class OktaSdkAdapter implements Okta {
   deleteUser(userId: string) {
     return this.write('delete user', (c) => c.userApi.deleteUser({ userId, sendEmail: false }));
   }
-}
-
-/**
- * A string literal for an Okta `search`/`filter` expression. Profile values are attacker-controlled text: quotes and
- * backslashes are escaped so a value can never end the literal and add clauses of its own.
- */
-export function searchLiteral(value: string): string {
-  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /** Drains an SDK collection (skipping the null items its pager can yield), up to `limit`. */

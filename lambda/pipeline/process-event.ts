@@ -1,11 +1,11 @@
 import type { OktaDirectory, UserStatus } from '../okta/directory.ts';
 import { type LogEvent, subjectUserId } from '../okta/event-hook.ts';
 import type { Action } from '../policy/catalog.ts';
-import { decide, demote } from '../policy/decide.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
+import { decide, demote, RULES } from '../policy/decide.ts';
+import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
 import type { AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
-import { buildContext, MOVER_ATTRIBUTES } from '../recommend/context.ts';
-import type { Decision, Mode, RecommendationContext, Recommender, ValidProposal } from '../recommend/types.ts';
+import { buildContext, MOVER_ATTRIBUTES, moverDifferences } from '../recommend/context.ts';
+import type { Decision, RecommendationContext, Recommender, ValidProposal } from '../recommend/types.ts';
 import { validateProposals } from '../recommend/validate.ts';
 import type { ActionLedger } from '../store/action-ledger.ts';
 import type { ActionMessage } from './action-messages.ts';
@@ -201,7 +201,7 @@ async function decideAndHandOff(
       if (!(await deps.ledger.reserveAutoSlot(hour, actionId, deps.policy.limits.maxAutoActionsPerHour, now))) {
         decision = demote(
           decision,
-          'cap-per-hour',
+          RULES.capPerHour,
           `the hour's ${deps.policy.limits.maxAutoActionsPerHour} automatic actions are used up`,
         );
       }
@@ -334,8 +334,7 @@ export function moverChange(context: RecommendationContext): { moved: boolean; r
       reason: 'Okta did not say what changed and no earlier profile is on record; this one is now the baseline',
     };
   }
-  const previous = context.previousProfile;
-  const differences = tracked.filter((k) => (previous[k] ?? null) !== (context.user.profile[k] ?? null));
+  const differences = moverDifferences(context.previousProfile, context.user.profile);
   return differences.length > 0
     ? { moved: true, reason: `${differences.join(', ')} changed since last seen` }
     : { moved: false, reason: 'department, title, location and manager are as last seen' };

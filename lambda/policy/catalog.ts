@@ -12,6 +12,10 @@ import { USER_STATUSES } from '../okta/directory.ts';
 export const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
+/** The higher of two risk levels. */
+export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel =>
+  RISK_LEVELS.indexOf(a) >= RISK_LEVELS.indexOf(b) ? a : b;
+
 /** Okta ids are 20 alphanumerics (`00u…`, `00g…`, `0oa…`); being strict here also keeps them safe in URL paths. */
 export const oktaId = z.string().regex(/^[A-Za-z0-9]{15,30}$/, 'expected an Okta id (letters and digits)');
 

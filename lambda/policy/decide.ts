@@ -1,6 +1,6 @@
-import type { Decision, Mode, ValidProposal } from '../recommend/types.ts';
-import { RISK_LEVELS, type RiskLevel, riskOf } from './catalog.ts';
-import type { PolicyConfig } from './policy-config.ts';
+import type { Decision, ValidProposal } from '../recommend/types.ts';
+import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from './catalog.ts';
+import type { Mode, PolicyConfig } from './policy-config.ts';
 
 /**
  * The deterministic policy: for each validated proposal, auto (the executor acts), approval (a human decides) or drop.
@@ -30,8 +30,6 @@ export const RULES = {
   capPerHour: 'cap-per-hour',
 } as const;
 export type RuleId = (typeof RULES)[keyof typeof RULES];
-
-export const CAP_PER_HOUR: RuleId = RULES.capPerHour;
 
 export interface DecideOptions {
   /** The mode in effect: HOOKPILOT_MODE, else the policy's (resolved by the caller, e.g. with `modeFrom`). */
@@ -149,7 +147,7 @@ function effectiveRisk(proposal: ValidProposal): RiskLevel {
     return 'critical';
   }
   const stated = RISK_LEVELS.includes(proposal.risk) ? proposal.risk : 'critical';
-  return RISK_LEVELS.indexOf(stated) >= RISK_LEVELS.indexOf(catalog) ? stated : catalog;
+  return maxRisk(stated, catalog);
 }
 
 /**

@@ -177,3 +177,21 @@ export function matchesName(pattern: string, name: string): boolean {
   );
   return regex.test(name);
 }
+
+/** Whether a group name is privileged under the policy (`privilegedGroups`, with `*` patterns). */
+export const isPrivileged = (name: string, policy: PolicyConfig): boolean =>
+  policy.privilegedGroups.some((pattern) => matchesName(pattern, name));
+
+/**
+ * Whether a profile meets a birthright rule's `when`: every attribute equals its value, compared as text (so a profile's
+ * `true` or `42` meets `"true"` or `"42"`; a missing or null attribute meets nothing).
+ */
+export function meetsWhen(
+  when: Readonly<Record<string, string>>,
+  profile: Readonly<Record<string, unknown>> | undefined,
+): boolean {
+  return Object.entries(when).every(([name, value]) => {
+    const actual = profile?.[name];
+    return actual !== undefined && actual !== null && String(actual) === value;
+  });
+}

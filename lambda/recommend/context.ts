@@ -1,8 +1,7 @@
-import type { OktaDirectory, OktaGroup, OktaUser } from '../okta/directory.ts';
+import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../okta/directory.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
-import { searchLiteral } from '../okta/okta-sdk-adapter.ts';
 import type { Intent } from '../pipeline/event-routes.ts';
-import { matchesName, type PolicyConfig } from '../policy/policy-config.ts';
+import { isPrivileged, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
 import type { AuditLog } from '../ports.ts';
 import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from './types.ts';
 
@@ -37,6 +36,14 @@ export const MOVER_ATTRIBUTES = [
   'manager',
   'division',
 ] as const;
+
+/** The mover attributes whose values differ between two profiles (a missing attribute and a null one are the same). */
+export function moverDifferences(
+  previous: Readonly<Record<string, unknown>>,
+  current: Readonly<Record<string, unknown>>,
+): string[] {
+  return MOVER_ATTRIBUTES.filter((name) => (previous[name] ?? null) !== (current[name] ?? null));
+}
 
 const MAX_VALUE_CHARS = 200;
 const PEER_CONCURRENCY = 4;
@@ -284,7 +291,7 @@ async function resolveCandidateGroups(
 ): Promise<GroupFact[]> {
   const names = new Set<string>();
   for (const rule of input.policy.birthright) {
-    if (Object.entries(rule.when).every(([k, v]) => user.profile[k] === v)) for (const g of rule.groups) names.add(g);
+    if (meetsWhen(rule.when, user.profile)) for (const g of rule.groups) names.add(g);
   }
   for (const [a, b] of input.policy.toxicCombinations) {
     names.add(a);
@@ -413,7 +420,3 @@ async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
-
-/** Whether a group name is privileged under the policy. */
-export const isPrivileged = (name: string, policy: PolicyConfig) =>
-  policy.privilegedGroups.some((p) => matchesName(p, name));

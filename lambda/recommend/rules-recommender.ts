@@ -1,7 +1,6 @@
 import { ADMIN_ROLE_TYPES } from '../policy/catalog.ts';
-import { matchesName, type PolicyConfig } from '../policy/policy-config.ts';
+import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
 import type {
-  AppFact,
   GroupFact,
   PeerStats,
   Proposal,
@@ -187,10 +186,6 @@ function resolveGroup(context: RecommendationContext, nameOrId: string): GroupFa
   return matches.find((g) => g.type === 'OKTA_GROUP') ?? matches[0];
 }
 
-function isPrivileged(policy: PolicyConfig, name: string): boolean {
-  return policy.privilegedGroups.some((pattern) => matchesName(pattern, name));
-}
-
 const holds = (context: RecommendationContext, groupId: string) => context.groups.some((g) => g.id === groupId);
 const hasApp = (context: RecommendationContext, appId: string) => context.apps.some((a) => a.id === appId);
 
@@ -225,7 +220,7 @@ function birthrightMatches(
   if (!profile) return [];
   return policy.birthright
     .map((rule, index) => ({ number: index + 1, when: rule.when, groups: rule.groups }))
-    .filter((rule) => Object.entries(rule.when).every(([name, value]) => profileValue(profile, name) === value));
+    .filter((rule) => meetsWhen(rule.when, profile));
 }
 
 /** The ids of the groups the matching birthright rules give (those the context can resolve). */
@@ -418,11 +413,6 @@ function mover(context: RecommendationContext, policy: PolicyConfig): Outcome {
 // ---------------------------------------------------------------------------------------------------------------------
 // Leaver: deactivation takes everything away; suspension (maybe temporary) only sessions and privilege.
 
-/** How an app is assigned, when the context says (it does for leavers). */
-function appScope(app: AppFact): string | undefined {
-  return app.scope;
-}
-
 function removeRoles(context: RecommendationContext, proposals: Proposals, why: string): string[] {
   const skipped: string[] = [];
   for (const role of context.roles) {
@@ -471,7 +461,7 @@ function leaver(context: RecommendationContext, policy: PolicyConfig): Outcome {
     );
     const skippedRoles = removeRoles(context, proposals, 'suspended');
     for (const group of context.groups) {
-      if (group.type !== 'OKTA_GROUP' || !isPrivileged(policy, group.name)) continue;
+      if (group.type !== 'OKTA_GROUP' || !isPrivileged(group.name, policy)) continue;
       proposals.add(
         proposal(
           'group.remove_member',
@@ -512,8 +502,8 @@ function leaver(context: RecommendationContext, policy: PolicyConfig): Outcome {
   }
   const groupScoped: string[] = [];
   for (const app of context.apps) {
-    const scope = appScope(app);
-    if (scope === 'GROUP') {
+    // How the app is assigned, when the context says (it does for leavers).
+    if (app.scope === 'GROUP') {
       groupScoped.push(app.label);
       continue;
     }
@@ -524,7 +514,7 @@ function leaver(context: RecommendationContext, policy: PolicyConfig): Outcome {
         CONFIDENCE.leaverApp,
         `${capitalise(who(context))} was deactivated; a direct app assignment would stay behind.`,
         [
-          scope === 'USER'
+          app.scope === 'USER'
             ? `app ${quote(app.label)} is assigned to ${who(context)} directly`
             : `app ${quote(app.label)} is assigned to ${who(context)} (the context does not say how; an assignment through a group is voided by the executor and goes with the group)`,
           event,
@@ -590,7 +580,7 @@ function membership(context: RecommendationContext, policy: PolicyConfig): Outco
   const reasons: string[] = [];
   let confidence = 0;
   const extraEvidence: string[] = [];
-  const privileged = isPrivileged(policy, name);
+  const privileged = isPrivileged(name, policy);
   const stat = peerShareOf(context, target.id);
   const threshold = policy.rules.peerRemovalThreshold;
 

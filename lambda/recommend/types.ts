@@ -1,7 +1,7 @@
 import type { UserStatus } from '../okta/directory.ts';
 import type { Intent } from '../pipeline/event-routes.ts';
 import type { Action, RiskLevel } from '../policy/catalog.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
+import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
 
 /**
  * What a recommender sees about one event: what a careful admin would look at, gathered from Okta and trimmed to a size
@@ -130,7 +130,6 @@ export interface RejectedProposal {
   readonly reason: string;
 }
 
-export type Mode = 'observe' | 'assisted' | 'autonomous';
 export type DecisionOutcome = 'auto' | 'approval' | 'drop';
 
 export interface Decision {

@@ -1,5 +1,5 @@
-import { type Action, ActionSchema, definitionOf, RISK_LEVELS, type RiskLevel, riskOf } from '../policy/catalog.ts';
-import { matchesName, type PolicyConfig } from '../policy/policy-config.ts';
+import { type Action, ActionSchema, definitionOf, maxRisk, type RiskLevel, riskOf } from '../policy/catalog.ts';
+import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
 import type {
   Proposal,
   RecommendationContext,
@@ -88,7 +88,7 @@ function contextFacts(context: RecommendationContext, policy: PolicyConfig): Con
   for (const g of [...context.groups, ...context.peers.groups, ...context.candidateGroups])
     groupTypes.set(g.id, g.type);
   const birthrightNames = policy.birthright
-    .filter((rule) => Object.entries(rule.when).every(([k, v]) => context.user.profile[k] === v))
+    .filter((rule) => meetsWhen(rule.when, context.user.profile))
     .flatMap((rule) => rule.groups);
   const justified = new Set<string>([
     ...context.peers.groups.filter((g) => g.share >= policy.rules.peerShareThreshold).map((g) => g.id),
@@ -196,18 +196,14 @@ function riskWithContext(
 ): RiskLevel {
   const risk = riskOf(action);
   if (action.type !== 'group.add_member') return risk;
-  const privileged = groupNames.some((name) => policy.privilegedGroups.some((p) => matchesName(p, name)));
+  const privileged = groupNames.some((name) => isPrivileged(name, policy));
   const held = facts.heldGroupNames;
   const completes = (adding: string, other: string) =>
     groupNames.some((name) => matchesName(adding, name)) && held.some((name) => matchesName(other, name));
   const toxic = policy.toxicCombinations.some(([a, b]) => completes(a, b) || completes(b, a));
-  if (privileged || toxic) return atLeast(risk, 'high');
+  if (privileged || toxic) return maxRisk(risk, 'high');
   const groupId = (action.params as { groupId: string }).groupId;
-  return facts.justified.has(groupId) ? risk : atLeast(risk, 'medium');
-}
-
-export function atLeast(risk: RiskLevel, floor: RiskLevel): RiskLevel {
-  return RISK_LEVELS.indexOf(risk) >= RISK_LEVELS.indexOf(floor) ? risk : floor;
+  return facts.justified.has(groupId) ? risk : maxRisk(risk, 'medium');
 }
 
 // --- Trimming for the audit trail -------------------------------------------------------------------------------

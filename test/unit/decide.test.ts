@@ -9,7 +9,8 @@ import {
   type RiskLevel,
   riskOf,
 } from '../../lambda/policy/catalog.ts';
-import { CAP_PER_HOUR, decide, demote, RULES } from '../../lambda/policy/decide.ts';
+import { decide, demote, RULES } from '../../lambda/policy/decide.ts';
+import type { Mode } from '../../lambda/policy/policy-config.ts';
 import {
   DEFAULT_POLICY,
   MODES,
@@ -17,7 +18,7 @@ import {
   PolicyConfigSchema,
   type PolicyInput,
 } from '../../lambda/policy/policy-config.ts';
-import type { Decision, Mode, ValidProposal } from '../../lambda/recommend/types.ts';
+import type { Decision, ValidProposal } from '../../lambda/recommend/types.ts';
 import { IDS } from '../support/contexts.ts';
 
 const S = IDS.subject;
@@ -245,13 +246,13 @@ describe('demote (the pipeline’s per-hour cap)', () => {
         'risk-never-auto',
       ].sort(),
     );
-    expect(CAP_PER_HOUR).toBe('cap-per-hour');
+    expect(RULES.capPerHour).toBe('cap-per-hour');
   });
 
   it('turns an automatic decision into an approval, naming the rule', () => {
     const auto = one(valid('user.unlock', 0.9), 'autonomous');
     expect(auto?.outcome).toBe('auto');
-    const demoted = auto && demote(auto, CAP_PER_HOUR, '50 automatic actions in the last hour: a human decides');
+    const demoted = auto && demote(auto, RULES.capPerHour, '50 automatic actions in the last hour: a human decides');
     expect(demoted).toEqual({
       ...auto,
       outcome: 'approval',
@@ -263,9 +264,9 @@ describe('demote (the pipeline’s per-hour cap)', () => {
   it('leaves approvals and drops alone, and keeps an observation observed', () => {
     const approval = one(valid('user.suspend', 1), 'autonomous');
     const drop = one(valid('user.unlock', 0), 'autonomous');
-    for (const d of [approval, drop]) if (d) expect(demote(d, CAP_PER_HOUR, 'x')).toBe(d);
+    for (const d of [approval, drop]) if (d) expect(demote(d, RULES.capPerHour, 'x')).toBe(d);
     const observed = one(valid('user.unlock', 0.9), 'observe');
-    expect(observed && demote(observed, CAP_PER_HOUR, 'hourly cap')).toMatchObject({
+    expect(observed && demote(observed, RULES.capPerHour, 'hourly cap')).toMatchObject({
       outcome: 'approval',
       observed: true,
       reason: 'hourly cap (observe mode: nothing is done)',

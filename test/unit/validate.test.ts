@@ -12,6 +12,7 @@ import { decide } from '../../lambda/policy/decide.ts';
 import {
   DEFAULT_POLICY,
   MODES,
+  type Mode,
   matchesName,
   type PolicyConfig,
   PolicyConfigSchema,
@@ -20,7 +21,6 @@ import {
 import type { ModelAction } from '../../lambda/recommend/model-output.ts';
 import type {
   Decision,
-  Mode,
   Proposal,
   RecommendationContext,
   RecommendationResult,
