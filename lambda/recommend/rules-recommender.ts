@@ -1,5 +1,6 @@
 import { ADMIN_ROLE_TYPES } from '../policy/catalog.ts';
 import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
+import { moverDifferences } from './context.ts';
 import type {
   GroupFact,
   PeerStats,
@@ -346,16 +347,12 @@ function changes(context: RecommendationContext): string[] {
   const previous = context.previousProfile;
   if (!previous) return [];
   const current = context.user.profile;
-  const names = context.event.changedAttributes?.length
-    ? [...context.event.changedAttributes]
-    : [...new Set([...Object.keys(previous), ...Object.keys(current)])].sort();
-  return names
-    .filter((name) => profileValue(previous, name) !== profileValue(current, name))
-    .map((name) => {
-      const from = profileValue(previous, name);
-      const to = profileValue(current, name);
-      return `profile.${name} changed from ${from === undefined ? 'nothing' : quote(from)} to ${to === undefined ? 'nothing' : quote(to)}`;
-    });
+  // The recorded profile holds the mover attributes only: nothing else can be compared with it.
+  return moverDifferences(previous, current).map((name) => {
+    const from = profileValue(previous, name);
+    const to = profileValue(current, name);
+    return `profile.${name} changed from ${from === undefined ? 'nothing' : quote(from)} to ${to === undefined ? 'nothing' : quote(to)}`;
+  });
 }
 
 function mover(context: RecommendationContext, policy: PolicyConfig): Outcome {

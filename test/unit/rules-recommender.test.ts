@@ -249,6 +249,32 @@ describe('mover', () => {
     ]);
   });
 
+  it('names only the mover attributes that changed when Okta does not list them (the record holds only those)', async () => {
+    const base = moverContext();
+    // What the pipeline records as the baseline: the mover attributes only, null where the profile had none.
+    const { profile } = base.user;
+    const context = moverContext({
+      event: { ...base.event, changedAttributes: undefined },
+      previousProfile: {
+        department: 'Marketing',
+        title: 'Campaign Manager',
+        city: 'London',
+        countryCode: 'GB',
+        managerId: profile.managerId ?? null,
+        manager: profile.manager ?? null,
+        division: null,
+      },
+    });
+    const result = await rules.recommend(context, POLICY);
+    const removal = find(result, 'group.remove_member', 'groupId', MARKETING.deptMarketing.id);
+    expect(removal?.evidence.filter((e) => e.startsWith('profile.'))).toEqual([
+      'profile.department changed from "Marketing" to "Sales"',
+      'profile.title changed from "Campaign Manager" to "Account Executive"',
+    ]);
+    expect(result.assessment).not.toContain('from nothing');
+    expectWellFormed(result, context);
+  });
+
   it('works without a previous profile (the rationale then says less)', async () => {
     const context = moverContext({ previousProfile: undefined });
     const result = await rules.recommend(context, POLICY);
