@@ -2,7 +2,7 @@ import type { Okta, OktaUser } from '../okta/directory.ts';
 import { OktaCallError } from '../okta/directory.ts';
 import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../policy/catalog.ts';
 import type { AuditLog, Clock, MessageQueue } from '../ports.ts';
-import type { ActionLedger } from '../store/action-ledger.ts';
+import type { ActionLedger, ActionResult } from '../store/action-ledger.ts';
 import type { ActionMessage } from './action-messages.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
 
@@ -28,6 +28,15 @@ export class RetryLaterError extends Error {
 
 const DEFAULT_MAX_DEFERRALS = MAX_DEFERRALS;
 
+/** Ends an action: its final status, what the caller returns, and its outcome record. */
+type Settle = (
+  status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
+  outcome: ExecutionOutcome,
+  kind: string,
+  summary: string,
+  detail: Record<string, unknown>,
+) => Promise<ExecutionOutcome>;
+
 /**
  * Executes one queued action exactly once: claim it by id (a redelivery finds it finished), re-read the user, check that
  * the action is still valid and still wanted (status, the decision's preconditions, "already done"), act, and audit the
@@ -44,15 +53,25 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
     decidedAt: message.decidedAt,
     ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
   });
-  if (claim.outcome === 'finished') return 'duplicate';
+  const record = recorder(message, deps, userId);
+  if (claim.outcome === 'finished') {
+    // An earlier delivery finished it; what it did after the ledger write (below) may not have happened.
+    if (claim.result) await afterFinish(message, claim.result, deps, record);
+    return 'duplicate';
+  }
   if (claim.outcome === 'busy') throw new RetryLaterError(`action ${message.actionId} is being executed elsewhere`);
 
-  const record = recorder(message, deps, userId);
+  /** The ledger first: once it says finished, a redelivery repeats what follows it (idempotent), never the action. */
+  const settle: Settle = async (status, outcome, kind, summary, detail) => {
+    const result: ActionResult = { kind, summary, at: deps.clock().toISOString(), detail };
+    await deps.ledger.finish(message.actionId, status, result);
+    await afterFinish(message, result, deps, record);
+    return outcome;
+  };
+
   if (!parsed.success) {
     const reason = `not a valid catalog action: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
-    await deps.ledger.finish(message.actionId, 'FAILED', deps.clock(), { reason });
-    await record('action.rejected', 'outcome', `rejected ${message.action.type}: ${reason}`, { reason });
-    return 'failed';
+    return settle('FAILED', 'failed', 'action.rejected', `rejected ${message.action.type}: ${reason}`, { reason });
   }
   const action = parsed.data;
   const definition = definitionOf(action.type);
@@ -60,17 +79,8 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
   const title = definition.describe(action.params);
   const base = { risk: riskOf(action), attempt: claim.attempt };
 
-  const finish = async (
-    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
-    outcome: ExecutionOutcome,
-    kind: string,
-    summary: string,
-    detail: Record<string, unknown>,
-  ) => {
-    await deps.ledger.finish(message.actionId, status, deps.clock(), detail);
-    await record(kind, 'outcome', summary, { ...base, ...detail });
-    return outcome;
-  };
+  const finish: Settle = (status, outcome, kind, summary, detail) =>
+    settle(status, outcome, kind, summary, { ...base, ...detail });
 
   try {
     const user = await deps.okta.getUser(action.params.userId);
@@ -100,8 +110,6 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
     }
 
     const result = await definition.perform(action.params, deps.okta, assessment.before);
-    // Okta will send the event this change causes back through the hook: let the consumer recognise it as ours.
-    if (result.requestId) await deps.ledger.rememberRequest(result.requestId, message.actionId, deps.clock());
     const inverse = definition.inverse?.(action.params, assessment.before);
     return await finish('SUCCEEDED', 'executed', 'action.executed', `executed: ${title}`, {
       requestId: result.requestId ?? null,
@@ -145,7 +153,7 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
           reason: 'not found',
         });
       case 'rate_limited':
-        return defer(message, deps, error, title, record);
+        return defer(message, deps, error, title, record, finish);
       case 'transient':
       case 'misconfigured':
         await deps.ledger.release(message.actionId, 'RETRYING', deps.clock());
@@ -206,15 +214,21 @@ async function defer(
   error: OktaCallError,
   title: string,
   record: ReturnType<typeof recorder>,
+  finish: Settle,
 ): Promise<ExecutionOutcome> {
   const deferrals = (message.deferrals ?? 0) + 1;
   const now = deps.clock();
   if (deferrals > (deps.maxDeferrals ?? DEFAULT_MAX_DEFERRALS)) {
-    await deps.ledger.finish(message.actionId, 'FAILED', now, { reason: 'rate limited too many times', deferrals });
-    await record('action.failed', 'outcome', `failed: ${title}: Okta rate limited it ${deferrals - 1} times`, {
-      deferrals,
-    });
-    return 'failed';
+    return finish(
+      'FAILED',
+      'failed',
+      'action.failed',
+      `failed: ${title}: Okta rate limited it ${deferrals - 1} times`,
+      {
+        reason: 'rate limited too many times',
+        deferrals,
+      },
+    );
   }
   const delaySeconds = secondsUntilRetry(error.details.retryAt, now);
   const retryAt = now.getTime() + delaySeconds * 1000;
@@ -235,14 +249,32 @@ async function defer(
   return 'deferred';
 }
 
+/**
+ * What follows the ledger's final write: remembering Okta's request id (Okta sends the change back through the hook as
+ * an event; the consumer recognises it as ours) and the outcome audit record. Both are idempotent, so a redelivery of a
+ * finished action repeats them in case they were lost.
+ */
+async function afterFinish(
+  message: ActionMessage,
+  result: ActionResult,
+  deps: ExecuteActionDeps,
+  record: ReturnType<typeof recorder>,
+): Promise<void> {
+  const requestId = result.detail.requestId;
+  if (result.kind === 'action.executed' && typeof requestId === 'string') {
+    await deps.ledger.rememberRequest(requestId, message.actionId, new Date(result.at));
+  }
+  await record(result.kind, 'outcome', result.summary, result.detail, result.at);
+}
+
 function recorder(message: ActionMessage, deps: ExecuteActionDeps, userId: string | undefined) {
-  return (kind: string, key: string, summary: string, detail: Record<string, unknown>) =>
+  return (kind: string, key: string, summary: string, detail: Record<string, unknown>, at?: string) =>
     deps.audit.append([
       {
         correlationId: message.origin.correlationId,
         recordKey: `action:${message.actionId}:${key}`,
         kind,
-        at: deps.clock().toISOString(),
+        at: at ?? deps.clock().toISOString(),
         actor: 'executor',
         summary,
         subjectUserId: userId,

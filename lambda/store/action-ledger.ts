@@ -5,9 +5,21 @@ import { DependencyError } from '../errors.ts';
 export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
 export const FINAL_STATUSES: readonly ActionStatus[] = ['SUCCEEDED', 'VOIDED', 'FAILED'];
 
+/**
+ * What a finished action's outcome audit record says, kept with its final status: a redelivery writes the record again
+ * if it was lost (the audit store ignores a record it already has).
+ */
+export interface ActionResult {
+  readonly kind: string;
+  readonly summary: string;
+  /** When the action finished (ISO 8601). */
+  readonly at: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
 export type Claim =
   | { readonly outcome: 'claimed'; readonly attempt: number }
-  | { readonly outcome: 'finished'; readonly status: ActionStatus }
+  | { readonly outcome: 'finished'; readonly status: ActionStatus; readonly result?: ActionResult }
   | { readonly outcome: 'busy' };
 
 export interface ActionLedger {
@@ -16,13 +28,8 @@ export interface ActionLedger {
    * final status is never taken again. This is what makes a redelivered message execute once.
    */
   claim(actionId: string, now: Date, leaseMs: number, seed: Readonly<Record<string, unknown>>): Promise<Claim>;
-  /** Records the final status; `detail` (request id, inverse, expiry…) is kept with it. */
-  finish(
-    actionId: string,
-    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
-    now: Date,
-    detail: Readonly<Record<string, unknown>>,
-  ): Promise<void>;
+  /** Records the final status and the outcome (request id, inverse, expiry… in its detail). */
+  finish(actionId: string, status: 'SUCCEEDED' | 'VOIDED' | 'FAILED', result: ActionResult): Promise<void>;
   /** Puts the action back for later (rate limited: DEFERRED; transient failure: RETRYING). */
   release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date): Promise<void>;
   get(actionId: string): Promise<Readonly<Record<string, unknown>> | undefined>;
@@ -102,21 +109,13 @@ export class DynamoActionLedger implements ActionLedger {
     }
     const current = await this.get(actionId);
     const status = current?.status as ActionStatus | undefined;
-    return status && FINAL_STATUSES.includes(status) ? { outcome: 'finished', status } : { outcome: 'busy' };
+    if (!status || !FINAL_STATUSES.includes(status)) return { outcome: 'busy' };
+    const result = current?.result as ActionResult | undefined;
+    return { outcome: 'finished', status, ...(typeof result?.kind === 'string' ? { result } : {}) };
   }
 
-  async finish(
-    actionId: string,
-    status: 'SUCCEEDED' | 'VOIDED' | 'FAILED',
-    now: Date,
-    detail: Readonly<Record<string, unknown>>,
-  ) {
-    await this.update(actionId, {
-      status,
-      finishedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      result: detail,
-    });
+  async finish(actionId: string, status: 'SUCCEEDED' | 'VOIDED' | 'FAILED', result: ActionResult) {
+    await this.update(actionId, { status, finishedAt: result.at, updatedAt: result.at, result });
   }
 
   async release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date) {

@@ -15,6 +15,7 @@ import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
 import type { LocalResources } from '../../local/resources.ts';
 import { freshResources, testClients, useLocalEnv } from '../support/emulators.ts';
+import { injectFault } from '../support/faults.ts';
 import { startTestSim, type TestSim } from '../support/okta-sim.ts';
 import { appLabelled, groupNamed, newUser, simSettings } from '../support/okta-users.ts';
 import { consumeAll, drain, queueDepth } from '../support/queues.ts';
@@ -23,7 +24,7 @@ import { consumeAll, drain, queueDepth } from '../support/queues.ts';
  * The executor against the Okta org simulator over HTTP, with the ledger and audit trail in DynamoDB Local and the actions
  * queue in the SQS emulator. After every test the simulator's state and the audit trail must agree.
  */
-const { sqs, documents } = testClients();
+const { sqs, documents, dynamo } = testClients();
 let okta: TestSim;
 let resources: LocalResources;
 let deps: ExecuteActionDeps;
@@ -483,6 +484,55 @@ describe('exactly once', () => {
     expect(okta.sim.requests().filter((r) => r.method === 'PUT' && r.path.endsWith(`/users/${id}`))).toHaveLength(1);
     const kinds = (await audit.byCorrelation(m.origin.correlationId)).map((r) => r.kind);
     expect(kinds.sort()).toEqual(['action.already_done', 'action.attempt_failed']);
+  });
+});
+
+describe('a DynamoDB fault after Okta acted loses nothing', () => {
+  const auditPut = (input: Record<string, unknown>) =>
+    input.TableName === resources.tables.auditTable &&
+    String((input.Item as Record<string, unknown>)?.recordKey ?? '').endsWith(':outcome');
+
+  it('the outcome record cannot be written: the redelivery writes it (request id and inverse kept), Okta is not called again', async () => {
+    const { id } = await newUser(okta, 'ACTIVE', { title: 'Analyst' });
+    const m = message('user.update_profile', { userId: id, attributes: { title: 'Senior Analyst' } });
+    const fault = injectFault(dynamo, 'PutItemCommand', { times: 1, when: auditPut });
+    try {
+      await expect(executeAction(m, deps)).rejects.toThrow(/audit store/);
+    } finally {
+      fault.remove();
+    }
+    expect(fault.fired()).toBe(1);
+    expect(await outcomeRecord(m)).toBeUndefined();
+    const { outcome, record } = await run(m); // SQS redelivers
+    expect(outcome).toBe('duplicate');
+    expect(record?.kind).toBe('action.executed');
+    expect(record?.detail).toMatchObject({
+      requestId: expect.any(String),
+      inverse: { type: 'user.update_profile', params: { userId: id, attributes: { title: 'Analyst' } } },
+    });
+    expect(writesFor(id).filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
+  it("the request id cannot be remembered: the redelivery remembers it, so Okta's echo is still recognised", async () => {
+    const { id } = await newUser(okta);
+    const m = message('group.add_member', { userId: id, groupId: groupNamed(okta, 'loc-london') });
+    const fault = injectFault(dynamo, 'PutItemCommand', {
+      times: 1,
+      when: (input) =>
+        input.TableName === resources.tables.actionsTable &&
+        String((input.Item as Record<string, unknown>)?.actionId ?? '').startsWith('okta-request:'),
+    });
+    try {
+      await expect(executeAction(m, deps)).rejects.toThrow(/action ledger/);
+    } finally {
+      fault.remove();
+    }
+    expect(fault.fired()).toBe(1);
+    const { outcome, record } = await run(m); // SQS redelivers
+    expect(outcome).toBe('duplicate');
+    expect(record?.kind).toBe('action.executed');
+    expect(await ledger.actionForRequest(String(record?.detail?.requestId))).toBe(m.actionId);
+    expect(writesFor(id)).toHaveLength(1);
   });
 });
 
