@@ -26,7 +26,7 @@ import {
   type Org,
   type UserRecord,
 } from './org.ts';
-import { linkHeaders, paginate, parseLimit, type SortKey } from './pagination.ts';
+import { compareKeys, linkHeaders, paginate, parseLimit, type SortKey } from './pagination.ts';
 import {
   renderApp,
   renderAppLink,
@@ -35,6 +35,7 @@ import {
   renderGroupAssignment,
   renderRole,
   renderUser,
+  userAttributes,
 } from './render.ts';
 import type { ApiRequest, ApiResponse, Router } from './router.ts';
 import type { SystemLog } from './system-log.ts';
@@ -57,6 +58,12 @@ const json = (body: unknown, schema?: z.ZodType, headers?: Record<string, string
 });
 const noContent = (): ApiResponse => ({ status: 204 });
 
+/** A sorted copy of `items`, ascending by `key`. */
+function sortedBy<T>(items: readonly T[], key: (item: T) => SortKey): T[] {
+  return [...items].sort((a, b) => compareKeys(key(a), key(b)));
+}
+
+/** One page of `items`, sorted here by `key` (ascending, or descending when `descending`): the order cursors rely on. */
 function page<T>(
   req: ApiRequest,
   items: readonly T[],
@@ -67,10 +74,12 @@ function page<T>(
   options: { descending?: boolean; paginate?: boolean } = {},
 ): ApiResponse {
   const limit = parseLimit(req.query, limits);
+  const sorted = sortedBy(items, key);
+  if (options.descending) sorted.reverse();
   const result =
     options.paginate === false
-      ? { items: items.slice(0, limit) }
-      : paginate(items, key, {
+      ? { items: sorted.slice(0, limit) }
+      : paginate(sorted, key, {
           after: req.query.get('after'),
           limit,
           ...(options.descending ? { descending: true } : {}),
@@ -124,21 +133,6 @@ function checkFilter(expr: Expr, allowed: ReadonlySet<string>, timestamps: Reado
   }
 }
 
-function userFields(user: UserRecord): Record<string, unknown> {
-  return {
-    id: user.id,
-    status: user.status,
-    created: user.created,
-    activated: user.activated,
-    statusChanged: user.statusChanged,
-    lastLogin: user.lastLogin,
-    lastUpdated: user.lastUpdated,
-    passwordChanged: user.passwordChanged,
-    type: { id: user.typeId },
-    profile: user.profile,
-  };
-}
-
 function groupFields(group: GroupRecord): Record<string, unknown> {
   return {
     id: group.id,
@@ -156,20 +150,46 @@ const startsWith = (value: unknown, prefix: string) =>
 
 const byCreated = (item: { created: string; id: string }): SortKey => [item.created, item.id];
 
+/**
+ * The order `search` results come in: `sortBy` (an attribute path of `fields`, ties broken by id) and `sortOrder`
+ * (`asc` or `desc`) when `search` is given; otherwise `fallback`, ascending.
+ */
+function searchOrder<T extends { id: string }>(
+  query: URLSearchParams,
+  search: string | null,
+  fields: (item: T) => Record<string, unknown>,
+  fallback: (item: T) => SortKey,
+): { key: (item: T) => SortKey; descending: boolean } {
+  const sortBy = search ? query.get('sortBy') : null;
+  const descending = sortBy !== null && (query.get('sortOrder') ?? 'asc').toLowerCase() === 'desc';
+  const key = sortBy ? (item: T): SortKey => [String(resolvePath(fields(item), sortBy) ?? ''), item.id] : fallback;
+  return { key, descending };
+}
+
+/** `expand=stats` (a comma-separated `expand` list) on group reads. */
+const expandStats = (query: URLSearchParams) => (query.get('expand') ?? '').split(',').includes('stats');
+
 export function registerApi(router: Router, deps: ApiDeps): void {
   const { org, log, hooks } = deps;
   const userOf = (req: ApiRequest) => {
     const id = req.params.id ?? '';
     return org.user(id === 'me' && req.principal?.kind === 'ssws' ? deps.tokenOwnerId : id);
   };
-  const renderOne = (req: ApiRequest, user: UserRecord) => renderUser(req.base, user);
   const userResponse = (req: ApiRequest, user: UserRecord) =>
-    json(renderOne(req, user), UserSchema, {
+    json(renderUser(req.base, user), UserSchema, {
       ETag: `W/"${createHash('sha1').update(`${user.id}:${user.lastUpdated}`).digest('hex').slice(0, 16)}"`,
     });
 
   const users = (method: string, pattern: string, scope: string, handler: (req: ApiRequest) => ApiResponse) =>
     router.add({ method, pattern, bucket: 'users', scope, handler });
+  /** A page of users as a collection renders them (each with only its `self` link). */
+  const userPage = (
+    req: ApiRequest,
+    list: readonly UserRecord[],
+    limits: { default: number; max: number },
+    key: (u: UserRecord) => SortKey = byCreated,
+    options: { descending?: boolean; paginate?: boolean } = {},
+  ) => page(req, list, key, (u) => renderUser(req.base, u, { collection: true }), limits, UserSchema, options);
 
   // ---- users -----------------------------------------------------------------------------------------------------
 
@@ -183,43 +203,21 @@ export function registerApi(router: Router, deps: ApiDeps): void {
     if (filter) {
       const expr = parse(filter, 'filter');
       checkFilter(expr, USER_FILTER_ATTRIBUTES, new Set(['lastUpdated']));
-      list = list.filter((u) => evaluate(expr, (p) => resolvePath(userFields(u), p)));
+      list = list.filter((u) => evaluate(expr, (p) => resolvePath(userAttributes(u), p)));
     }
     if (search) {
       const expr = parse(search, 'search');
-      list = list.filter((u) => evaluate(expr, (p) => resolvePath(userFields(u), p), { caseInsensitive: true }));
+      list = list.filter((u) => evaluate(expr, (p) => resolvePath(userAttributes(u), p), { caseInsensitive: true }));
     }
     if (q) {
       list = list.filter((u) =>
         ['firstName', 'lastName', 'email', 'login'].some((attr) => startsWith(u.profile[attr], q)),
       );
       // q: default limit 10, no pagination (the OAS listUsers description).
-      return page(
-        req,
-        list.sort(compareBy(byCreated)),
-        byCreated,
-        (u) => renderUser(req.base, u, { collection: true }),
-        { default: 10, max: 200 },
-        UserSchema,
-        { paginate: false },
-      );
+      return userPage(req, list, { default: 10, max: 200 }, byCreated, { paginate: false });
     }
-    const sortBy = search ? req.query.get('sortBy') : null;
-    const descending = sortBy !== null && (req.query.get('sortOrder') ?? 'asc').toLowerCase() === 'desc';
-    const key = sortBy
-      ? (u: UserRecord): SortKey => [String(resolvePath(userFields(u), sortBy) ?? ''), u.id]
-      : byCreated;
-    list.sort(compareBy(key));
-    if (descending) list.reverse();
-    return page(
-      req,
-      list,
-      key,
-      (u) => renderUser(req.base, u, { collection: true }),
-      { default: 200, max: 200 },
-      UserSchema,
-      { descending },
-    );
+    const { key, descending } = searchOrder(req.query, search, userAttributes, byCreated);
+    return userPage(req, list, { default: 200, max: 200 }, key, { descending });
   });
 
   users('POST', '/api/v1/users', 'okta.users.manage', (req) => {
@@ -228,7 +226,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
       activate: bool(req.query, 'activate') ?? true,
       nextLogin: req.query.get('nextLogin'),
     });
-    return json(renderOne(req, user), UserSchema);
+    return json(renderUser(req.base, user), UserSchema);
   });
 
   users('GET', '/api/v1/users/:id', 'okta.users.read', (req) => userResponse(req, userOf(req)));
@@ -258,7 +256,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
       ...(sendEmail !== undefined ? { sendEmail } : {}),
       ...(revokeSessions !== undefined ? { revokeSessions } : {}),
     });
-    if (result.kind === 'user') return json(renderOne(req, user), UserSchema);
+    if (result.kind === 'user') return json(renderUser(req.base, user), UserSchema);
     if (result.kind === 'empty') return json({});
     const schema =
       operation === 'reset_password'
@@ -271,7 +269,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
 
   users('GET', '/api/v1/users/:id/groups', 'okta.users.read', (req) => {
     const user = userOf(req);
-    const groups = org.userGroups(user.id).sort(compareBy(byCreated));
+    const groups = sortedBy(org.userGroups(user.id), byCreated);
     return json(
       groups.map((g) => renderGroup(org, req.base, g)),
       z.array(GroupSchema),
@@ -301,7 +299,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
     scope: 'okta.roles.read',
     handler: (req) => {
       const user = userOf(req);
-      const roles = org.userRoles(user.id).sort(compareBy(byCreated));
+      const roles = sortedBy(org.userRoles(user.id), byCreated);
       return json(
         roles.map((r) => renderRole(req.base, r)),
         z.array(RoleAssignmentSchema),
@@ -350,12 +348,12 @@ export function registerApi(router: Router, deps: ApiDeps): void {
 
   groups('GET', '/api/v1/groups', 'okta.groups.read', (req) => {
     let list = [...org.groups.values()];
-    const stats = (req.query.get('expand') ?? '').split(',').includes('stats');
+    const stats = expandStats(req.query);
     const render = (g: GroupRecord) => renderGroup(org, req.base, g, { stats });
     const q = req.query.get('q');
     if (q) {
       // q: a name prefix for pickers; no paging, 300 results by default (the OAS listGroups description).
-      list = list.filter((g) => startsWith(g.profile.name, q)).sort(compareBy(groupKey));
+      list = list.filter((g) => startsWith(g.profile.name, q));
       return page(req, list, groupKey, render, { default: 300, max: 10000 }, GroupSchema, { paginate: false });
     }
     const filter = req.query.get('filter');
@@ -366,27 +364,20 @@ export function registerApi(router: Router, deps: ApiDeps): void {
       list = list.filter((g) => evaluate(expr, (p) => resolvePath(groupFields(g), p)));
     }
     const search = req.query.get('search');
-    let key = groupKey;
-    let descending = false;
     if (search) {
       const expr = parse(search, 'search');
       list = list.filter((g) => evaluate(expr, (p) => resolvePath(groupFields(g), p), { caseInsensitive: true }));
-      const sortBy = req.query.get('sortBy');
-      if (sortBy) key = (g: GroupRecord): SortKey => [String(resolvePath(groupFields(g), sortBy) ?? ''), g.id];
-      descending = sortBy !== null && (req.query.get('sortOrder') ?? 'asc').toLowerCase() === 'desc';
     }
-    list.sort(compareBy(key));
-    if (descending) list.reverse();
+    const { key, descending } = searchOrder(req.query, search, groupFields, groupKey);
     return page(req, list, key, render, { default: 10000, max: 10000 }, GroupSchema, { descending });
   });
 
   groups('POST', '/api/v1/groups', 'okta.groups.manage', (req) =>
     json(renderGroup(org, req.base, org.createGroup(req.ctx, req.body)), GroupSchema),
   );
-  groups('GET', '/api/v1/groups/:groupId', 'okta.groups.read', (req) => {
-    const stats = (req.query.get('expand') ?? '').split(',').includes('stats');
-    return json(renderGroup(org, req.base, groupOf(req), { stats }), GroupSchema);
-  });
+  groups('GET', '/api/v1/groups/:groupId', 'okta.groups.read', (req) =>
+    json(renderGroup(org, req.base, groupOf(req), { stats: expandStats(req.query) }), GroupSchema),
+  );
   groups('PUT', '/api/v1/groups/:groupId', 'okta.groups.manage', (req) =>
     json(renderGroup(org, req.base, org.updateGroup(req.ctx, groupOf(req), req.body)), GroupSchema),
   );
@@ -400,16 +391,8 @@ export function registerApi(router: Router, deps: ApiDeps): void {
     const members = org
       .groupMemberIds(group)
       .map((id) => org.users.get(id))
-      .filter((u): u is UserRecord => u !== undefined)
-      .sort(compareBy(byCreated));
-    return page(
-      req,
-      members,
-      byCreated,
-      (u) => renderUser(req.base, u, { collection: true }),
-      { default: 1000, max: 1000 },
-      UserSchema,
-    );
+      .filter((u): u is UserRecord => u !== undefined);
+    return userPage(req, members, { default: 1000, max: 1000 });
   });
 
   groups('PUT', '/api/v1/groups/:groupId/users/:userId', 'okta.groups.manage', (req) => {
@@ -426,7 +409,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
 
   groups('GET', '/api/v1/groups/:groupId/apps', 'okta.groups.read', (req) => {
     const group = groupOf(req);
-    const apps = [...org.apps.values()].filter((a) => a.groups.has(group.id)).sort(compareBy(byCreated));
+    const apps = [...org.apps.values()].filter((a) => a.groups.has(group.id));
     return page(req, apps, byCreated, (a) => renderApp(req.base, a), { default: 20, max: 200 }, ApplicationSchema);
   });
 
@@ -452,14 +435,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
         }),
       );
     }
-    return page(
-      req,
-      list.sort(compareBy(byCreated)),
-      byCreated,
-      (a) => renderApp(req.base, a),
-      { default: 200, max: 200 },
-      ApplicationSchema,
-    );
+    return page(req, list, byCreated, (a) => renderApp(req.base, a), { default: 200, max: 200 }, ApplicationSchema);
   });
 
   apps('GET', '/api/v1/apps/:appId', 'okta.apps.read', (req) =>
@@ -479,7 +455,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
     const key = (entry: { user: UserRecord }): SortKey => [entry.user.id];
     return page(
       req,
-      list.sort(compareBy(key)),
+      list,
       key,
       ({ user, scope }) => renderAppUser(org, req.base, app, user, scope, { expandUser }),
       { default: 50, max: 500 },
@@ -608,17 +584,4 @@ export function registerApi(router: Router, deps: ApiDeps): void {
         throw E.notFound(req.path, 'Resource');
     }
   });
-}
-
-function compareBy<T>(key: (item: T) => SortKey): (a: T, b: T) => number {
-  return (a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
-      const x = String(ka[i] ?? '');
-      const y = String(kb[i] ?? '');
-      if (x !== y) return x < y ? -1 : 1;
-    }
-    return 0;
-  };
 }

@@ -47,6 +47,14 @@ export function renderUser(base: string, user: UserRecord, options: { collection
   if (user.hasPassword) credentials.password = {};
   if (user.recoveryQuestion) credentials.recovery_question = { question: user.recoveryQuestion };
   credentials.provider = { type: 'OKTA', name: 'OKTA' };
+  return { ...userAttributes(user), profile: structuredClone(user.profile), credentials, _links: links };
+}
+
+/**
+ * A user's attributes as Okta returns them, without credentials and links: what `filter`, `search` and `sortBy`
+ * expressions see. `profile` is the record's own object (not a copy): read it, do not change it.
+ */
+export function userAttributes(user: UserRecord): Json {
   return {
     id: user.id,
     status: user.status,
@@ -58,9 +66,7 @@ export function renderUser(base: string, user: UserRecord, options: { collection
     passwordChanged: user.passwordChanged,
     type: { id: user.typeId },
     transitioningToStatus: null,
-    profile: structuredClone(user.profile),
-    credentials,
-    _links: links,
+    profile: user.profile,
   };
 }
 

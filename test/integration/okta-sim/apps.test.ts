@@ -152,6 +152,15 @@ describe('assigning and unassigning users', () => {
     expect(links.map((l) => l.sortOrder)).toEqual(links.map((_, i) => i));
   });
 
+  it('pages the group assignments of an app one at a time, each group once', async () => {
+    // github's seed lists its groups out of id order: paging must not depend on the order they were assigned in.
+    const github = app('github');
+    const assignments = await collect(
+      client.applicationApi.listApplicationGroupAssignments({ appId: github.id, limit: 1 }),
+    );
+    expect(assignments.map((a) => a.id)).toEqual([...github.groups].sort());
+  });
+
   it('assigns and removes a group, granting and revoking the app for its members', async () => {
     const pagerduty = app('pagerduty');
     const group = okta.sim.seed.groups.find((g) => g.profile.name === 'dept-legal');
