@@ -119,8 +119,14 @@ export function registerControl(router: Router, deps: ControlDeps): void {
   add('GET', '/__sim/faults', () => ok(faults.list()));
   add('POST', '/__sim/faults', (req) => {
     const body = bodyOf(req.body);
-    const path =
-      typeof body.pathRegex === 'string' ? new RegExp(body.pathRegex) : typeof body.path === 'string' ? body.path : '';
+    let path: string | RegExp = typeof body.path === 'string' ? body.path : '';
+    if (typeof body.pathRegex === 'string') {
+      try {
+        path = new RegExp(body.pathRegex);
+      } catch (error) {
+        throw E.validation('pathRegex', [`pathRegex: ${(error as Error).message}`]);
+      }
+    }
     if (!path) throw E.validation('path', ['path (a pattern) or pathRegex is required']);
     const spec: FaultSpec = { path };
     if (typeof body.method === 'string') spec.method = body.method;

@@ -113,6 +113,18 @@ describe('control API (/__sim)', () => {
     expect((await call(okta.sim, 'GET', '/api/v1/apps')).status).toBe(200);
   });
 
+  it('refuses a fault whose pathRegex is not a regular expression with 400, naming pathRegex', async () => {
+    const bad = await call<{ errorCode: string; errorCauses: Array<{ errorSummary: string }> }>(
+      okta.sim,
+      'POST',
+      '/__sim/faults',
+      { body: { pathRegex: '^/api/v1/(users', status: 500 } },
+    );
+    expect([bad.status, bad.body.errorCode]).toEqual([400, 'E0000001']);
+    expect(bad.body.errorCauses[0]?.errorSummary).toMatch(/^pathRegex: Invalid regular expression/);
+    expect((await call(okta.sim, 'GET', '/__sim/faults')).body).toEqual([]);
+  });
+
   it('sets and forces rate limits per bucket', async () => {
     expect(
       (await call(okta.sim, 'POST', '/__sim/rate-limits', { body: { bucket: 'apps', force: 1, resetInSeconds: 5 } }))
