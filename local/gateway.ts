@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { listen, readBody } from './http.ts';
 
 /** A function the gateway can invoke: the handler module's export, and a fresh Lambda context per call. */
 export interface HttpFunction {
@@ -41,35 +41,17 @@ export async function startGateway(options: {
         }),
       );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    server,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, stop } = await listen(server, options.host, options.port);
+  return { url, server, stop };
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly GatewayRoute[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = (req.method ?? 'GET').toUpperCase();
   const route = routes.find((r) => r.method === method && r.path === url.pathname);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readBody(req, MAX_PAYLOAD_BYTES);
+  if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
   if (!route) return send(res, 404, { message: 'Not Found' });
-  const body = Buffer.concat(chunks);
   const event = toEvent(req, method, url, route.path, body);
   const result = await route.fn.handler(event, route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);

@@ -6,6 +6,7 @@ import { ConfigError } from '../lambda/errors.ts';
 import { STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
+import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
 
@@ -21,7 +22,7 @@ Options:
   --port <n>        gateway port (default: HOOKPILOT_PORT or ${DEFAULT_PORT}; 0 = any free port)
   --persist         keep DynamoDB data across restarts in .hookpilot/data (or HOOKPILOT_DATA_DIR)
   --data-dir <dir>  keep DynamoDB data in <dir>
-  --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or 8790; 0 = any free port)
+  --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or ${DEFAULT_SIM_PORT}; 0 = any free port)
   --sim-seed <file> the simulated Okta org to load (default: HOOKPILOT_SIM_SEED, else a 63-person company)
   --no-demo         do not play the built-in demo (a joiner, a mover, a leaver, failed sign-ins) after start-up
   --llm-stub <mode> answer recommendations with the local OpenAI-compatible stub instead of the rules
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new LocalStackError(
-        `a port is in use (the gateway's ${port ?? process.env.HOOKPILOT_PORT ?? DEFAULT_PORT} or the Okta simulator's ${simPort ?? process.env.HOOKPILOT_SIM_PORT ?? 8790}): stop what is using it, or pass --port / --sim-port (or set HOOKPILOT_PORT / HOOKPILOT_SIM_PORT)`,
+        `a port is in use (the gateway's ${port ?? process.env.HOOKPILOT_PORT ?? DEFAULT_PORT} or the Okta simulator's ${simPort ?? process.env.HOOKPILOT_SIM_PORT ?? DEFAULT_SIM_PORT}): stop what is using it, or pass --port / --sim-port (or set HOOKPILOT_PORT / HOOKPILOT_SIM_PORT)`,
       );
     }
     throw error;

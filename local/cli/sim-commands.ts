@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { isId } from '../okta-sim/ids.ts';
 import { SimApiError, simApi } from '../sim-api.ts';
 import { CliError, print, requireLocalState } from './state.ts';
 
@@ -29,7 +30,7 @@ const user = async (idOrLogin: string) =>
   (await okta('GET', `/api/v1/users/${encodeURIComponent(idOrLogin)}`)) as SimUser;
 
 async function groupId(idOrName: string): Promise<string> {
-  if (/^00g[A-Za-z0-9]{17}$/.test(idOrName)) return idOrName;
+  if (isId('group', idOrName)) return idOrName;
   const groups = (await okta('GET', `/api/v1/groups?q=${encodeURIComponent(idOrName)}&limit=50`)) as {
     id: string;
     profile: { name: string };

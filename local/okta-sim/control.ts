@@ -66,12 +66,8 @@ export function registerControl(router: Router, deps: ControlDeps): void {
     const user = org.user(req.params.id ?? '');
     const body = bodyOf(req.body);
     const count = typeof body.count === 'number' && body.count > 0 ? Math.min(Math.floor(body.count), 100) : 1;
-    const ctx = deps.signInContext(body);
-    let locked = false;
-    for (let i = 0; i < count; i++) {
-      const reason = typeof body.reason === 'string' ? body.reason : undefined;
-      locked = org.failSignIn(ctx, user, reason).locked || locked;
-    }
+    const reason = typeof body.reason === 'string' ? body.reason : undefined;
+    const { locked } = org.failSignIns(deps.signInContext(body), user, count, reason);
     return ok({
       userId: user.id,
       failures: count,

@@ -38,7 +38,8 @@ export const E = {
   validation: (field: string, causes: readonly string[]) =>
     new OktaError(400, 'E0000001', `Api validation failed: ${field}`, causes),
   malformedBody: () => new OktaError(400, 'E0000003', 'The request body was not well-formed.'),
-  invalidToken: () => new OktaError(401, 'E0000011', 'Invalid token provided'),
+  invalidToken: (headers: Record<string, string> = {}) =>
+    new OktaError(401, 'E0000011', 'Invalid token provided', [], headers),
   noPermission: (causes: readonly string[] = [], headers: Record<string, string> = {}) =>
     new OktaError(403, 'E0000006', 'You do not have permission to perform the requested action', causes, headers),
   notFound: (id: string, type: string) =>

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import { ID_PREFIX } from './ids.ts';
+import {
+  appId,
+  GROUP_TYPES,
+  groupId,
+  oktaId,
+  SIGN_ON_MODES,
+  STANDARD_ROLE_TYPES,
+  USER_STATUSES,
+  userId,
+} from './seed.ts';
 
 /**
  * zod schemas for what the Okta Management API returns, written from the facts in Okta's OpenAPI description
@@ -51,16 +62,7 @@ export const AccessTokenResponseSchema = z.strictObject({
 // ---- users ---------------------------------------------------------------------------------------------------------
 
 /** OAS `UserStatus`. */
-export const UserStatusSchema = z.enum([
-  'ACTIVE',
-  'DEPROVISIONED',
-  'LOCKED_OUT',
-  'PASSWORD_EXPIRED',
-  'PROVISIONED',
-  'RECOVERY',
-  'STAGED',
-  'SUSPENDED',
-]);
+export const UserStatusSchema = z.enum(USER_STATUSES);
 
 const nullableString = z.string().nullable();
 
@@ -111,7 +113,7 @@ export const UserCredentialsSchema = z.strictObject({
 
 /** OAS `User`. */
 export const UserSchema = z.strictObject({
-  id: z.string().regex(/^00u[0-9A-Za-z]{17}$/),
+  id: userId,
   status: UserStatusSchema,
   created: timestamp,
   activated: nullableTimestamp,
@@ -143,11 +145,11 @@ export const TempPasswordSchema = z.strictObject({ tempPassword: z.string().min(
 // ---- groups --------------------------------------------------------------------------------------------------------
 
 /** OAS `GroupType`. */
-export const GroupTypeSchema = z.enum(['APP_GROUP', 'BUILT_IN', 'OKTA_GROUP']);
+export const GroupTypeSchema = z.enum(GROUP_TYPES);
 
 /** OAS `Group`. */
 export const GroupSchema = z.strictObject({
-  id: z.string().regex(/^00g[0-9A-Za-z]{17}$/),
+  id: groupId,
   created: timestamp,
   lastUpdated: timestamp,
   lastMembershipUpdated: timestamp,
@@ -173,7 +175,7 @@ export const GroupSchema = z.strictObject({
 
 /** OAS `Application`, minimal: the common properties (sign-on-mode specifics are not modelled). */
 export const ApplicationSchema = z.strictObject({
-  id: z.string().regex(/^0oa[0-9A-Za-z]{17}$/),
+  id: appId,
   name: z.string().min(1),
   label: z.string().min(1),
   status: z.enum(['ACTIVE', 'DELETED', 'INACTIVE']),
@@ -182,17 +184,7 @@ export const ApplicationSchema = z.strictObject({
   accessibility: z.looseObject({ selfService: z.boolean() }),
   visibility: z.looseObject({ appLinks: z.record(z.string(), z.boolean()) }),
   features: z.array(z.string()),
-  signOnMode: z.enum([
-    'AUTO_LOGIN',
-    'BASIC_AUTH',
-    'BOOKMARK',
-    'BROWSER_PLUGIN',
-    'OPENID_CONNECT',
-    'SAML_1_1',
-    'SAML_2_0',
-    'SECURE_PASSWORD_STORE',
-    'WS_FEDERATION',
-  ]),
+  signOnMode: z.enum(SIGN_ON_MODES),
   credentials: z.looseObject({}),
   settings: z.looseObject({}),
   _links: LinksSchema,
@@ -217,7 +209,7 @@ export const AppUserStatusSchema = z.enum([
 
 /** OAS `AppUser`. */
 export const AppUserSchema = z.strictObject({
-  id: z.string().regex(/^00u[0-9A-Za-z]{17}$/),
+  id: userId,
   externalId: z.string().nullable(),
   created: timestamp,
   lastUpdated: timestamp,
@@ -240,8 +232,8 @@ export const AssignedAppLinkSchema = z.strictObject({
   linkUrl: z.url(),
   logoUrl: z.url(),
   appName: z.string(),
-  appInstanceId: z.string().regex(/^0oa[0-9A-Za-z]{17}$/),
-  appAssignmentId: z.string().regex(/^0ua[0-9A-Za-z]{17}$/),
+  appInstanceId: appId,
+  appAssignmentId: oktaId(ID_PREFIX.appAssignment, 'app assignment'),
   credentialsSetup: z.boolean(),
   hidden: z.boolean(),
   sortOrder: z.number().int(),
@@ -249,7 +241,7 @@ export const AssignedAppLinkSchema = z.strictObject({
 
 /** OAS `ApplicationGroupAssignment`. */
 export const ApplicationGroupAssignmentSchema = z.strictObject({
-  id: z.string().regex(/^00g[0-9A-Za-z]{17}$/),
+  id: groupId,
   priority: z.number().int(),
   lastUpdated: timestamp,
   profile: z.record(z.string(), z.unknown()),
@@ -260,21 +252,7 @@ export const ApplicationGroupAssignmentSchema = z.strictObject({
 // ---- admin roles ---------------------------------------------------------------------------------------------------
 
 /** OAS `RoleType`. */
-export const RoleTypeSchema = z.enum([
-  'ACCESS_CERTIFICATIONS_ADMIN',
-  'ACCESS_REQUESTS_ADMIN',
-  'API_ACCESS_MANAGEMENT_ADMIN',
-  'APP_ADMIN',
-  'CUSTOM',
-  'GROUP_MEMBERSHIP_ADMIN',
-  'HELP_DESK_ADMIN',
-  'ORG_ADMIN',
-  'READ_ONLY_ADMIN',
-  'REPORT_ADMIN',
-  'SUPER_ADMIN',
-  'USER_ADMIN',
-  'WORKFLOWS_ADMIN',
-]);
+export const RoleTypeSchema = z.enum([...STANDARD_ROLE_TYPES, 'CUSTOM']);
 
 /** OAS `StandardRole` (and `CustomRole`, which adds `role` and `resource-set`). */
 export const RoleAssignmentSchema = z.strictObject({
@@ -415,7 +393,7 @@ export const LogEventSchema = z.strictObject({
 
 /** OAS `EventHook` (`channel.config.authScheme.value` is write-only and never returned). */
 export const EventHookSchema = z.strictObject({
-  id: z.string().regex(/^who[0-9A-Za-z]{17}$/),
+  id: oktaId(ID_PREFIX.eventHook, 'event hook'),
   status: z.enum(['ACTIVE', 'INACTIVE']),
   verificationStatus: z.enum(['UNVERIFIED', 'VERIFIED']),
   name: z.string().min(1),
@@ -452,10 +430,3 @@ export const EventHookDeliverySchema = z.strictObject({
   eventTime: timestamp,
   contentType: z.literal('application/json'),
 });
-
-export type OktaUser = z.infer<typeof UserSchema>;
-export type OktaGroup = z.infer<typeof GroupSchema>;
-export type OktaAppUser = z.infer<typeof AppUserSchema>;
-export type OktaLogEvent = z.infer<typeof LogEventSchema>;
-export type OktaEventHook = z.infer<typeof EventHookSchema>;
-export type OktaError = z.infer<typeof ErrorSchema>;

@@ -1,7 +1,7 @@
 import { type Clock, iso } from './clock.ts';
 import { E, type OktaError } from './errors.ts';
 import { newId, stableId } from './ids.ts';
-import type { Seed, StandardRoleType, UserStatus } from './seed.ts';
+import type { GroupType, Seed, StandardRoleType, UserStatus } from './seed.ts';
 import { STANDARD_ROLE_TYPES } from './seed.ts';
 import type { LogContext, LogEventInput, LogTarget, SystemLog } from './system-log.ts';
 
@@ -27,8 +27,6 @@ export interface UserRecord {
   failedSignIns: number;
   sessions: number;
 }
-
-export type GroupType = 'OKTA_GROUP' | 'APP_GROUP' | 'BUILT_IN';
 
 export interface GroupRecord {
   id: string;
@@ -148,12 +146,6 @@ export interface CreateUserInput {
   credentials?: unknown;
   groupIds?: unknown;
   type?: unknown;
-}
-
-export interface SignInInput {
-  ipAddress?: string;
-  userAgent?: string;
-  geo?: LogContext['geo'];
 }
 
 /** The result of a lifecycle operation: what the endpoint returns (token/link objects) besides the new state. */
@@ -640,8 +632,14 @@ export class Org {
 
   // ---- sign-ins (control API: Okta has no API for these) ---------------------------------------------------------
 
-  /** A failed sign-in; after `lockoutAttempts` consecutive failures an ACTIVE user is LOCKED_OUT. */
-  failSignIn(ctx: LogContext, user: UserRecord, reason = 'INVALID_CREDENTIALS'): { locked: boolean } {
+  /** `count` failed sign-ins; after `lockoutAttempts` consecutive failures an ACTIVE user is LOCKED_OUT. */
+  failSignIns(ctx: LogContext, user: UserRecord, count = 1, reason = 'INVALID_CREDENTIALS'): { locked: boolean } {
+    let locked = false;
+    for (let i = 0; i < count; i++) locked = this.failSignIn(ctx, user, reason).locked || locked;
+    return { locked };
+  }
+
+  private failSignIn(ctx: LogContext, user: UserRecord, reason: string): { locked: boolean } {
     this.emitSignIn(ctx, user, 'FAILURE', reason);
     user.failedSignIns += 1;
     if (user.status === 'ACTIVE' && user.failedSignIns >= this.options.lockoutAttempts) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ID_PREFIX } from './ids.ts';
 
 /**
  * The seed: the org the simulator starts with. `seed-org.json` is the default; any JSON file (or object) of this shape
@@ -50,7 +51,11 @@ export const SIGN_ON_MODES = [
   'WS_FEDERATION',
 ] as const;
 
-const oktaId = (prefix: string, what: string) =>
+export const GROUP_TYPES = ['OKTA_GROUP', 'APP_GROUP', 'BUILT_IN'] as const;
+export type GroupType = (typeof GROUP_TYPES)[number];
+
+/** A zod schema for an Okta object id: the 3-character `prefix` and 17 letters or digits. */
+export const oktaId = (prefix: string, what: string) =>
   z
     .string()
     .regex(
@@ -58,9 +63,9 @@ const oktaId = (prefix: string, what: string) =>
       `must be an Okta ${what} id: "${prefix}" and 17 letters or digits`,
     );
 
-export const userId = oktaId('00u', 'user');
-export const groupId = oktaId('00g', 'group');
-export const appId = oktaId('0oa', 'app');
+export const userId = oktaId(ID_PREFIX.user, 'user');
+export const groupId = oktaId(ID_PREFIX.group, 'group');
+export const appId = oktaId(ID_PREFIX.app, 'app');
 
 const timestamp = z.iso.datetime({
   offset: true,
@@ -91,7 +96,7 @@ export const SeedUserSchema = z.strictObject({
 
 export const SeedGroupSchema = z.strictObject({
   id: groupId,
-  type: z.enum(['OKTA_GROUP', 'APP_GROUP', 'BUILT_IN']).default('OKTA_GROUP'),
+  type: z.enum(GROUP_TYPES).default('OKTA_GROUP'),
   created: timestamp.optional(),
   profile: z.looseObject({ name: z.string().min(1), description: z.string().nullish() }),
   /** For APP_GROUP: the app the group was imported from. */
@@ -147,11 +152,11 @@ export const SeedSchema = z
     }),
     /** Who the SSWS API token belongs to: the System Log actor of API-token calls. */
     apiToken: z.strictObject({
-      id: oktaId('00T', 'API token'),
+      id: oktaId(ID_PREFIX.apiToken, 'API token'),
       name: z.string().min(1),
       ownerId: userId,
     }),
-    userTypeId: oktaId('oty', 'user type').default('oty1sim0defaultUtype'),
+    userTypeId: oktaId(ID_PREFIX.userType, 'user type').default('oty1sim0defaultUtype'),
     users: z.array(SeedUserSchema),
     groups: z.array(SeedGroupSchema).default([]),
     apps: z.array(SeedAppSchema).default([]),

@@ -1,7 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
 import { type Clock, iso, systemClock } from './clock.ts';
 import { type ControlEventInput, registerControl } from './control.ts';
@@ -308,8 +308,7 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
     }
     const access = oauth.accessToken(value);
     if (!access) {
-      const error = E.invalidToken();
-      return new OktaError(error.status, error.code, error.summary, [], {
+      return E.invalidToken({
         'WWW-Authenticate': `Bearer authorization_uri="${orgUrl}/oauth2/v1/authorize", realm="${orgUrl}", scope="", error="invalid_token", error_description="The token is not valid or has expired.", resource=""`,
       });
     }
@@ -429,14 +428,9 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
 
     try {
       // Body first (bounded), whatever happens next.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) return fail(new OktaError(413, 'E0000003', 'The request body was too large.'));
-        chunks.push(chunk as Buffer);
-      }
-      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const bytes = await readBody(req, MAX_BODY_BYTES);
+      if (!bytes) return fail(new OktaError(413, 'E0000003', 'The request body was too large.'));
+      const rawBody = bytes.toString('utf8');
 
       const isControl = path.startsWith('/__sim/');
       const router = isControl ? controlRouter : apiRouter;
@@ -509,15 +503,9 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
-  orgUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  const userOrThrow = (idOrLogin: string) => org.user(idOrLogin);
+  const listening = await listen(server, options.host, options.port ?? 0);
+  const { port } = listening;
+  orgUrl = listening.url;
 
   return {
     orgUrl,
@@ -553,23 +541,15 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       revokeTokens: () => oauth.revokeAll(),
     },
     signIn: (idOrLogin, signIn = {}) =>
-      org.signIn(endUserContext(signIn as Record<string, unknown>), userOrThrow(idOrLogin)),
-    failSignIn: (idOrLogin, input = {}) => {
-      const user = userOrThrow(idOrLogin);
-      const ctx = endUserContext(input as Record<string, unknown>);
-      let locked = false;
-      for (let i = 0; i < (input.count ?? 1); i++) locked = org.failSignIn(ctx, user, input.reason).locked || locked;
-      return { locked };
-    },
-    completePasswordFlow: (idOrLogin) => org.completePasswordFlow(endUserContext(), userOrThrow(idOrLogin)),
+      org.signIn(endUserContext(signIn as Record<string, unknown>), org.user(idOrLogin)),
+    failSignIn: (idOrLogin, input = {}) =>
+      org.failSignIns(endUserContext(input as Record<string, unknown>), org.user(idOrLogin), input.count, input.reason),
+    completePasswordFlow: (idOrLogin) => org.completePasswordFlow(endUserContext(), org.user(idOrLogin)),
     requests: () => requests.map((r) => ({ ...r })),
     schemaViolations: () => violations.map((v) => ({ ...v, issues: [...v.issues] })),
     stop: async () => {
       hooks.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listening.stop();
     },
   };
 }

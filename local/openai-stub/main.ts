@@ -4,13 +4,16 @@ import { isStubMode, STUB_MODES } from './answers.ts';
 import { stubOptionsFromEnv } from './env.ts';
 import { startOpenAiStub } from './server.ts';
 
+/** Where the stub listens when run on its own (in code, `startOpenAiStub` defaults to any free port). */
+const DEFAULT_STUB_PORT = 8788;
+
 /** `npx tsx local/openai-stub/main.ts`: the OpenAI stub on its own, in the foreground, until Ctrl-C. */
 const USAGE = `Usage: npx tsx local/openai-stub/main.ts [options]
 
 An OpenAI-compatible stub (POST /v1/chat/completions, GET /v1/models) for local runs. See docs/openai-stub.md.
 
 Options:
-  --port <n>            port (default: OPENAI_STUB_PORT or 8788; 0 = any free port)
+  --port <n>            port (default: OPENAI_STUB_PORT or ${DEFAULT_STUB_PORT}; 0 = any free port)
   --mode <mode>         standing mode: ${STUB_MODES.join(', ')}
   --delay-ms <n>        how long "slow" waits (default 30000)
   --retry-after-ms <n>  the wait a 429 asks for (default 1000)
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
   }
   const fromEnv = stubOptionsFromEnv({
     ...process.env,
-    OPENAI_STUB_PORT: values.port ?? process.env.OPENAI_STUB_PORT ?? '8788',
+    OPENAI_STUB_PORT: values.port ?? process.env.OPENAI_STUB_PORT ?? String(DEFAULT_STUB_PORT),
     ...(values.mode !== undefined ? { OPENAI_STUB_MODE: values.mode } : {}),
     ...(values['delay-ms'] !== undefined ? { OPENAI_STUB_DELAY_MS: values['delay-ms'] } : {}),
     ...(values['retry-after-ms'] !== undefined ? { OPENAI_STUB_RETRY_AFTER_MS: values['retry-after-ms'] } : {}),

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { listen, readBody } from '../http.ts';
 import {
   type ContentMode,
   completeAnswer,
@@ -528,16 +528,9 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       options.onRequest?.(copyRecord(record));
     };
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) {
-          return finish(fail(413, errorBody('The request body is too large.', 'invalid_request_error')));
-        }
-        chunks.push(chunk as Buffer);
-      }
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = await readBody(req, MAX_BODY_BYTES);
+      if (!bytes) return finish(fail(413, errorBody('The request body is too large.', 'invalid_request_error')));
+      const raw = bytes.toString('utf8');
       let body: unknown;
       let badJson = false;
       if (raw.trim() !== '') {
@@ -574,16 +567,8 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listening = await listen(server, options.host, options.port ?? 0);
+  const { url, port } = listening;
 
   return {
     baseURL: `${url}/v1`,
@@ -608,10 +593,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     reset,
     stop: async () => {
       for (const cancel of [...pending]) cancel();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listening.stop();
     },
   };
 }
