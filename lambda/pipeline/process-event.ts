@@ -18,7 +18,7 @@ export interface ProcessEventDeps {
   readonly clock: Clock;
   readonly routes?: readonly EventRoute[];
   readonly okta: OktaDirectory;
-  readonly ledger: Pick<ActionLedger, 'actionForRequest' | 'reserveAutoSlot' | 'claimOnce'>;
+  readonly ledger: Pick<ActionLedger, 'actionForRequest' | 'reserveAutoSlot' | 'claimOnce' | 'releaseOnce'>;
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;
@@ -83,11 +83,6 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
   }
 
   let stored = await storedRecommendation(event.uuid, deps.audit);
-  if (!stored && route.intent === 'joiner') {
-    // Okta sends user.lifecycle.create and .activate for one joiner: one recommendation is enough.
-    const earlier = await deps.ledger.claimOnce(`joiner:${route.subjectUserId}`, event.uuid, deps.clock());
-    if (earlier) return skip(`this joiner is already being handled (event ${earlier})`);
-  }
   if (!stored) {
     const context = await buildContext(
       { intent: route.intent, event, subjectUserId: route.subjectUserId, policy: deps.policy },
@@ -99,12 +94,25 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
       const change = moverChange(context);
       if (!change.moved) return skip(change.reason, { profile: snapshot });
     }
+    // Okta sends user.lifecycle.create and .activate for one joiner: one recommendation is enough. The claim is taken
+    // once the context is in hand and given back if recommending fails, so an event that keeps failing (and ends in the
+    // dead-letter queue) does not stop the other one.
+    const joinerClaim = route.intent === 'joiner' ? `joiner:${route.subjectUserId}` : undefined;
+    if (joinerClaim) {
+      const earlier = await deps.ledger.claimOnce(joinerClaim, event.uuid, deps.clock());
+      if (earlier) return skip(`this joiner is already being handled (event ${earlier})`);
+    }
     await record('routed', 'event.accepted', `accepted for recommendation (${route.intent})`, route.subjectUserId, {
       intent: route.intent,
       rule: route.rule,
       published: event.published,
     });
-    stored = await recommend(context, route.intent, snapshot, deps, record);
+    try {
+      stored = await recommend(context, route.intent, snapshot, deps, record);
+    } catch (error) {
+      if (joinerClaim) await deps.ledger.releaseOnce(joinerClaim, event.uuid).catch(() => undefined);
+      throw error;
+    }
   }
   return decideAndHandOff(event, route.subjectUserId, stored, deps, record);
 }

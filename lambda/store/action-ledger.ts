@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DependencyError } from '../errors.ts';
 
 export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
@@ -47,6 +53,8 @@ export interface ActionLedger {
    * (now, or from an earlier attempt), else the event that claimed it first. Race-free across concurrent consumers.
    */
   claimOnce(key: string, correlationId: string, now: Date): Promise<string | undefined>;
+  /** Gives back a key this event claimed with `claimOnce` (a key another event holds is left alone). */
+  releaseOnce(key: string, correlationId: string): Promise<void>;
 }
 
 const WEEK_SECONDS = 7 * 24 * 3600;
@@ -185,6 +193,21 @@ export class DynamoActionLedger implements ActionLedger {
     }
     const holder = (await this.get(key))?.correlationId;
     return typeof holder === 'string' ? holder : 'another event';
+  }
+
+  async releaseOnce(claim: string, correlationId: string) {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { actionId: `${CLAIM_PREFIX}${claim}` },
+          ConditionExpression: 'correlationId = :c',
+          ExpressionAttributeValues: { ':c': correlationId },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+    }
   }
 
   async get(actionId: string) {
