@@ -1,10 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { optionalEnv } from '../config.ts';
-import { ConfigError, DependencyError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { readSecret } from '../secrets.ts';
 import { createSecretVerifier, parseSecretList, type SecretVerifier } from './hook-auth.ts';
-
-/** How long a secret fetched from Secrets Manager is reused before it is read again (rotation takes effect after it). */
-export const SECRET_CACHE_SECONDS = 300;
 
 /**
  * Where a hook's accepted secrets come from: the variable `valueEnv` itself (local use), or the Secrets Manager secret
@@ -25,13 +22,7 @@ export function hookSecretVerifier(valueEnv: string, arnEnv: string): () => Prom
   }
   let cached: { raw: string; verifier: SecretVerifier } | undefined;
   return async () => {
-    let raw: unknown;
-    try {
-      raw = await getSecret(arn, { maxAge: SECRET_CACHE_SECONDS });
-    } catch (error) {
-      throw new DependencyError('the hook secret could not be read from Secrets Manager', error);
-    }
-    if (typeof raw !== 'string') throw new ConfigError(`the secret named by ${arnEnv} has no string value`);
+    const raw = await readSecret(arn, arnEnv, 'the hook secret');
     if (cached?.raw !== raw) cached = { raw, verifier: createSecretVerifier(parseSecretList(raw, arnEnv), arnEnv) };
     return cached.verifier;
   };

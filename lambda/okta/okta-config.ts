@@ -1,7 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { intEnv, optionalEnv, requiredEnv, SECRET_PLACEHOLDER } from '../config.ts';
-import { ConfigError, DependencyError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { readSecret } from '../secrets.ts';
 
 /** How hookpilot authenticates to the Okta Management API. */
 export type OktaCredentials =
@@ -148,15 +148,10 @@ function credentialSource(): () => Promise<OktaCredentials> {
     );
   }
   return async () => {
-    let text: unknown;
-    try {
-      text = await getSecret(arn, { maxAge: 300 });
-    } catch (error) {
-      throw new DependencyError('the Okta credentials could not be read from Secrets Manager', error);
-    }
+    const text = await readSecret(arn, OKTA_ENV.credentialsSecretArn, 'the Okta credentials');
     let raw: unknown;
     try {
-      raw = JSON.parse(String(text));
+      raw = JSON.parse(text);
     } catch {
       throw new ConfigError(`the secret named by ${OKTA_ENV.credentialsSecretArn} is not JSON`);
     }

@@ -1,7 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import OpenAI from 'openai';
 import { intEnv, optionalEnv, SECRET_PLACEHOLDER } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { readSecret } from '../secrets.ts';
 import { LLM_ENV } from './llm-env.ts';
 
 export { LLM_ENV };
@@ -36,8 +36,6 @@ export const DEFAULT_MODEL = 'gpt-4.1-mini';
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export const DEFAULT_LLM_TIMEOUT_MS = 20_000;
 export const DEFAULT_LLM_MAX_RETRIES = 1;
-/** How long a key read from Secrets Manager is reused (a rotation takes effect within it). */
-export const API_KEY_CACHE_SECONDS = 300;
 
 /** Where the API key comes from. The key itself is never a property of the settings (so logging them is safe). */
 export interface ApiKeySource {
@@ -98,13 +96,13 @@ function apiKeySource(): ApiKeySource {
 }
 
 async function keyFromSecret(arn: string): Promise<string> {
-  let raw: unknown;
+  let raw: string;
   try {
-    raw = await getSecret(arn, { maxAge: API_KEY_CACHE_SECONDS });
+    raw = await readSecret(arn, LLM_ENV.apiKeySecretArn, 'the model API key');
   } catch {
     throw new ModelFailure('auth', { errorType: 'SecretUnavailable' });
   }
-  const key = typeof raw === 'string' ? keyOf(raw) : undefined;
+  const key = keyOf(raw);
   if (!key || key === SECRET_PLACEHOLDER) throw new ModelFailure('auth', { errorType: 'SecretInvalid' });
   return key;
 }

@@ -16,6 +16,9 @@ beforeAll(async () => {
       '{"clientId": "0oaabcdefghijklmnopq", "privateKey": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----", "keyId": "k1"}',
     [ARN('okta-placeholder')]: '{"apiToken":"REPLACE_ME"}',
     [ARN('okta-garbage')]: 'not json',
+    // Read only during the outage test (a value read before would come from the cache).
+    [ARN('hook-2')]: 'hook-secret-read-in-an-outage-0123',
+    [ARN('okta-token-2')]: '{"apiToken": "00outageoutageoutageoutage"}',
   });
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
@@ -86,9 +89,25 @@ describe('Okta credentials from Secrets Manager', () => {
   });
 
   it('reports an outage as a dependency failure (retryable), not a configuration error', async () => {
-    sm.down();
     process.env.T_HOOK_ARN2 = ARN('hook-2');
-    await expect(hookSecretVerifier('T_HOOK_UNSET', 'T_HOOK_ARN2')()).rejects.toBeInstanceOf(DependencyError);
-    await expect(credentialsFrom('okta-token-2')).rejects.toBeInstanceOf(DependencyError);
+    sm.down();
+    try {
+      await expect(hookSecretVerifier('T_HOOK_UNSET', 'T_HOOK_ARN2')()).rejects.toBeInstanceOf(DependencyError);
+      await expect(credentialsFrom('okta-token-2')).rejects.toBeInstanceOf(DependencyError);
+    } finally {
+      sm.up();
+    }
+    // The same secrets, once Secrets Manager is back.
+    expect(await credentialsFrom('okta-token-2')).toEqual({ kind: 'apiToken', apiToken: '00outageoutageoutageoutage' });
+  });
+
+  it('reports a secret that does not exist as a configuration error naming the variable, not an outage', async () => {
+    process.env.T_HOOK_ARN3 = ARN('no-such-hook-secret');
+    const hook = await hookSecretVerifier('T_HOOK_UNSET', 'T_HOOK_ARN3')().catch((e: unknown) => e);
+    expect(hook).toBeInstanceOf(ConfigError);
+    expect(String(hook)).toContain('the hook secret: the secret named by T_HOOK_ARN3 does not exist');
+    const okta = await credentialsFrom('no-such-okta-secret').catch((e: unknown) => e);
+    expect(okta).toBeInstanceOf(ConfigError);
+    expect(String(okta)).toContain('the secret named by HOOKPILOT_OKTA_CREDENTIALS_SECRET_ARN does not exist');
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A stand-in for AWS Secrets Manager's `GetSecretValue` (JSON 1.1 protocol) so the code that reads secrets can be tested
- * without AWS: set `AWS_ENDPOINT_URL_SECRETS_MANAGER` to `url`. `down()` makes it answer 500 (an outage).
+ * without AWS: set `AWS_ENDPOINT_URL_SECRETS_MANAGER` to `url`. `down()` makes it answer 500 (an outage) until `up()`.
  */
 export async function startFakeSecretsManager(secrets: Record<string, string>) {
   let broken = false;
@@ -36,6 +36,9 @@ export async function startFakeSecretsManager(secrets: Record<string, string>) {
     },
     down: () => {
       broken = true;
+    },
+    up: () => {
+      broken = false;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
