@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { startFauxqs } from 'fauxqs';
-import OpenAI from 'openai';
 import type { LogEvent } from '../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../lambda/okta/okta-sdk-adapter.ts';
 import type { ActionMessage } from '../lambda/pipeline/action-messages.ts';
@@ -14,20 +13,19 @@ import { RecordedApprovals } from '../lambda/pipeline/approvals.ts';
 import { routeEvent } from '../lambda/pipeline/event-routes.ts';
 import { processEvent } from '../lambda/pipeline/process-event.ts';
 import { parsePolicy } from '../lambda/policy/policy-config.ts';
+import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { buildContext } from '../lambda/recommend/context.ts';
-import { FallbackRecommender } from '../lambda/recommend/fallback.ts';
-import { LlmRecommender } from '../lambda/recommend/llm-recommender.ts';
+import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
 import { buildMessages } from '../lambda/recommend/prompt.ts';
-import { RulesRecommender } from '../lambda/recommend/rules-recommender.ts';
 import { DynamoActionLedger } from '../lambda/store/action-ledger.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
 import { SqsQueue } from '../lambda/store/sqs-queue.ts';
+import { ROOT } from '../lib/root.ts';
 import { startDynamoLocal } from '../local/dynamodb-local.ts';
 import { type OktaSim, startOktaSim } from '../local/okta-sim/index.ts';
 import { startOpenAiStub } from '../local/openai-stub/index.ts';
 import { createResources, localDocuments, localSqs } from '../local/resources.ts';
 import { simApi } from '../local/sim-api.ts';
-import { ROOT } from '../local/stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const policy = parsePolicy(JSON.parse(readFileSync(`${ROOT}/policy/hookpilot.policy.json`, 'utf8')), 'policy');
@@ -149,16 +147,15 @@ try {
     }
   }
   const events = sim.logs.all().slice(before, before + 100) as unknown as LogEvent[];
-  const rules = new RulesRecommender();
-  const llm = new FallbackRecommender(
-    new LlmRecommender({
-      client: new OpenAI({ baseURL: stub.baseURL, apiKey: 'bench', maxRetries: 0 }),
-      model: 'bench',
-      timeoutMs: 5_000,
-      maxRetries: 0,
-    }),
-    rules,
-  );
+  // The model the way the consumer gets it (its client, retry caps and rules fallback), pointed at the stub.
+  Object.assign(process.env, {
+    [LLM_ENV.baseUrl]: stub.baseURL,
+    [LLM_ENV.apiKey]: 'bench',
+    [LLM_ENV.model]: 'bench',
+    [LLM_ENV.timeoutMs]: '5000',
+    [LLM_ENV.maxRetries]: '0',
+  });
+  const { recommender: llm } = chooseRecommender();
   const sqs = localSqs(sqsServer.address);
   const clock = () => new Date();
   const deps = {

@@ -30,7 +30,10 @@ export function intEnv(name: string, fallback: number, range: { min: number; max
   return value;
 }
 
-/** The names of every environment variable hookpilot reads, in one place (the CDK stack and local stack set them). */
+/**
+ * The names of the environment variables the handlers and the pipeline read (the CDK stack and the local stack set them).
+ * Okta's, the model's and the policy's live with their readers: `OKTA_ENV`, `LLM_ENV`, `POLICY_ENV`.
+ */
 export const ENV = {
   auditTable: 'HOOKPILOT_AUDIT_TABLE',
   idempotencyTable: 'HOOKPILOT_IDEMPOTENCY_TABLE',

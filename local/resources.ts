@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV } from '../lambda/config.ts';
 import type { TableDesign } from '../lambda/store/tables.ts';
 import { QUEUES, type QueueId, RESOURCE_ENV, TABLES, type TableId, visibilityTimeoutSeconds } from '../lib/manifest.ts';
 
@@ -145,4 +144,3 @@ async function createTable(client: DynamoDBClient, name: string, design: TableDe
 
 /** The fixed, clearly-labelled secret the local stack uses when HOOKPILOT_EVENT_HOOK_SECRET is not set. */
 export const LOCAL_DEFAULT_HOOK_SECRET = 'local-only-hookpilot-event-hook-secret';
-export const HOOK_SECRET_ENV = ENV.eventHookSecret;

@@ -26,6 +26,15 @@ export const ModelActionSchema = z.object({
     .describe('the facts from the context this rests on, e.g. "12 of 13 peers are in dept-sales"'),
 });
 
+type OptionalParam = Exclude<keyof ModelAction['params'], 'userId'>;
+
+/** Every parameter but `userId`, null: what an action that uses none of them sends (strict mode wants them all). */
+export const NULL_PARAMS = Object.fromEntries(
+  Object.keys(ModelActionSchema.shape.params.shape)
+    .filter((name) => name !== 'userId')
+    .map((name) => [name, null]),
+) as { [K in OptionalParam]: null };
+
 export const ModelRecommendationSchema = z.object({
   assessment: z.string().describe('one sentence: what the event means for this user'),
   actions: z.array(ModelActionSchema).describe('zero or more actions; an empty list when nothing should change'),

@@ -1,4 +1,4 @@
-import { RESPONSE_FORMAT_NAME } from '../../lambda/recommend/model-output.ts';
+import { NULL_PARAMS, RESPONSE_FORMAT_NAME } from '../../lambda/recommend/model-output.ts';
 import { COMPROMISED_TEXT, compromisedRecommendation } from './compromised.ts';
 import { fillRequired, type JsonSchema, minimalInstance, validateInstance } from './json-schema.ts';
 import type { ChatCompletionRequest, ChoiceContent, FinishReason } from './protocol.ts';
@@ -95,9 +95,7 @@ function completeRecommendation(answer: Record<string, unknown>): Record<string,
                 rationale: 'Scripted answer of the OpenAI stub.',
                 evidence: [],
                 ...a,
-                params: isRecord(a.params)
-                  ? { groupId: null, appId: null, roleType: null, attributes: null, oauthTokens: null, ...a.params }
-                  : a.params,
+                params: isRecord(a.params) ? { ...NULL_PARAMS, ...a.params } : a.params,
               }
             : a,
         )

@@ -1,4 +1,4 @@
-import type { ModelAction, ModelRecommendation } from '../../lambda/recommend/model-output.ts';
+import { type ModelAction, type ModelRecommendation, NULL_PARAMS } from '../../lambda/recommend/model-output.ts';
 
 /**
  * `compromised` mode: a model fully taken over by an attacker. It answers with the worst it can *within the answer
@@ -73,7 +73,7 @@ type Params = Partial<ModelAction['params']> & { userId: string };
 
 const action = (type: string, { userId, ...rest }: Params, rationale: string, evidence: string[]): ModelAction => ({
   type,
-  params: { userId, groupId: null, appId: null, roleType: null, attributes: null, oauthTokens: null, ...rest },
+  params: { userId, ...NULL_PARAMS, ...rest },
   confidence: 1,
   rationale: `${rationale} ${PERSUASION.approved}`,
   evidence: [...evidence, PERSUASION.urgent, PERSUASION.injected, PERSUASION.approver],
