@@ -46,7 +46,8 @@ export function moverDifferences(
 }
 
 const MAX_VALUE_CHARS = 200;
-const PEER_CONCURRENCY = 4;
+/** How many Okta reads one context build has in flight at once (Okta's rate limits are per org). */
+const OKTA_CONCURRENCY = 4;
 
 export interface BuildContextInput {
   readonly intent: Intent;
@@ -216,7 +217,7 @@ async function peerStats(user: OktaUser, policy: PolicyConfig, okta: OktaDirecto
   const peers = ranked.slice(0, policy.context.maxPeers);
   if (peers.length === 0) return { ...empty, basis: { department: trim(department) } };
 
-  const holdings = await mapLimit(peers, PEER_CONCURRENCY, (peer) => holdingsOf(peer.id, okta));
+  const holdings = await mapLimit(peers, OKTA_CONCURRENCY, (peer) => holdingsOf(peer.id, okta));
   const groupCounts = new Map<string, { fact: GroupFact; holders: number }>();
   const appCounts = new Map<string, { fact: AppFact; holders: number }>();
   for (const held of holdings) {
@@ -254,7 +255,7 @@ async function peerStats(user: OktaUser, policy: PolicyConfig, okta: OktaDirecto
 const MAX_SCOPE_LOOKUPS = 30;
 
 async function withScopes(userId: string, apps: AppFact[], okta: OktaDirectory): Promise<AppFact[]> {
-  return mapLimit(apps, PEER_CONCURRENCY, async (app, i) => {
+  return mapLimit(apps, OKTA_CONCURRENCY, async (app, i) => {
     if (i >= MAX_SCOPE_LOOKUPS) return app;
     const assignment = await okta.getAppAssignment(app.id, userId);
     return assignment ? { ...app, scope: assignment.scope } : app;
@@ -298,7 +299,7 @@ async function resolveCandidateGroups(
     names.add(b);
   }
   for (const pattern of input.policy.privilegedGroups) if (!pattern.includes('*')) names.add(pattern);
-  const found = await Promise.all([...names].slice(0, 50).map((name) => okta.findGroupByName(name)));
+  const found = await mapLimit([...names].slice(0, 50), OKTA_CONCURRENCY, (name) => okta.findGroupByName(name));
   const facts = found.filter((g): g is OktaGroup => g !== undefined).map(groupFact);
   for (const target of input.event.target ?? []) {
     if (target.type === 'UserGroup' && !facts.some((f) => f.id === target.id)) {
