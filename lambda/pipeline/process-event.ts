@@ -18,7 +18,10 @@ export interface ProcessEventDeps {
   readonly clock: Clock;
   readonly routes?: readonly EventRoute[];
   readonly okta: OktaDirectory;
-  readonly ledger: Pick<ActionLedger, 'actionForRequest' | 'reserveAutoSlot' | 'claimOnce' | 'releaseOnce'>;
+  readonly ledger: Pick<
+    ActionLedger,
+    'actionForRequest' | 'reserveAutoSlot' | 'claimOnce' | 'releaseOnce' | 'holderOf'
+  >;
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;
@@ -83,6 +86,15 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
   }
 
   let stored = await storedRecommendation(event.uuid, deps.audit);
+  // Okta sends user.lifecycle.create and .activate for one joiner: one recommendation is enough.
+  const joinerClaim = !stored && route.intent === 'joiner' ? `joiner:${route.subjectUserId}` : undefined;
+  if (joinerClaim) {
+    // The usual case, settled without reading Okta: the other event has claimed the joiner and recommended already.
+    const holder = await deps.ledger.holderOf(joinerClaim);
+    if (holder && holder !== event.uuid && (await storedRecommendation(holder, deps.audit))) {
+      return skip(`this joiner is already being handled (event ${holder})`);
+    }
+  }
   if (!stored) {
     const context = await buildContext(
       { intent: route.intent, event, subjectUserId: route.subjectUserId, policy: deps.policy },
@@ -94,10 +106,8 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
       const change = moverChange(context);
       if (!change.moved) return skip(change.reason, { profile: snapshot });
     }
-    // Okta sends user.lifecycle.create and .activate for one joiner: one recommendation is enough. The claim is taken
-    // once the context is in hand and given back if recommending fails, so an event that keeps failing (and ends in the
-    // dead-letter queue) does not stop the other one.
-    const joinerClaim = route.intent === 'joiner' ? `joiner:${route.subjectUserId}` : undefined;
+    // The claim is taken once the context is in hand and given back if recommending fails, so an event that keeps
+    // failing (and ends in the dead-letter queue) does not stop the other one.
     if (joinerClaim) {
       const earlier = await deps.ledger.claimOnce(joinerClaim, event.uuid, deps.clock());
       if (earlier) return skip(`this joiner is already being handled (event ${earlier})`);

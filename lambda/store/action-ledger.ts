@@ -53,6 +53,8 @@ export interface ActionLedger {
    * (now, or from an earlier attempt), else the event that claimed it first. Race-free across concurrent consumers.
    */
   claimOnce(key: string, correlationId: string, now: Date): Promise<string | undefined>;
+  /** The event holding a key claimed with `claimOnce`, if any. */
+  holderOf(key: string): Promise<string | undefined>;
   /** Gives back a key this event claimed with `claimOnce` (a key another event holds is left alone). */
   releaseOnce(key: string, correlationId: string): Promise<void>;
 }
@@ -191,8 +193,12 @@ export class DynamoActionLedger implements ActionLedger {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
     }
-    const holder = (await this.get(key))?.correlationId;
-    return typeof holder === 'string' ? holder : 'another event';
+    return (await this.holderOf(claim)) ?? 'another event';
+  }
+
+  async holderOf(claim: string) {
+    const holder = (await this.get(`${CLAIM_PREFIX}${claim}`))?.correlationId;
+    return typeof holder === 'string' ? holder : undefined;
   }
 
   async releaseOnce(claim: string, correlationId: string) {
