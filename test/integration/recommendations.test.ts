@@ -571,6 +571,51 @@ describe('an Okta outage while gathering a joiner’s context', () => {
   });
 });
 
+describe('the actions queue failing after the decisions are recorded', () => {
+  it('is retried without recommending again; each action is queued, recorded and executed once', async () => {
+    const { id } = await newUser(okta, 'ACTIVE', { department: 'Sales', city: 'London' });
+    const event = eventFor('user.lifecycle.create', id);
+    let asked = 0; // the rules, counted: a stand-in for the model that always proposes the birthright groups
+    const counting: Recommender = {
+      name: 'rules',
+      recommend: (context, p) => {
+        asked += 1;
+        return rules.recommend(context, p);
+      },
+    };
+    const fault = injectFault(sqs, 'SendMessageBatchCommand'); // until removed: the SDK's own retries meet it too
+    try {
+      await expect(processEvent(message(event), deps('autonomous', counting))).rejects.toThrow();
+    } finally {
+      fault.remove();
+    }
+    expect(fault.fired()).toBeGreaterThan(0);
+    expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(0);
+    const firstDecisions = decisionsOf(await recordsOf(event));
+    expect(firstDecisions.some((d) => d.kind === 'decision.auto')).toBe(true);
+
+    // The events queue redelivers the event.
+    expect(await processEvent(message(event), deps('autonomous', counting))).toMatchObject({ status: 'decided' });
+    expect(asked).toBe(1);
+    const records = await recordsOf(event);
+    expect(records.filter((r) => r.kind === 'recommendation.made')).toHaveLength(1);
+    expect(decisionsOf(records)).toEqual(firstDecisions);
+    const auto = firstDecisions.filter((d) => d.kind === 'decision.auto');
+    expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(auto.length);
+
+    await runExecutor();
+    const adds = okta.sim
+      .requests()
+      .filter((r) => r.method === 'PUT' && r.path.startsWith('/api/v1/groups/') && r.path.endsWith(`/users/${id}`));
+    expect(adds.map((r) => r.path.split('/')[4]).sort()).toEqual(
+      auto
+        .filter((d) => d.type === 'group.add_member')
+        .map((d) => d.target)
+        .sort(),
+    );
+  });
+});
+
 describe('Okta rate limits while gathering context', () => {
   it('put the event back on the queue until the reset: it is recommended once, later, and nothing is dead-lettered', async () => {
     const { id } = await newUser(okta, 'ACTIVE', { department: 'Legal', city: 'Singapore' });
