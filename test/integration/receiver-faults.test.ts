@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import type { LocalResources } from '../../local/resources.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { freshResources, testClients, useLocalEnv } from '../support/emulators.ts';
 import { type Fault, injectFault } from '../support/faults.ts';
-import { type Delivery, deliveryOf } from '../support/fixtures.ts';
+import { type Delivery, deliveryOf as fixtureDelivery } from '../support/fixtures.ts';
 import { startTestSim, type TestSim } from '../support/okta-sim.ts';
 import { handlerEnv } from '../support/okta-users.ts';
 import { consumeAll, drain, messageIds, queueDepth } from '../support/queues.ts';
@@ -28,7 +29,8 @@ let okta: TestSim;
 
 beforeAll(async () => {
   [resources, okta] = await Promise.all([freshResources({ visibilityTimeoutSeconds: 1 }), startTestSim()]);
-  // The fixture's user is not in the simulated org: the consumer routes each event, finds no user, and records why.
+  // Each event names its own user (see deliveryOf below), none of them in the simulated org: the consumer routes every
+  // event as a joiner, looks its user up in Okta once, finds nobody, and records why (asserted in expectProcessedOnce).
   useLocalEnv(resources, {
     HOOKPILOT_EVENT_HOOK_SECRET: SECRET,
     HOOKPILOT_AWS_REQUEST_TIMEOUT_MS: '1000',
@@ -72,10 +74,49 @@ const consumerFn = () => ({
   context: () => ({ getRemainingTimeInMillis: () => 60_000, awsRequestId: 'test' }) as never,
 });
 
+/** A made-up Okta user id (20 letters and digits, like Okta's) that the simulated org does not have. */
+const unknownUserId = () => `00u${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x').slice(0, 17)}`;
+
+/**
+ * A delivery of `count` user.lifecycle.create events, each about its own (unknown) user. Distinct subjects matter: with
+ * one shared subject every event after the first would stop at the joiner claim without calling Okta, so processing an
+ * event twice would leave no trace to count.
+ */
+function deliveryOf(count: number): Delivery {
+  const delivery = fixtureDelivery(count);
+  for (const event of delivery.data.events) {
+    const target = (event.target as Array<{ id: string; type: string }>).find((t) => t.type === 'User');
+    if (!target) throw new Error('fixture event has no User target');
+    target.id = unknownUserId();
+  }
+  return delivery;
+}
+
+const subjectOf = (event: Delivery['data']['events'][number]) =>
+  (event.target as Array<{ id: string; type: string }>).find((t) => t.type === 'User')?.id ?? '';
+
+/** How many times the consumer asked Okta for the event's user: one lookup per run of the event's processing. */
+const oktaLookups = (event: Delivery['data']['events'][number]) =>
+  okta.sim.requests().filter((r) => r.method === 'GET' && r.path === `/api/v1/users/${subjectOf(event)}`).length;
+
 /** Each event has exactly these audit record keys, once each. */
 async function expectAuditedOnce(delivery: Delivery, keys: string[]) {
   for (const event of delivery.data.events) {
     expect((await audit.byCorrelation(event.uuid)).map((r) => r.recordKey).sort()).toEqual(keys);
+  }
+}
+
+/**
+ * Each event was received and routed once (audit keys), its processing ran `runs(uuid)` times (default once) as counted
+ * by the Okta lookups the simulator served (the audit store ignores a repeated key, so it alone cannot show a second
+ * run), and it was skipped for the reason the fixture sets up: its user is not in Okta.
+ */
+async function expectProcessedOnce(delivery: Delivery, runs: (uuid: string) => number = () => 1) {
+  await expectAuditedOnce(delivery, ['received', 'routed']);
+  for (const event of delivery.data.events) {
+    expect(oktaLookups(event), `Okta lookups for event ${event.uuid}`).toBe(runs(event.uuid));
+    const routed = (await audit.byCorrelation(event.uuid)).find((r) => r.recordKey === 'routed');
+    expect(routed).toMatchObject({ kind: 'event.skipped', detail: { reason: 'the user no longer exists in Okta' } });
   }
 }
 
@@ -99,6 +140,7 @@ describe('the receiver under dependency faults', () => {
     expect((await post(delivery)).statusCode).toBe(204);
     expect(new Set(messageIds(await drain(sqs, queueUrl())))).toEqual(new Set(delivery.data.events.map((e) => e.uuid)));
     await expectAuditedOnce(delivery, ['received']);
+    for (const event of delivery.data.events) expect(oktaLookups(event)).toBe(0); // the receiver never calls Okta
   });
 
   it('DynamoDB read fails before queueing: 503 and nothing queued', async () => {
@@ -120,7 +162,7 @@ describe('the receiver under dependency faults', () => {
 
     const stats = await consumeAll(sqs, queueUrl(), consumerFn());
     expect(stats.succeeded).toBe(8);
-    await expectAuditedOnce(delivery, ['received', 'routed']);
+    await expectProcessedOnce(delivery); // each event's second copy was deduplicated, not processed again
   });
 
   it('SQS reports some batch entries failed: they are sent once more, and nothing is doubled', async () => {
@@ -159,7 +201,7 @@ describe('the receiver under dependency faults', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => post(delivery)));
     expect(results.map((r) => r.statusCode)).toEqual([204, 204, 204, 204, 204]);
     await consumeAll(sqs, queueUrl(), consumerFn());
-    await expectAuditedOnce(delivery, ['received', 'routed']);
+    await expectProcessedOnce(delivery);
   });
 
   it('out-of-order deliveries (newest first) are each processed once', async () => {
@@ -171,8 +213,8 @@ describe('the receiver under dependency faults', () => {
     expect((await post(older)).statusCode).toBe(204);
     expect((await post(newer)).statusCode).toBe(204);
     await consumeAll(sqs, queueUrl(), consumerFn());
-    await expectAuditedOnce(older, ['received', 'routed']);
-    await expectAuditedOnce(newer, ['received', 'routed']);
+    await expectProcessedOnce(older);
+    await expectProcessedOnce(newer);
   });
 });
 
@@ -181,18 +223,30 @@ describe('the consumer under dependency faults', () => {
     const delivery = deliveryOf(6);
     expect((await post(delivery)).statusCode).toBe(204);
     const victim = delivery.data.events[2]?.uuid;
+    const attribute = (item: Record<string, unknown> | undefined, name: string) => {
+      const value = item?.[name];
+      return typeof value === 'object' && value !== null ? (value as { S?: string }).S : value; // marshalled or not
+    };
+    const hits: unknown[] = [];
     const f = fault(dynamoClient(), 'PutItemCommand', {
-      times: 3, // more than the SDK's attempts: the record fails for this invocation
+      times: 3, // each fires once per attempt (the fault sits before the SDK's retries): three failed runs, then success
+      // Only the audit table: the action ledger's items (e.g. the joiner claim `claim:joiner:<user>`) also carry the
+      // event's correlationId, and matching one would fail a ledger write instead of an audit write.
       when: (input) => {
-        const id = (input.Item as Record<string, unknown> | undefined)?.correlationId;
-        return (typeof id === 'object' && id !== null ? (id as { S?: string }).S : id) === victim; // marshalled or not
+        const item = input.Item as Record<string, unknown> | undefined;
+        const match = input.TableName === resources.tables.auditTable && attribute(item, 'correlationId') === victim;
+        if (match) hits.push({ table: input.TableName, recordKey: attribute(item, 'recordKey') });
+        return match;
       },
     });
     const stats = await consumeAll(sqs, queueUrl(), consumerFn());
     expect(f.fired()).toBe(3);
-    expect(stats.failed).toBeGreaterThanOrEqual(1); // the victim, reported alone in batchItemFailures
+    // What failed was the victim's audit write (its skip record), every time.
+    expect(hits).toEqual(Array(3).fill({ table: resources.tables.auditTable, recordKey: 'routed' }));
+    expect(stats.failed).toBe(3); // the victim, reported alone in batchItemFailures, once per failed run
     expect(stats.succeeded).toBe(6);
-    await expectAuditedOnce(delivery, ['received', 'routed']);
+    // The others ran once; the victim ran again only because it failed (3 failed runs + the one that succeeded).
+    await expectProcessedOnce(delivery, (uuid) => (uuid === victim ? f.fired() + 1 : 1));
   });
 
   it('a message that is not an events message is reported failed while the rest of the batch succeeds', async () => {
@@ -215,6 +269,6 @@ describe('the consumer under dependency faults', () => {
     }));
     const response = await consumer({ Records: records } as never, consumerFn().context());
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['poison-1', 'poison-2']);
-    await expectAuditedOnce(delivery, ['received', 'routed']);
+    await expectProcessedOnce(delivery);
   });
 });
