@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import { parsePolicy } from '../../lambda/policy/policy-config.ts';
+import { isPrivileged, parsePolicy } from '../../lambda/policy/policy-config.ts';
 import { buildContext } from '../../lambda/recommend/context.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { ROOT } from '../../local/stack.ts';
@@ -47,6 +47,16 @@ describe('buildContext', () => {
           (u.profile as { managerId?: string }).managerId,
       );
     const id = String(seeded?.id);
+    // Besides their ordinary groups, the user holds two privileged ones (per the policy's privilegedGroups: an exact
+    // name and a `*admin*` match), both sorting after `dept-sales` by name.
+    const heldBefore = okta.sim.state
+      .userGroups(id)
+      .map((g) => String((okta.sim.state.group(g)?.profile as { name?: string } | undefined)?.name));
+    expect(heldBefore).toContain('dept-sales');
+    expect(heldBefore.filter((n) => isPrivileged(n, policy))).toEqual([]); // no privileged group until now
+    for (const name of ['incident-responders', 'salesforce-admins']) {
+      await okta.client().groupApi.assignUserToGroup({ groupId: groupNamed(okta, name), userId: id });
+    }
     const context = await buildContext(
       { intent: 'joiner', event: eventAbout(id), subjectUserId: id, policy },
       { okta: adapter, audit },
@@ -68,10 +78,11 @@ describe('buildContext', () => {
     expect(context?.candidateGroups.map((g) => g.name)).toEqual(
       expect.arrayContaining(['dept-sales', 'finance-approvers', 'aws-prod-admin']),
     );
-    expect(context?.groups[0]?.name).toBe(
-      context?.groups.find((g) => /admin|owners|prod|approvers|responders/.test(g.name))?.name ??
-        context?.groups[0]?.name,
-    );
+    // the user's groups: the privileged ones first (by name), then the ordinary ones
+    const names = context?.groups.map((g) => g.name) ?? [];
+    expect(names.slice(0, 2)).toEqual(['incident-responders', 'salesforce-admins']);
+    expect(names.slice(2)).toEqual(expect.arrayContaining(['Everyone', 'dept-sales']));
+    expect(names.slice(2).filter((n) => isPrivileged(n, policy))).toEqual([]);
   });
 
   it('never lets profile text widen the peer search (Okta search syntax is escaped)', async () => {
@@ -141,6 +152,8 @@ describe('buildContext', () => {
         { okta: adapter, audit },
       ),
     ).toBeUndefined();
-    expect(groupNamed(okta, 'dept-sales')).toMatch(/^00g/);
+    // Okta said 404 to the lookup, and nothing else was asked about that user (no groups, apps or roles).
+    const about = okta.sim.requests().filter((r) => r.path.startsWith(`/api/v1/users/${missing}`));
+    expect(about.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([`GET /api/v1/users/${missing} 404`]);
   });
 });
