@@ -35,7 +35,16 @@ export interface TestSim {
     scopes: readonly string[],
     options?: TestClientOptions & { requestScopes?: readonly string[] },
   ): { client: Client; clientId: string; privateKeyPem: string; publicJwk: JsonWebKey };
+  /** A record of the seed the simulator started with, by login or name (a missing one is an error naming it). */
+  seedUser(login: string): OktaSim['seed']['users'][number];
+  seedGroup(name: string): OktaSim['seed']['groups'][number];
+  seedApp(name: string): OktaSim['seed']['apps'][number];
   stop(): Promise<void>;
+}
+
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`no ${what} in the seed`);
+  return value;
 }
 
 /** Event hook timings that keep tests fast (Okta's own: 3 s timeout). */
@@ -77,6 +86,21 @@ export async function startTestSim(options: OktaSimOptions = {}): Promise<TestSi
       });
       return { client, clientId, privateKeyPem, publicJwk };
     },
+    seedUser: (login) =>
+      found(
+        sim.seed.users.find((u) => u.profile.login === login),
+        `user ${login}`,
+      ),
+    seedGroup: (name) =>
+      found(
+        sim.seed.groups.find((g) => g.profile.name === name),
+        `group ${name}`,
+      ),
+    seedApp: (name) =>
+      found(
+        sim.seed.apps.find((a) => a.name === name),
+        `app ${name}`,
+      ),
     stop: () => sim.stop(),
   };
 }

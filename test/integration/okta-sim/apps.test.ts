@@ -6,16 +6,8 @@ import { call, collect, oktaError, startTestSim, type TestSim } from '../../supp
 let okta: TestSim;
 let client: Client;
 
-const app = (name: string) => {
-  const found = okta.sim.seed.apps.find((a) => a.name === name);
-  if (!found) throw new Error(`no seed app ${name}`);
-  return found;
-};
-const userId = (login: string) => {
-  const user = okta.sim.seed.users.find((u) => u.profile.login === login);
-  if (!user) throw new Error(`no seed user ${login}`);
-  return user.id;
-};
+const app = (name: string) => okta.seedApp(name);
+const userId = (login: string) => okta.seedUser(login).id;
 
 /** The SDK types `name` only on the sign-on-mode subclasses of Application. */
 const nameOf = (application: object) => (application as { name?: string }).name;

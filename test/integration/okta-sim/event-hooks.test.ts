@@ -67,11 +67,7 @@ const receiver = new Receiver();
 let hookCount = 0;
 const SECRET = 'hookpilot-local-secret-0123456789';
 
-const userId = (login: string) => {
-  const user = okta.sim.seed.users.find((u) => u.profile.login === login);
-  if (!user) throw new Error(`no seed user ${login}`);
-  return user.id;
-};
+const userId = (login: string) => okta.seedUser(login).id;
 
 /** Creates an event hook posting to its own path on the receiver; verifies it unless told not to. */
 async function hook(items: string[], options: { verify?: boolean } = {}): Promise<{ hook: EventHook; path: string }> {

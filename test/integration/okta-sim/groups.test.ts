@@ -5,16 +5,8 @@ import { call, collect, oktaError, startTestSim, type TestSim } from '../../supp
 let okta: TestSim;
 let client: Client;
 
-const seedGroup = (name: string) => {
-  const group = okta.sim.seed.groups.find((g) => g.profile.name === name);
-  if (!group) throw new Error(`no seed group ${name}`);
-  return group;
-};
-const seedUserId = (login: string) => {
-  const user = okta.sim.seed.users.find((u) => u.profile.login === login);
-  if (!user) throw new Error(`no seed user ${login}`);
-  return user.id;
-};
+const seedGroup = (name: string) => okta.seedGroup(name);
+const seedUserId = (login: string) => okta.seedUser(login).id;
 
 beforeAll(async () => {
   okta = await startTestSim();

@@ -5,11 +5,7 @@ import { call, collect, oktaError, startTestSim, type TestSim } from '../../supp
 
 let okta: TestSim;
 let client: Client;
-const userId = (login: string) => {
-  const user = okta.sim.seed.users.find((u) => u.profile.login === login);
-  if (!user) throw new Error(`no seed user ${login}`);
-  return user.id;
-};
+const userId = (login: string) => okta.seedUser(login).id;
 type Role = { id: string; type: string; assignmentType: string; label: string };
 
 beforeAll(async () => {

@@ -8,11 +8,7 @@ import { call, collect, startTestSim, type TestSim } from '../../support/okta-si
 let okta: TestSim;
 let client: Client;
 let started: string;
-const userId = (login: string) => {
-  const user = okta.sim.seed.users.find((u) => u.profile.login === login);
-  if (!user) throw new Error(`no seed user ${login}`);
-  return user.id;
-};
+const userId = (login: string) => okta.seedUser(login).id;
 const bounded = () => ({ since: started, until: new Date(Date.now() + 60_000).toISOString() });
 const nextLink = (headers: Headers) => /<([^>]+)>; rel="next"/.exec(headers.get('link') ?? '')?.[1];
 
