@@ -8,6 +8,7 @@ import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
+import { stopOnSignals } from './signals.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
@@ -92,18 +93,16 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(130); // a second Ctrl-C: leave now (the JVM watchdog still stops DynamoDB Local)
-    stopping = true;
-    print(`\nhookpilot: ${signal}: stopping…`);
-    await stack.stop();
-    rmSync(STATE_FILE, { force: true });
-    print('hookpilot: stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A second Ctrl-C leaves at once; the JVM watchdog still stops DynamoDB Local.
+  stopOnSignals(
+    'hookpilot',
+    async () => {
+      await stack.stop();
+      rmSync(STATE_FILE, { force: true });
+      print('hookpilot: stopped');
+    },
+    print,
+  );
 
   mkdirSync(join(ROOT, '.hookpilot'), { recursive: true });
   writeFileSync(

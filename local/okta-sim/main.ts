@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { stopOnSignals } from '../signals.ts';
 import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './defaults.ts';
 import { SeedError } from './seed.ts';
 import { startOktaSim } from './server.ts';
@@ -64,16 +65,7 @@ async function main(): Promise<void> {
   print(`  try:   curl -H "Authorization: SSWS ${sim.token}" ${sim.orgUrl}/api/v1/users?limit=2`);
   print(`  SDK:   OKTA_CLIENT_ORGURL=${sim.orgUrl} OKTA_CLIENT_TOKEN=${sim.token}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
-    print(`\nOkta simulator: ${signal}: stopping…`);
-    await sim.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals('Okta simulator', () => sim.stop(), print);
 }
 
 class UsageError extends Error {}

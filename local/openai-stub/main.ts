@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LocalStackError } from '../errors.ts';
+import { stopOnSignals } from '../signals.ts';
 import { isStubMode, STUB_MODES } from './answers.ts';
 import { stubOptionsFromEnv } from './env.ts';
 import { startOpenAiStub } from './server.ts';
@@ -64,11 +65,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `openai stub ready (mode ${stub.state().standing}): OPENAI_BASE_URL=${stub.baseURL} OPENAI_API_KEY=<anything>\n`,
   );
-  const shutdown = () => {
-    void stub.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(
+    'openai stub',
+    () => stub.stop(),
+    (line) => process.stdout.write(`${line}\n`),
+  );
 }
 
 main().catch((error: unknown) => {
