@@ -1,22 +1,25 @@
-import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { MODES } from '../lambda/policy/policy-config.ts';
 import type { LogLevel } from './constructs/functions.ts';
 import { DEFAULT_API_THROTTLE } from './constructs/hook-api.ts';
+import type { HookpilotStackProps } from './hookpilot-stack.ts';
 
 /** The settings `bin/app.ts` reads from CDK context (`-c key=value` or `cdk.json`), checked with clear messages. */
-export interface AppOptions {
-  readonly logLevel?: LogLevel;
-  readonly logRetention?: RetentionDays;
+export type AppOptions = Pick<
+  HookpilotStackProps,
+  | 'logLevel'
+  | 'logRetention'
+  | 'apiThrottle'
+  | 'eventHookAuthHeader'
+  | 'oktaOrgUrl'
+  | 'oktaAllowCustomDomain'
+  | 'policyFile'
+  | 'mode'
+  | 'model'
+> & {
+  /** An SNS topic's ARN (the stack's `alarmTopic` is the topic itself). */
   readonly alarmTopicArn?: string;
-  readonly apiThrottle?: ThrottleSettings;
-  readonly eventHookAuthHeader?: string;
-  readonly oktaOrgUrl?: string;
-  readonly oktaAllowCustomDomain?: boolean;
-  readonly policyFile?: string;
-  readonly mode?: 'observe' | 'assisted' | 'autonomous';
-  readonly model?: { readonly name: string; readonly baseUrl?: string };
-}
+};
 
 /** The context keys, for the docs and error messages. */
 export const CONTEXT_KEYS = {
