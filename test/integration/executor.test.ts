@@ -645,4 +645,43 @@ describe('rate limits', () => {
       expect(okta.sim.requests().filter((r) => r.method === 'PUT' && r.path.endsWith(`/users/${id}`))).toHaveLength(1);
     }
   });
+  it('an action rate limited more than maxDeferrals times fails, audited, instead of waiting for ever', async () => {
+    const { id } = await newUser(okta);
+    const m = message('user.suspend', { userId: id });
+    okta.sim.faults.add({
+      method: 'GET',
+      path: `/api/v1/users/${id}`,
+      status: 429,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const capped = { ...deps, maxDeferrals: 2 };
+    try {
+      // The queue would bring back each deferred copy; here each comes back at once, with its deferral count.
+      expect(await executeAction(m, capped)).toBe('deferred');
+      expect(await executeAction({ ...m, deferrals: 1 }, capped)).toBe('deferred');
+      expect(await executeAction({ ...m, deferrals: 2 }, capped)).toBe('failed');
+    } finally {
+      okta.sim.faults.clear();
+    }
+    const records = await audit.byCorrelation(m.origin.correlationId);
+    expect(records.filter((r) => r.kind === 'action.deferred')).toHaveLength(2);
+    expect((await outcomeRecord(m))?.detail).toMatchObject({ reason: 'rate limited too many times', deferrals: 3 });
+    expect(await executeAction(m, capped)).toBe('duplicate');
+    expect(okta.sim.state.user(id)?.status).toBe('ACTIVE');
+    await drain(sqs, queueUrl()); // the two delayed copies
+  });
+});
+
+describe('the hourly cap on automatic actions (in the ledger)', () => {
+  it('gives out at most `cap` slots an hour, and the same action asking again keeps its slot', async () => {
+    const hour = `test-${randomUUID()}`;
+    const now = new Date();
+    expect(await ledger.reserveAutoSlot(hour, 'a1', 2, now)).toBe(true);
+    expect(await ledger.reserveAutoSlot(hour, 'a2', 2, now)).toBe(true);
+    expect(await ledger.reserveAutoSlot(hour, 'a3', 2, now)).toBe(false);
+    expect(await ledger.reserveAutoSlot(hour, 'a1', 2, now)).toBe(true); // a retry of a1 does not take a third slot
+    expect(await ledger.reserveAutoSlot(hour, 'a3', 2, now)).toBe(false);
+    expect(await ledger.reserveAutoSlot(`${hour}-next`, 'a3', 2, now)).toBe(true);
+    expect(await ledger.reserveAutoSlot(hour, 'a4', 0, now)).toBe(false);
+  });
 });
