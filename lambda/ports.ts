@@ -1,3 +1,4 @@
+import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
 /**
  * The small interfaces use cases depend on. Adapters in `store/` (and later `okta/`, `recommend/`) implement them; tests
  * pass the real adapters pointed at the local emulators, or tiny fakes to inject faults.
@@ -77,3 +78,50 @@ export interface MessageQueue<T> {
 }
 
 export type Clock = () => Date;
+
+// ── Approvals (the shared model is lambda/domain/approval.ts) ──────────────────────────────────────────────────────────
+
+/** One lifecycle step of an approval request, as stored in the outbox and published on the approval queue. */
+export interface ApprovalEvent {
+  /** Stable: the CloudEvent `id` consumers dedupe on (e.g. `<approvalId>:<step>:<n>`). */
+  readonly id: string;
+  readonly step: ApprovalStep;
+  readonly approvalId: string;
+  /** ISO time of the step. */
+  readonly time: string;
+  /** The CloudEvent `data` (it carries `schemaVersion`). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The approvals table. Every write that changes a request also stores the events it causes (outbox), atomically, so a
+ * failure to publish never loses a state change; the publisher sends them later and marks them sent.
+ */
+export interface ApprovalStore {
+  /** Creates the request (and its `requested` event) unless its id exists; returns the stored one either way. */
+  create(
+    record: ApprovalRecord,
+    events: readonly ApprovalEvent[],
+  ): Promise<{ created: boolean; record: ApprovalRecord }>;
+  get(approvalId: string): Promise<ApprovalRecord | undefined>;
+  /** Newest first; `cursor` pages. */
+  list(query: {
+    state?: ApprovalState;
+    subjectUserId?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: ApprovalRecord[]; cursor?: string }>;
+  /**
+   * Replaces the request iff the stored `version` is `expectedVersion` (`next.version` must be `expectedVersion + 1`),
+   * together with `events`. Returns false on a version conflict (someone else changed it first: re-read and retry/refuse).
+   */
+  update(next: ApprovalRecord, expectedVersion: number, events: readonly ApprovalEvent[]): Promise<boolean>;
+  /** Pending requests whose expiry, reminder or escalation time has come. */
+  pendingDue(now: Date, limit: number): Promise<ApprovalRecord[]>;
+}
+
+/** The outbox side of the approvals table: events not yet published on the approval queue. */
+export interface ApprovalOutbox {
+  unpublished(limit: number): Promise<ApprovalEvent[]>;
+  markPublished(ids: readonly string[]): Promise<void>;
+}
