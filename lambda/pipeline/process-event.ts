@@ -1,27 +1,34 @@
-import type { OktaDirectory, UserStatus } from '../okta/directory.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
+import type { Action } from '../domain/catalog.ts';
+import type { EventMessage } from '../domain/event-message.ts';
+import type { Intent } from '../domain/intent.ts';
+import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
+import type { Decision, RecommendationContext, ValidProposal } from '../domain/recommendation.ts';
 import { type LogEvent, subjectUserId } from '../okta/event-hook.ts';
-import type { Action } from '../policy/catalog.ts';
 import { decide, demote, RULES } from '../policy/decide.ts';
-import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
-import type { AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
+import type {
+  ApprovalGateway,
+  AuditLog,
+  AuditRecord,
+  Claims,
+  Clock,
+  HourlyBudget,
+  MessageQueue,
+  OktaDirectory,
+  Recommender,
+  RequestRegistry,
+  UserStatus,
+} from '../ports.ts';
 import { buildContext, MOVER_ATTRIBUTES, moverDifferences } from '../recommend/context.ts';
-import type { Decision, RecommendationContext, Recommender, ValidProposal } from '../recommend/types.ts';
 import { validateProposals } from '../recommend/validate.ts';
-import type { ActionLedger } from '../store/action-ledger.ts';
-import type { ActionMessage } from './action-messages.ts';
-import type { ApprovalGateway } from './approvals.ts';
-import { type EventRoute, type Intent, routeEvent } from './event-routes.ts';
-import type { EventMessage } from './messages.ts';
+import { type EventRoute, routeEvent } from './event-routes.ts';
 
 export interface ProcessEventDeps {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly routes?: readonly EventRoute[];
   readonly okta: OktaDirectory;
-  readonly ledger: Pick<
-    ActionLedger,
-    'actionForRequest' | 'reserveAutoSlot' | 'claimOnce' | 'releaseOnce' | 'holderOf'
-  >;
+  readonly ledger: RequestRegistry & HourlyBudget & Claims;
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;

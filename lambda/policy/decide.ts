@@ -1,6 +1,6 @@
-import type { Decision, ValidProposal } from '../recommend/types.ts';
-import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from './catalog.ts';
-import type { Mode, PolicyConfig } from './policy-config.ts';
+import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from '../domain/catalog.ts';
+import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
+import type { Decision, ValidProposal } from '../domain/recommendation.ts';
 
 /**
  * The deterministic policy: for each validated proposal, auto (the executor acts), approval (a human decides) or drop.

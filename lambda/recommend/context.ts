@@ -1,9 +1,9 @@
-import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../okta/directory.ts';
+import type { Intent } from '../domain/intent.ts';
+import { isPrivileged, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
+import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from '../domain/recommendation.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
-import type { Intent } from '../pipeline/event-routes.ts';
-import { isPrivileged, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
 import type { AuditLog } from '../ports.ts';
-import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from './types.ts';
+import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../ports.ts';
 
 /** Profile attributes worth a recommender's attention (the rest of a profile is noise, or private). */
 export const CONTEXT_ATTRIBUTES = [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USER_STATUSES } from '../okta/directory.ts';
+import { USER_STATUSES } from '../ports.ts';
 
 /**
  * The actions queue's message contract (version 1): one catalogued action to execute, with its id (the idempotency
