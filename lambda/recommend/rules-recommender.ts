@@ -8,7 +8,7 @@ import type {
   RecommendationResult,
 } from '../domain/recommendation.ts';
 import type { Recommender } from '../ports.ts';
-import { moverDifferences } from './context.ts';
+import { moverDifferences } from './mover.ts';
 
 /**
  * The deterministic recommender: proposals from the context and the policy alone (no I/O, no model), each with a
