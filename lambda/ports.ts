@@ -95,7 +95,7 @@ export type Clock = () => Date;
 
 /**
  * What hookpilot needs from an Okta org, as small interfaces over plain types (not SDK models). The SDK adapter
- * (`okta-sdk-adapter.ts`) implements them; use cases and the action catalog depend only on these.
+ * (`okta/okta-sdk-adapter.ts`) implements them; use cases and the action catalog depend only on these.
  */
 
 export const USER_STATUSES = [
