@@ -23,7 +23,8 @@ export const handler = httpHandler(async (request) => {
     verify: await verifier(),
     authHeader: config.authHeader,
     maxBodyBytes: config.maxBodyBytes,
-    maxEventBytes: MAX_BATCH_BYTES - 4096,
+    // Room for the rest of the message: the delivery's eventId (≤ 256) and source (≤ 2,048), escaped, and attributes.
+    maxEventBytes: MAX_BATCH_BYTES - 16 * 1024,
   });
   if (parsed.kind === 'verification') {
     logger.info('event hook verification answered');

@@ -10,6 +10,17 @@ import { z } from 'zod';
 
 const nullableString = z.string().nullish();
 
+/**
+ * The rule for every Okta string that becomes a key (an event uuid in the audit table, the queue and the consumer's
+ * dedupe; a user id in the audit trail's `bySubject` index; a request id in the action ledger): 1–64 printable-ASCII
+ * identifier characters. Okta's own ids (UUIDs, `00u…` ids, request ids) all fit; anything else — empty, huge, control
+ * or look-alike characters, lone surrogates, `../`, markup — could collide with another key after a store normalises it,
+ * or be refused by the store and turn a delivery into a poison message. `@` is allowed because Okta request ids use it.
+ */
+export const OKTA_KEY = /^[A-Za-z0-9._:@-]{1,64}$/;
+export const OKTA_KEY_RULE = '1–64 characters of A–Z, a–z, 0–9 and . _ : @ -';
+export const isOktaKey = (value: unknown): value is string => typeof value === 'string' && OKTA_KEY.test(value);
+
 export const LogEventActorSchema = z.looseObject({
   id: z.string(),
   type: z.string(),
@@ -26,7 +37,7 @@ export const LogEventTargetSchema = z.looseObject({
 });
 
 export const LogEventSchema = z.looseObject({
-  uuid: z.string().min(1).max(128),
+  uuid: z.string().regex(OKTA_KEY, `expected an Okta event uuid: ${OKTA_KEY_RULE}`),
   published: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 timestamp'),
   eventType: z.string().min(1).max(256),
   version: z.union([z.string(), z.number()]).nullish(),
@@ -58,9 +69,13 @@ export type LogEvent = z.infer<typeof LogEventSchema>;
 export type LogEventTarget = z.infer<typeof LogEventTargetSchema>;
 export type EventHookDelivery = z.infer<typeof EventHookDeliverySchema>;
 
-/** The Okta user an event is about: the first `User` target, else a `User` actor (e.g. a failed sign-in). */
+/**
+ * The Okta user an event is about: the first `User` target, else a `User` actor (e.g. a failed sign-in) — if its id
+ * follows `OKTA_KEY`. A user whose id does not is unidentifiable: the event is still received and recorded, just not
+ * about anyone (no `bySubject` index entry, no per-user claim).
+ */
 export function subjectUserId(event: LogEvent): string | undefined {
   const target = event.target?.find((t) => t.type === 'User');
-  if (target) return target.id;
-  return event.actor?.type === 'User' ? event.actor.id : undefined;
+  const id = target ? target.id : event.actor?.type === 'User' ? event.actor.id : undefined;
+  return isOktaKey(id) ? id : undefined;
 }

@@ -1,5 +1,5 @@
 import type { OktaDirectory, UserStatus } from '../okta/directory.ts';
-import { type LogEvent, subjectUserId } from '../okta/event-hook.ts';
+import { isOktaKey, type LogEvent, subjectUserId } from '../okta/event-hook.ts';
 import type { Action } from '../policy/catalog.ts';
 import { decide, demote, RULES } from '../policy/decide.ts';
 import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
@@ -361,7 +361,8 @@ export function moverChange(context: RecommendationContext): { moved: boolean; r
 /** The X-Okta-Request-Id of the request that caused the event, when Okta says. */
 function requestIdOf(event: LogEvent): string | undefined {
   const debugData = (event.debugContext as { debugData?: { requestId?: unknown } } | undefined)?.debugData;
-  if (typeof debugData?.requestId === 'string' && debugData.requestId.length > 0) return debugData.requestId;
+  // A key in the action ledger: only an id that follows the Okta key rule (anything else cannot be one of ours).
+  if (isOktaKey(debugData?.requestId)) return debugData.requestId;
   return undefined;
 }
 

@@ -20,6 +20,7 @@ export interface ReceiveEventsOutcome {
 }
 
 const RECEIVED = 'received';
+const MAX_RECORDED_TARGETS = 20;
 
 /**
  * Receives one authenticated, validated event hook delivery: every event not seen before is queued, then recorded as
@@ -73,7 +74,9 @@ function receivedRecord(event: LogEvent, delivery: EventHookDelivery, at: string
       source: delivery.source ?? null,
       outcome: event.outcome?.result ?? null,
       actor: event.actor ? { id: event.actor.id, type: event.actor.type } : null,
-      targets: (event.target ?? []).map((t) => ({ id: t.id, type: t.type })),
+      // A receipt stays small whatever the event holds: the first targets, and how many there were.
+      targets: (event.target ?? []).slice(0, MAX_RECORDED_TARGETS).map((t) => ({ id: t.id, type: t.type })),
+      targetCount: event.target?.length ?? 0,
     },
   };
 }
