@@ -6,10 +6,10 @@
  */
 const NON_PRINTABLE_ASCII = /[^\x20-\x7e]/g;
 
-const escape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const unicodeEscape = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(NON_PRINTABLE_ASCII, escape);
+  return JSON.stringify(value).replace(NON_PRINTABLE_ASCII, unicodeEscape);
 }
 
 /**
