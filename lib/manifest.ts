@@ -55,7 +55,8 @@ export const FUNCTIONS = {
     description: 'Okta event hook receiver: verification, authentication, validation, queueing',
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: { auditTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
+    // The idempotency table holds its claims on event uuids (conditional puts only: `append`).
+    uses: { auditTable: 'append', idempotencyTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
   },
   eventsConsumer: {
     entry: 'lambda/handlers/events-consumer.ts',

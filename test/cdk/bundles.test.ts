@@ -112,6 +112,7 @@ describe('bundled handlers load and answer as ESM', () => {
     const env = {
       AWS_REGION: 'us-east-1',
       [ENV.auditTable]: 'audit',
+      [ENV.idempotencyTable]: 'idempotency',
       [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
       [ENV.eventHookSecret]: secret,
     };
