@@ -1,3 +1,4 @@
+import { pathBeyondDepth } from '../json-depth.ts';
 import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../okta/directory.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
 import type { Intent } from '../pipeline/event-routes.ts';
@@ -152,7 +153,10 @@ function selectProfile(profile: Readonly<Record<string, unknown>>): Record<strin
         ? trim(value)
         : typeof value === 'number' || typeof value === 'boolean' || value === null
           ? value
-          : trim(JSON.stringify(value));
+          : // bounded: a value nested deeper than Okta's own (arrays of strings) is not serialised at all
+            pathBeyondDepth(value, 8)
+            ? '[nested value]'
+            : trim(JSON.stringify(value));
   }
   return out;
 }

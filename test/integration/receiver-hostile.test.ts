@@ -242,3 +242,27 @@ describe('fuzz: malformed deliveries', () => {
     );
   }, 120_000);
 });
+
+describe('the Okta simulator under a depth bomb', () => {
+  it('refuses it as a malformed body (400), and keeps answering', async () => {
+    const { startTestSim } = await import('../support/okta-sim.ts');
+    const okta = await startTestSim();
+    try {
+      const user = okta.seedUser(okta.sim.seed.users[0]?.profile.login ?? '');
+      const deep = `{"profile":{"nickName":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`;
+      const response = await fetch(`${okta.sim.orgUrl}/api/v1/users/${user.id}`, {
+        method: 'POST',
+        headers: { authorization: `SSWS ${okta.sim.token}`, 'content-type': 'application/json' },
+        body: deep,
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errorCode: string }).errorCode).toBe('E0000003');
+      const again = await fetch(`${okta.sim.orgUrl}/api/v1/users/${user.id}`, {
+        headers: { authorization: `SSWS ${okta.sim.token}` },
+      });
+      expect(again.status).toBe(200);
+    } finally {
+      await okta.stop();
+    }
+  });
+});
