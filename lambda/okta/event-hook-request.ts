@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { core } from 'zod/mini';
 import { asciiJson } from '../ascii-json.ts';
 import {
   BadRequestError,
@@ -121,7 +121,7 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
 }
 
 /** zod issues as `{path, message}` with JSON-ish paths (`data.events[0].uuid`), at most 20 of them. */
-export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+export function describeIssues(error: core.$ZodError): { path: string; message: string }[] {
   return error.issues.slice(0, 20).map((issue) => ({
     path: formatPath(issue.path),
     message: issue.message,
