@@ -47,15 +47,23 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly uses: Uses;
+  /**
+   * Someone waits for its answer (Okta's 3-second deadline, a person signing in): its bundle must stay near the floor of
+   * the AWS clients it needs (`npm run bench:cold-start`), and never carry the Okta SDK, openai or zod's full build.
+   * @default false
+   */
+  readonly synchronous?: boolean;
 }
 
 export const FUNCTIONS = {
   eventHook: {
     entry: 'lambda/handlers/event-hook.ts',
     description: 'Okta event hook receiver: verification, authentication, validation, queueing',
+    synchronous: true,
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: { auditTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
+    // The idempotency table holds its claims on event uuids (conditional puts only: `append`).
+    uses: { auditTable: 'append', idempotencyTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
   },
   eventsConsumer: {
     entry: 'lambda/handlers/events-consumer.ts',
@@ -85,6 +93,7 @@ export const FUNCTIONS = {
   health: {
     entry: 'lambda/handlers/health.ts',
     description: 'Liveness check',
+    synchronous: true,
     timeoutSeconds: 3,
     memoryMb: 256,
     uses: {},

@@ -1,6 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pathBeyondDepth } from '../../lambda/json-depth.ts';
 import { listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
 import { type Clock, iso, systemClock } from './clock.ts';
@@ -24,6 +25,9 @@ import { renderApp, renderGroup, renderRole, renderUser } from './render.ts';
 import { type ApiRequest, type ApiResponse, type Principal, Router } from './router.ts';
 import { loadSeed, type Seed } from './seed.ts';
 import { type LogActor, type LogContext, type LogEvent, SystemLog } from './system-log.ts';
+
+/** No Okta API body nests deeper than this (profiles are flat; hooks and policies a few levels). */
+const MAX_BODY_DEPTH = 32;
 
 export interface ServiceAppInput {
   clientId?: string;
@@ -476,6 +480,8 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
         } catch {
           return fail(E.malformedBody());
         }
+        // Handlers clone and compare bodies with recursive code: a depth bomb is refused as malformed before they run.
+        if (pathBeyondDepth(body, MAX_BODY_DEPTH)) return fail(E.malformedBody());
       }
       const apiRequest: ApiRequest = {
         method,
