@@ -80,7 +80,9 @@ const post = (url: string, body: unknown) =>
     body: JSON.stringify(body),
   });
 
-describe('npm start', () => {
+// Each test starts (and one restarts) the whole local stack in a child process, JVM included; start() alone allows 60 s
+// for the ready line, so the default 30 s test timeout is too tight on a loaded machine.
+describe('npm start', { timeout: 150_000 }, () => {
   it('prints the endpoints, the labelled local secret and the ready line; SIGTERM stops everything, JVM included', async () => {
     const running = await start([], { HOOKPILOT_EVENT_HOOK_SECRET: '' });
     expect(running.output()).toContain('local-only-hookpilot-event-hook-secret');
