@@ -108,10 +108,13 @@ export interface RouteSpec {
   readonly fn: FunctionId;
 }
 
+/** Where Okta's event hook points (its one-time verification GET and the deliveries). */
+export const EVENT_HOOK_PATH = '/okta/events';
+
 /** The HTTP routes (stable: Okta configurations and scripts rely on them). */
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: '/okta/events', fn: 'eventHook' },
-  { method: 'POST', path: '/okta/events', fn: 'eventHook' },
+  { method: 'GET', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  { method: 'POST', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
+import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
   const seed = stack.okta.sim.seed as { users?: unknown[]; groups?: unknown[]; apps?: unknown[] };
   print(`
   gateway          ${stack.url}
-  event hook       GET|POST ${stack.url}/okta/events   (health: ${stack.url}/health)
+  event hook       GET|POST ${stack.url}${EVENT_HOOK_PATH}   (health: ${stack.url}/health)
   hook secret      ${stack.hookSecret}
                    ${
                      stack.hookSecretIsLocalDefault
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
   Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps
   Okta API token   ${stack.okta.token}   (SSWS; local only — npx hookpilot sim info --json)
-                   ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}/okta/events` : 'no event hook registered'}
+                   ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}${EVENT_HOOK_PATH}` : 'no event hook registered'}
   recommender      ${stack.recommender}${
     stack.llmStub
       ? `

@@ -6,7 +6,7 @@ import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config
 import { logger } from '../lambda/log.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
-import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
+import { EVENT_HOOK_PATH, FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
 import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
@@ -16,7 +16,7 @@ import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
 import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
 import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
 import { type OpenAiStub, type StubMode, startOpenAiStub } from './openai-stub/index.ts';
-import { type QueueFunction, startQueueWorker } from './queue-worker.ts';
+import { type QueueFunction, startQueueWorker, type WorkerStats } from './queue-worker.ts';
 import {
   createResources,
   type Endpoints,
@@ -76,6 +76,8 @@ export interface LocalStack {
   readonly policyFile: string;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
+  /** What each queue's worker has done so far (empty when `consumers` is false). */
+  readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
   stop(): Promise<void>;
 }
 
@@ -164,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());
+    const workers: Partial<Record<QueueId, WorkerStats>> = {};
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
       if (options.consumers === false) break;
       const worker = startQueueWorker({
@@ -174,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onBatch: (b) =>
           log(`${spec.consumer}: ${b.size} message(s), ${b.failed} failed${b.error ? ` (${String(b.error)})` : ''}`),
       });
+      workers[id] = worker.stats;
       stops.push(() => worker.stop());
     }
 
@@ -184,7 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : await registerEventHook({
             orgUrl: sim.orgUrl,
             token: sim.token,
-            uri: `${gateway.url}/okta/events`,
+            uri: `${gateway.url}${EVENT_HOOK_PATH}`,
             secret: process.env[ENV.eventHookSecret] as string,
             events: LOCAL_HOOK_EVENT_TYPES,
           });
@@ -201,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       resources,
       dataDir: dynamo?.dataDir,
+      workers,
       stop: stopAll,
     };
   } catch (error) {

@@ -5,9 +5,9 @@ import * as z from 'zod/mini';
 z.config(en());
 
 /**
- * Okta event hook payloads (okta-protocol.md §1.3). Parsed leniently: only what hookpilot relies on is typed, every
- * other field passes through untouched, and fields Okta documents inconsistently (string or number versions, singular
- * or plural `cloudEventsVersion`, null for empty arrays) are accepted in every documented form.
+ * Okta event hook payloads (docs/okta-protocol.md §1.3). Parsed leniently: only what hookpilot relies on is typed,
+ * every other field passes through untouched, and fields Okta documents inconsistently (string or number versions,
+ * singular or plural `cloudEventsVersion`, null for empty arrays) are accepted in every documented form.
  *
  * Everything in a LogEvent except ids is attacker-influenced text (display names, logins, user agents): it is data.
  *
