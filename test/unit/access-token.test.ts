@@ -11,7 +11,11 @@ import {
   createAccessTokenVerifier,
   createServiceTokenVerifier,
 } from '../../lambda/okta/access-token.ts';
-import { APPROVER_TOKEN_ENV, accessTokenSettingsFromEnv } from '../../lambda/okta/access-token-config.ts';
+import {
+  APPROVER_TOKEN_ENV,
+  accessTokenSettingsFromEnv,
+  approverTokenVerifier,
+} from '../../lambda/okta/access-token-config.ts';
 
 /**
  * The approver-token verifier against a local RS256 key and a tiny JWKS server on 127.0.0.1 (real HTTP, real jose).
@@ -429,6 +433,16 @@ describe('settings from the environment', () => {
         });
       },
     );
+  });
+
+  it('builds the approvals verifier from them', async () => {
+    let verifier: ReturnType<typeof approverTokenVerifier> | undefined;
+    env({ HOOKPILOT_APPROVALS_ISSUER: issuer, HOOKPILOT_APPROVALS_AUDIENCE: AUDIENCE }, () => {
+      verifier = approverTokenVerifier();
+    });
+    await expect(verifier?.verify(`Bearer ${await sign()}`)).resolves.toMatchObject({
+      userId: '00u1approver000000000',
+    });
   });
 
   it('names the missing or unsafe variable', () => {
