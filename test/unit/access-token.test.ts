@@ -124,7 +124,8 @@ afterAll(async () => {
 
 describe('createAccessTokenVerifier', () => {
   it('accepts an Okta-shaped access token and returns who presented it', async () => {
-    const token = await sign();
+    const payload = claims();
+    const token = await sign(payload);
     const principal = await createAccessTokenVerifier(settings()).verify(`Bearer ${token}`);
     expect(principal).toEqual({
       userId: '00u1approver000000000',
@@ -133,7 +134,7 @@ describe('createAccessTokenVerifier', () => {
       scopes: ['openid', 'hookpilot.approvals'],
       clientId: 'hookpilot-console',
       tokenId: 'AT.test-token-id',
-      expiresAt: new Date((claims().exp as number) * 1000),
+      expiresAt: new Date((payload.exp as number) * 1000),
     });
   });
 
