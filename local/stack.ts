@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
 import { logger } from '../lambda/log.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
@@ -8,6 +7,7 @@ import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
+import { DEFAULT_HOST, exposureWarning, isLoopback } from './bind.ts';
 import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
@@ -25,12 +25,17 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */
   readonly port?: number;
+  /**
+   * The address every service listens on (gateway, DynamoDB Local, the SQS emulator, the Okta simulator, the OpenAI
+   * stub). Default 127.0.0.1; anything else is reported in `warnings`.
+   */
   readonly host?: string;
   /** Keep DynamoDB data in this folder across restarts. Default: in memory. */
   readonly dataDir?: string;
@@ -76,6 +81,8 @@ export interface LocalStack {
   readonly policyFile: string;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
+  /** Things the user must know, e.g. that the stack listens beyond this machine. */
+  readonly warnings: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -86,6 +93,8 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
+  const host = options.host ?? DEFAULT_HOST;
+  const warnings = isLoopback(host) ? [] : [exposureWarning(host)];
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -95,15 +104,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let dynamo: DynamoLocal | undefined;
     if (!endpoints) {
       const [started, sqs] = await Promise.all([
-        startDynamoLocal({ dataDir: options.dataDir }),
-        startFauxqs({ port: 0, logger: false }),
+        startDynamoLocal({ dataDir: options.dataDir, host }),
+        startSqsEmulator({ host }),
       ]);
       dynamo = started;
       stops.push(
         () => started.stop(),
         () => sqs.stop(),
       );
-      endpoints = { dynamodb: started.endpoint, sqs: sqs.address };
+      if (started.boundHost !== host) {
+        warnings.push(
+          `WARNING: DynamoDB Local listens on every interface, not ${host}: this Java runtime cannot run the launcher that binds it (it lacks the jdk.compiler module; a full JDK 17+ has it). It accepts any signature, so anyone on your network can read and rewrite the local audit trail.`,
+        );
+      }
+      endpoints = { dynamodb: started.endpoint, sqs: sqs.endpoint };
     }
     const resources = await createResources(endpoints, {
       prefix: options.prefix ?? 'hookpilot',
@@ -118,12 +132,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ? { seed: options.okta?.seed ?? process.env.HOOKPILOT_SIM_SEED }
         : {}),
       hooks: { allowHttp: true },
+      host,
     });
     stops.push(() => sim.stop());
 
     let llmStub: OpenAiStub | undefined;
     if (options.llmStub) {
-      const stub = await startOpenAiStub({ mode: options.llmStub });
+      const stub = await startOpenAiStub({ mode: options.llmStub, host });
       llmStub = stub;
       stops.push(() => stub.stop());
       Object.assign(process.env, {
@@ -157,7 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = await startGateway({
       routes,
       port: options.port ?? envPort('HOOKPILOT_PORT') ?? DEFAULT_PORT,
-      host: options.host,
+      host,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
     stops.push(() => gateway.stop());
@@ -201,6 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       resources,
       dataDir: dynamo?.dataDir,
+      warnings,
       stop: stopAll,
     };
   } catch (error) {
