@@ -1,7 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, readBody } from '../http.ts';
+import { controlRequestRefusal, listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
 import { type Clock, iso, systemClock } from './clock.ts';
 import { type ControlEventInput, registerControl } from './control.ts';
@@ -433,6 +433,14 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       const rawBody = bytes.toString('utf8');
 
       const isControl = path.startsWith('/__sim/');
+      const refused = isControl ? controlRequestRefusal(req, bytes.length > 0) : undefined;
+      if (refused) {
+        return fail(
+          refused.status === 415
+            ? new OktaError(415, 'E0000003', 'The request body was not well-formed.', [refused.message])
+            : E.noPermission([refused.message]),
+        );
+      }
       const router = isControl ? controlRouter : apiRouter;
       const match = router.match(method, path);
       if (!match.route) {
