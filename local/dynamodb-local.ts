@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -55,9 +56,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   const javaArgs = [
     `-Xmx${options.maxHeapMb ?? 192}m`,
     `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`,
-    ...(viaLauncher
-      ? ['-cp', [jar, join(dirname(jar), 'DynamoDBLocal_lib', '*')].join(':'), LAUNCHER, host]
-      : ['-jar', jar]),
+    ...(viaLauncher ? await launcherArgs(jar, host) : ['-jar', jar]),
     '-port',
     String(port),
     '-disableTelemetry',
@@ -99,6 +98,37 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
       await stopChild(child);
     },
   };
+}
+
+/**
+ * The java arguments that run the launcher: its compiled class, compiled once per launcher source and jar into
+ * node_modules/.cache (compiling takes a second or two of CPU at every start otherwise), or the source file itself when
+ * compiling fails.
+ */
+async function launcherArgs(jar: string, host: string): Promise<string[]> {
+  const classpath = [jar, join(dirname(jar), 'DynamoDBLocal_lib', '*')];
+  const key = createHash('sha256').update(readFileSync(LAUNCHER)).update(jar).digest('hex').slice(0, 16);
+  const classes = resolve(ROOT, 'node_modules', '.cache', 'hookpilot', `dynamodb-launcher-${key}`);
+  if (!existsSync(join(classes, 'LoopbackDynamoDBLocal.class'))) {
+    // Compile into a private folder, then rename it into place: stacks starting at once never see half a class.
+    const partial = `${classes}.${process.pid}.tmp`;
+    try {
+      mkdirSync(partial, { recursive: true });
+      await new Promise<void>((resolveCompile, reject) =>
+        execFile(
+          'java',
+          ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '-cp', classpath.join(':'), '-d', partial, LAUNCHER],
+          (error) => (error ? reject(error) : resolveCompile()),
+        ),
+      );
+      if (!existsSync(classes)) renameSync(partial, classes);
+    } catch {
+      return ['-cp', classpath.join(':'), LAUNCHER, host]; // run it from source
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
+  }
+  return ['-cp', [...classpath, classes].join(':'), 'LoopbackDynamoDBLocal', host];
 }
 
 /** DynamoDB Local answers browsers' CORS preflights only for this origin, which no web page can have. */

@@ -52,7 +52,8 @@ describe('where the local stack listens', () => {
     await stack?.stop();
   });
 
-  it('listens on 127.0.0.1 only, for every service, by default', () => {
+  // The kernel's socket table is Linux's; elsewhere (macOS) this check cannot read the JVM's sockets, so it is skipped.
+  it.skipIf(!existsSync('/proc/net/tcp'))('listens on 127.0.0.1 only, for every service, by default', () => {
     const services = {
       gateway: stack.url,
       'DynamoDB Local': stack.endpoints.dynamodb,

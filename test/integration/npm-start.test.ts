@@ -159,7 +159,7 @@ describe('npm start', () => {
 
     expect(await stop(first)).toBe(0);
     expect(existsSync(STATE_FILE)).toBe(false);
-  });
+  }, 90_000); // a stack, then a second process, on a shared machine
 
   it('explains a missing Java in one line, without a stack trace', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0'], {
