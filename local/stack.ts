@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
-import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
