@@ -48,6 +48,7 @@ export class UnauthorizedError extends HookpilotError {
 
 /** A valid access token without a scope the endpoint requires (RFC 6750 `insufficient_scope`). */
 export class InsufficientScopeError extends HookpilotError {
+  override readonly name = 'InsufficientScopeError';
   readonly status = 403;
   readonly code = 'insufficient_scope';
   constructor(

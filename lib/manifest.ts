@@ -103,7 +103,8 @@ export const FUNCTIONS = {
 export type FunctionId = keyof typeof FUNCTIONS;
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  /** `ANY` catches every method without a route of its own (API Gateway's rule), e.g. to answer 405 with `Allow`. */
+  readonly method: 'GET' | 'POST' | 'ANY';
   readonly path: string;
   readonly fn: FunctionId;
 }
@@ -115,6 +116,8 @@ export const EVENT_HOOK_PATH = '/okta/events';
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   { method: 'POST', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  // Other methods reach the function too, which answers 405 with `Allow: GET, POST` (without it API Gateway says 404).
+  { method: 'ANY', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 

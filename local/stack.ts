@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
@@ -9,6 +8,7 @@ import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { EVENT_HOOK_PATH, FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
+import { DEFAULT_HOST, exposureWarning, isLoopback } from './bind.ts';
 import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
@@ -26,12 +26,17 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */
   readonly port?: number;
+  /**
+   * The address every service listens on (gateway, DynamoDB Local, the SQS emulator, the Okta simulator, the OpenAI
+   * stub). Default 127.0.0.1; anything else is reported in `warnings`.
+   */
   readonly host?: string;
   /** Keep DynamoDB data in this folder across restarts. Default: in memory. */
   readonly dataDir?: string;
@@ -79,6 +84,8 @@ export interface LocalStack {
   readonly llmStub?: OpenAiStub;
   /** What each queue's worker has done so far (empty when `consumers` is false). */
   readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
+  /** Things the user must know, e.g. that the stack listens beyond this machine. */
+  readonly warnings: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -89,6 +96,8 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
+  const host = options.host ?? DEFAULT_HOST;
+  const warnings = isLoopback(host) ? [] : [exposureWarning(host)];
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -98,15 +107,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let dynamo: DynamoLocal | undefined;
     if (!endpoints) {
       const [started, sqs] = await Promise.all([
-        startDynamoLocal({ dataDir: options.dataDir }),
-        startFauxqs({ port: 0, logger: false }),
+        startDynamoLocal({ dataDir: options.dataDir, host }),
+        startSqsEmulator({ host }),
       ]);
       dynamo = started;
       stops.push(
         () => started.stop(),
         () => sqs.stop(),
       );
-      endpoints = { dynamodb: started.endpoint, sqs: sqs.address };
+      if (started.boundHost !== host) {
+        warnings.push(
+          `WARNING: DynamoDB Local listens on every interface, not ${host}: this Java runtime cannot run the launcher that binds it (it lacks the jdk.compiler module; a full JDK 17+ has it). It accepts any signature, so anyone on your network can read and rewrite the local audit trail.`,
+        );
+      }
+      endpoints = { dynamodb: started.endpoint, sqs: sqs.endpoint };
     }
     const resources = await createResources(endpoints, {
       prefix: options.prefix ?? 'hookpilot',
@@ -121,12 +135,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ? { seed: options.okta?.seed ?? process.env.HOOKPILOT_SIM_SEED }
         : {}),
       hooks: { allowHttp: true },
+      host,
     });
     stops.push(() => sim.stop());
 
     let llmStub: OpenAiStub | undefined;
     if (options.llmStub) {
-      const stub = await startOpenAiStub({ mode: options.llmStub });
+      const stub = await startOpenAiStub({ mode: options.llmStub, host });
       llmStub = stub;
       stops.push(() => stub.stop());
       Object.assign(process.env, {
@@ -163,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = await startGateway({
       routes,
       port: options.port ?? envPort('HOOKPILOT_PORT') ?? DEFAULT_PORT,
-      host: options.host,
+      host,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
     stops.push(() => gateway.stop());
@@ -210,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resources,
       dataDir: dynamo?.dataDir,
       workers,
+      warnings,
       stop: stopAll,
     };
   } catch (error) {

@@ -11,6 +11,7 @@ import { pathBeyondDepth } from '../json-depth.ts';
 import type { HttpRequest } from '../ports.ts';
 import { type EventHookDelivery, EventHookDeliverySchema } from './event-hook.ts';
 import type { SecretVerifier } from './hook-auth.ts';
+import { jsonErrorLocation } from './json-error.ts';
 
 export const VERIFICATION_HEADER = 'x-okta-verification-challenge';
 
@@ -83,7 +84,7 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new BadRequestError(`the body is not valid JSON (${(error as Error).message})`, 'invalid_json');
+    throw new BadRequestError(`the body is not valid JSON (at ${jsonErrorLocation(body, error)})`, 'invalid_json');
   }
   const deep = pathBeyondDepth(json, MAX_JSON_DEPTH);
   if (deep) {

@@ -2,7 +2,7 @@ import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pathBeyondDepth } from '../../lambda/json-depth.ts';
-import { listen, readBody } from '../http.ts';
+import { controlRequestRefusal, listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
 import { registerAuthorizationControl, registerAuthorizationServers } from './authorization-routes.ts';
 import {
@@ -477,6 +477,14 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       const rawBody = bytes.toString('utf8');
 
       const isControl = path.startsWith('/__sim/');
+      const refused = isControl ? controlRequestRefusal(req, bytes.length > 0) : undefined;
+      if (refused) {
+        return fail(
+          refused.status === 415
+            ? new OktaError(415, 'E0000003', 'The request body was not well-formed.', [refused.message])
+            : E.noPermission([refused.message]),
+        );
+      }
       const router = isControl ? controlRouter : apiRouter;
       const match = router.match(method, path);
       if (!match.route) {
