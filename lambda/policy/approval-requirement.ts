@@ -1,6 +1,6 @@
 import type { ApprovalRequirement } from '../domain/approval.ts';
-import type { RiskLevel } from './catalog.ts';
-import type { PolicyConfig } from './policy-config.ts';
+import type { RiskLevel } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
 
 /**
  * What a request for this action needs before it counts as approved: how many distinct approvers, from which group
