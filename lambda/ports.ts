@@ -318,7 +318,7 @@ export interface Recommender {
 
 /**
  * THE APPROVAL SEAM. A decision that needs a human is handed to an `ApprovalGateway` with the exact action message that
- * would be queued if a human approves it (`pipeline/approvals.ts` records it as pending until approvals exist).
+ * would be queued if a human approves it (`pipeline/approvals.ts` makes it an approval request).
  */
 export interface PendingApproval {
   /** Exactly what the executor would get once approved (`origin.kind` becomes `approval` then). */
@@ -330,6 +330,10 @@ export interface PendingApproval {
   /** The policy rule that asked for a human. */
   readonly rule: string;
   readonly reason: string;
+  /** The originating Okta event's type. */
+  readonly eventType?: string;
+  /** Time-bound actions: how long the access is asked for (seconds). */
+  readonly durationSeconds?: number;
 }
 
 export interface ApprovalGateway {
@@ -382,6 +386,26 @@ export interface ApprovalStore {
 export interface ApprovalOutbox {
   unpublished(limit: number): Promise<ApprovalEvent[]>;
   markPublished(ids: readonly string[]): Promise<void>;
+}
+
+/** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */
+export interface ApprovalFeedback {
+  /**
+   * Why the action may not run — its request is not `approved` (expired, cancelled, unknown…) or the message is not the
+   * action that was approved — or undefined when it may.
+   */
+  blockedReason(approvalId: string, action: { actionId: string; action: unknown }): Promise<string | undefined>;
+  /** Moves the request `approved → executed | voided | failed` and publishes it. Idempotent (redeliveries repeat it). */
+  completed(approvalId: string, outcome: ApprovalOutcome): Promise<void>;
+}
+
+export interface ApprovalOutcome {
+  readonly state: 'executed' | 'voided' | 'failed';
+  /** When the executor finished. */
+  readonly at: string;
+  readonly oktaRequestId?: string;
+  /** Why it was voided or failed, or what "already done" meant. */
+  readonly detail?: string;
 }
 
 // ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -17,6 +17,14 @@ const Mode = z.enum(MODES);
 const Confidence = z.number().min(0).max(1);
 const Threshold = z.strictObject({ minConfidence: Confidence }).nullable();
 const Count = (max: number) => z.number().int().min(0).max(max);
+/** A request waits at most a year (an approval that old is not a decision about the present). */
+const ExpiryHours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+const DEFAULT_EXPIRY_HOURS = 72;
+const DEFAULT_EXPIRY = { low: 72, medium: 72, high: 72, critical: 72 };
+const Fraction = z.number().gt(0).lt(1);
 
 export const PolicyConfigSchema = z.strictObject({
   version: z.literal(1),
@@ -91,6 +99,33 @@ export const PolicyConfigSchema = z.strictObject({
       maxChars: z.number().int().min(2_000).max(400_000).default(16_000),
     })
     .default({ maxPeers: 20, timelineMinutes: 60, maxTimelineEntries: 30, maxChars: 16_000 }),
+  /**
+   * Approval requests (everything the policy sends to a human): how long each waits for a decision, per risk level; when
+   * the one reminder goes out and when it escalates to a fallback approver group, as shares of that time.
+   */
+  approvals: z
+    .strictObject({
+      expiryHours: z
+        .strictObject({
+          low: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          medium: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          high: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          critical: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+        })
+        .default(DEFAULT_EXPIRY),
+      /** The reminder, after this share of the request's time (0.5: half way); null: no reminder. */
+      reminderAfterFraction: Fraction.nullable().default(0.5),
+      /** Escalation to `escalationGroup`, after this share of the request's time; null: never. */
+      escalateAfterFraction: Fraction.nullable().default(0.75),
+      /** The fallback approver group (as the approvers' tokens name it in `groups`); null: no escalation. */
+      escalationGroup: z.string().min(1).max(256).nullable().default(null),
+    })
+    .default({
+      expiryHours: DEFAULT_EXPIRY,
+      reminderAfterFraction: 0.5,
+      escalateAfterFraction: 0.75,
+      escalationGroup: null,
+    }),
 });
 
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;
