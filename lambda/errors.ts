@@ -35,6 +35,30 @@ export class NotFoundError extends HookpilotError {
   readonly code = 'not_found';
 }
 
+/** Valid credentials, but no right to do this (e.g. not an approver of this request, or its subject). */
+export class ForbiddenError extends HookpilotError {
+  readonly status = 403;
+  constructor(
+    message: string,
+    readonly code = 'forbidden',
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
+/** The request conflicts with the resource's current state (e.g. a decision on a request that is no longer pending). */
+export class ConflictError extends HookpilotError {
+  readonly status = 409;
+  constructor(
+    message: string,
+    readonly code = 'conflict',
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
 export class MethodNotAllowedError extends HookpilotError {
   readonly status = 405;
   readonly code = 'method_not_allowed';

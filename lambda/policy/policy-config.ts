@@ -18,6 +18,15 @@ const Confidence = z.number().min(0).max(1);
 const Threshold = z.strictObject({ minConfidence: Confidence }).nullable();
 const Count = (max: number) => z.number().int().min(0).max(max);
 
+const GroupList = z.array(z.string().min(1).max(256)).min(1).max(50);
+const DEFAULT_APPROVERS_BY_RISK = {
+  low: ['it-approvers', 'security-approvers'],
+  medium: ['it-approvers', 'security-approvers'],
+  high: ['security-approvers'],
+  critical: ['security-approvers', 'it-approvers'],
+};
+const DEFAULT_CRITICAL_SLOTS = [['security-approvers'], ['it-approvers']];
+
 export const PolicyConfigSchema = z.strictObject({
   version: z.literal(1),
   /** The default mode when `HOOKPILOT_MODE` is not set. */
@@ -78,6 +87,46 @@ export const PolicyConfigSchema = z.strictObject({
       peerRemovalThreshold: 0.1,
       failedSignInsToClearSessions: 5,
       failedSignInsToSuspend: 10,
+    }),
+  /**
+   * Who decides what needs a human: approver groups (the access token's `groups` claim) per risk level and per action
+   * type, two approvers from distinct group slots for critical actions, and whether an approval needs a reason.
+   */
+  approvals: z
+    .strictObject({
+      approvers: z
+        .strictObject({
+          /** Approver groups per risk level (an approver holds any one of them). */
+          byRisk: z
+            .strictObject({
+              low: GroupList.default(['it-approvers', 'security-approvers']),
+              medium: GroupList.default(['it-approvers', 'security-approvers']),
+              high: GroupList.default(['security-approvers']),
+              critical: GroupList.default(['security-approvers', 'it-approvers']),
+            })
+            .default(DEFAULT_APPROVERS_BY_RISK),
+          /** Per action type: these groups instead of the risk level's. */
+          byAction: z.partialRecord(z.enum(ACTION_TYPES), GroupList).default({}),
+        })
+        .default({ byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} }),
+      critical: z
+        .strictObject({
+          /** Distinct approvers a critical action needs (at least two). */
+          approvals: z.number().int().min(2).max(5).default(2),
+          /**
+           * Each approval fills a distinct slot; a slot is filled by an approver holding any of its groups.
+           * `[["security-approvers"], ["it-approvers"]]`: one from security AND one from IT. Empty: any approvers.
+           */
+          groupSlots: z.array(GroupList).max(5).default(DEFAULT_CRITICAL_SLOTS),
+        })
+        .default({ approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS }),
+      /** Whether approving needs a reason (rejecting always does). */
+      reasonToApprove: z.boolean().default(false),
+    })
+    .default({
+      approvers: { byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} },
+      critical: { approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS },
+      reasonToApprove: false,
     }),
   /** What the context builder gathers. */
   context: z
