@@ -9,6 +9,10 @@ export interface HttpRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The query string's parameters (the last value of a repeated one), when there are any. */
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** The route template's parameters, e.g. `{id}` of `/approvals/{id}`. */
+  readonly pathParameters?: Readonly<Record<string, string | undefined>>;
   /** The decoded body, or undefined when there is none. */
   readonly body: string | undefined;
 }

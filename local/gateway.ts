@@ -48,11 +48,15 @@ export async function startGateway(options: {
 async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly GatewayRoute[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = (req.method ?? 'GET').toUpperCase();
-  const route = routes.find((r) => r.method === method && r.path === url.pathname);
+  const matched = routes
+    .filter((r) => r.method === method)
+    .map((r) => ({ route: r, params: matchPath(r.path, url.pathname) }))
+    .find((m) => m.params !== undefined);
   const body = await readBody(req, MAX_PAYLOAD_BYTES);
   if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
-  if (!route) return send(res, 404, { message: 'Not Found' });
-  const event = toEvent(req, method, url, route.path, body);
+  if (!matched?.params) return send(res, 404, { message: 'Not Found' });
+  const { route, params } = matched;
+  const event = toEvent(req, method, url, route.path, body, params);
   const result = await route.fn.handler(event, route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
@@ -63,7 +67,38 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   );
 }
 
-function toEvent(req: IncomingMessage, method: string, url: URL, path: string, body: Buffer): APIGatewayProxyEventV2 {
+/**
+ * API Gateway's route matching: a literal path, or a template whose `{name}` segments match one non-empty segment each
+ * (`/approvals/{id}`). Returns the path parameters, or undefined when the path does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of want.entries()) {
+    const actual = got[i] as string;
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name) {
+      if (actual === '') return undefined;
+      try {
+        params[name] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (part !== actual) return undefined;
+  }
+  return params;
+}
+
+function toEvent(
+  req: IncomingMessage,
+  method: string,
+  url: URL,
+  path: string,
+  body: Buffer,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -76,6 +111,7 @@ function toEvent(req: IncomingMessage, method: string, url: URL, path: string, b
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     headers,
     requestContext: {
       accountId: '000000000000',

@@ -13,7 +13,7 @@ import {
 } from '../../lambda/pipeline/decide-approval.ts';
 import { approvalRequirement, assignSlots, progressOf } from '../../lambda/policy/approval-rules.ts';
 import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/policy/policy-config.ts';
-import { MemoryApprovalStore, MemoryAudit, MemoryQueue, pendingApproval } from '../support/approvals.ts';
+import { MemoryApprovalStore, MemoryAudit, MemoryQueue, pendingRecord } from '../support/approval-fakes.ts';
 
 const it1: ApproverPrincipal = { userId: '00uItApprover0000001', login: 'ivy@acme.example', groups: ['it-approvers'] };
 const it2: ApproverPrincipal = { userId: '00uItApprover0000002', login: 'ian@acme.example', groups: ['it-approvers'] };
@@ -56,7 +56,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ status: number; cod
 
 describe('deciding an approval request', () => {
   it('an approver approves: approved, the exact action queued once with origin approval, audited, one outbox event', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide, queue, audit, store, stored } = setup(record);
     const result = await decide(it1, { decision: 'approve' });
     expect(result).toMatchObject({ state: 'approved', queued: true });
@@ -82,7 +82,7 @@ describe('deciding an approval request', () => {
   });
 
   it('a rejection with a reason rejects and queues nothing', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide, queue, stored, store } = setup(record);
     await expect(decide(it1, { decision: 'reject', reason: 'not needed for the role' })).resolves.toMatchObject({
       state: 'rejected',
@@ -94,7 +94,7 @@ describe('deciding an approval request', () => {
   });
 
   it('an unknown id is 404', async () => {
-    const { deps } = setup(pendingApproval());
+    const { deps } = setup(pendingRecord());
     const body = { decision: 'approve' as const, payloadHash: 'a'.repeat(64) };
     expect(await refusal(decideApproval({ principal: it1, approvalId: 'apr_nope', body }, deps))).toMatchObject({
       status: 404,
@@ -105,7 +105,7 @@ describe('deciding an approval request', () => {
     ['a non-approver', outsider, 403, 'not_an_approver'],
     ['an IT approver on a high-risk action (security decides)', it1, 403, 'not_an_approver'],
   ])('%s is refused and nothing changes', async (_name, principal, status, code) => {
-    const record = pendingApproval({
+    const record = pendingRecord({
       risk: 'high',
       action: { type: 'user.suspend', params: { userId: '00uSubject0000000001' } },
     });
@@ -116,11 +116,11 @@ describe('deciding an approval request', () => {
   });
 
   it('nobody decides on their own request: by Okta user id, and by login when the action names one', async () => {
-    const self = pendingApproval({ userId: it1.userId });
+    const self = pendingRecord({ userId: it1.userId });
     const a = setup(self);
     expect(await refusal(a.decide(it1, { decision: 'approve' }))).toMatchObject({ status: 403, code: 'self_decision' });
     expect(await refusal(a.decide(it1, { decision: 'reject', reason: 'x' }))).toMatchObject({ code: 'self_decision' });
-    const byLogin = pendingApproval({
+    const byLogin = pendingRecord({
       action: { type: 'user.update_profile', params: { userId: '00uOther00000000001', login: 'IVY@acme.example' } },
     });
     const b = setup({ ...byLogin, subjectUserId: undefined });
@@ -129,7 +129,7 @@ describe('deciding an approval request', () => {
   });
 
   it('a decided request is 409 naming its state and who decided', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide } = setup(record);
     await decide(it1, { decision: 'reject', reason: 'no' });
     const r = await refusal(decide(sec1, { decision: 'approve' }));
@@ -139,7 +139,7 @@ describe('deciding an approval request', () => {
 
   it('a request past its expiry is 409 expired even while still pending in the table, and never runs', async () => {
     const now = new Date();
-    const record = pendingApproval({ now: new Date(now.getTime() - 10_000), expiresInMs: 5_000 });
+    const record = pendingRecord({ now: new Date(now.getTime() - 10_000), expiresInMs: 5_000 });
     const { decide, queue, stored } = setup(record, DEFAULT_POLICY, now);
     expect(await refusal(decide(it1, { decision: 'approve' }))).toMatchObject({ status: 409, code: 'expired' });
     expect(stored().state).toBe('pending');
@@ -147,7 +147,7 @@ describe('deciding an approval request', () => {
   });
 
   it('a payload hash that does not match is 409 payload_changed', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide, stored } = setup(record);
     expect(await refusal(decide(it1, { decision: 'approve', payloadHash: 'b'.repeat(64) }))).toMatchObject({
       status: 409,
@@ -164,11 +164,11 @@ describe('deciding an approval request', () => {
   });
 
   it('a rejection needs a reason; the policy can require one to approve', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide } = setup(record);
     expect(await refusal(decide(it1, { decision: 'reject' }))).toMatchObject({ status: 400, code: 'reason_required' });
     const strict = PolicyConfigSchema.parse({ version: 1, approvals: { reasonToApprove: true } });
-    const withReason = pendingApproval({ policy: strict });
+    const withReason = pendingRecord({ policy: strict });
     const s = setup(withReason, strict);
     expect(await refusal(s.decide(it1, { decision: 'approve' }))).toMatchObject({ code: 'reason_required' });
     await expect(s.decide(it1, { decision: 'approve', reason: 'ticket IT-42' })).resolves.toMatchObject({
@@ -177,7 +177,7 @@ describe('deciding an approval request', () => {
   });
 
   it('approve-for-less: a shorter duration is granted, a longer one is 400', async () => {
-    const record = pendingApproval({ durationSeconds: 12 * 3600 });
+    const record = pendingRecord({ durationSeconds: 12 * 3600 });
     const { decide, queue, stored } = setup(record);
     expect(await refusal(decide(it1, { decision: 'approve', durationSeconds: 13 * 3600 }))).toMatchObject({
       status: 400,
@@ -186,14 +186,14 @@ describe('deciding an approval request', () => {
     expect(result.grantedDurationSeconds).toBe(3600);
     const decidedAt = Date.parse(stored().decidedAt as string);
     expect(Date.parse(queue.sent[0]?.body.expiresAt as string)).toBe(decidedAt + 3600_000);
-    const untimed = setup(pendingApproval());
+    const untimed = setup(pendingRecord());
     expect(await refusal(untimed.decide(it1, { decision: 'approve', durationSeconds: 60 }))).toMatchObject({
       status: 400,
     });
   });
 
   it('a critical action needs one approver from security AND one from IT', async () => {
-    const record = pendingApproval({
+    const record = pendingRecord({
       risk: 'critical',
       action: { type: 'role.assign', params: { userId: '00uSubject0000000001', roleType: 'SUPER_ADMIN' } },
     });
@@ -217,7 +217,7 @@ describe('deciding an approval request', () => {
   });
 
   it('any approver of a critical request can reject it, even one whose slot is taken', async () => {
-    const record = pendingApproval({
+    const record = pendingRecord({
       risk: 'critical',
       action: { type: 'role.assign', params: { userId: '00uSubject0000000001', roleType: 'SUPER_ADMIN' } },
     });
@@ -230,7 +230,7 @@ describe('deciding an approval request', () => {
   });
 
   it('two approvers racing on a one-approver request: exactly one approves, the other gets 409', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide, queue, stored } = setup(record);
     const results = await Promise.allSettled([
       decide(it1, { decision: 'approve' }),
@@ -244,7 +244,7 @@ describe('deciding an approval request', () => {
   });
 
   it('a write that loses the version race is judged again on what is stored now', async () => {
-    const record = pendingApproval();
+    const record = pendingRecord();
     const { decide, store, queue } = setup(record);
     let raced = false;
     store.beforeUpdate = () => {
@@ -260,7 +260,7 @@ describe('deciding an approval request', () => {
 
   describe('faults at each step lose no state change and double no execution', () => {
     it('the store fails before writing: 503, nothing recorded; the retry approves once', async () => {
-      const record = pendingApproval();
+      const record = pendingRecord();
       const { decide, store, queue, stored } = setup(record);
       store.beforeUpdate = () => {
         store.beforeUpdate = undefined;
@@ -274,7 +274,7 @@ describe('deciding an approval request', () => {
     });
 
     it('the write happens but its answer is lost: the retry is told it already decided, and the action is queued', async () => {
-      const record = pendingApproval();
+      const record = pendingRecord();
       const { decide, store, queue, stored, audit } = setup(record);
       store.afterUpdate = () => {
         store.afterUpdate = undefined;
@@ -290,7 +290,7 @@ describe('deciding an approval request', () => {
     });
 
     it('the actions queue fails after the approval is recorded: 503 saying so; the retry queues it', async () => {
-      const record = pendingApproval();
+      const record = pendingRecord();
       const { decide, queue, stored, store } = setup(record);
       queue.failures = 1;
       const r = await refusal(decide(it1, { decision: 'approve' }));
@@ -304,7 +304,7 @@ describe('deciding an approval request', () => {
     });
 
     it('the audit write fails: 503; the retry writes the records once', async () => {
-      const record = pendingApproval();
+      const record = pendingRecord();
       const { decide, audit, queue } = setup(record);
       audit.failures = 1;
       expect(await refusal(decide(it1, { decision: 'reject', reason: 'no' }))).toMatchObject({ status: 503 });
@@ -318,7 +318,7 @@ describe('deciding an approval request', () => {
 
 describe('what the caller may do (standing)', () => {
   it('says why not, without deciding', () => {
-    const record = pendingApproval({ userId: sec1.userId });
+    const record = pendingRecord({ userId: sec1.userId });
     const now = new Date();
     expect(standingOf(record, sec1, DEFAULT_POLICY, now)).toMatchObject({ mayDecide: false });
     expect(standingOf(record, sec1, DEFAULT_POLICY, now).refusal?.code).toBe('self_decision');
@@ -331,7 +331,7 @@ describe('what the caller may do (standing)', () => {
       version: 1,
       approvals: { approvers: { byAction: { 'group.add_member': ['hr-approvers'] } } },
     });
-    const record = pendingApproval({ policy });
+    const record = pendingRecord({ policy });
     expect(standingOf(record, it1, policy, new Date()).refusal?.code).toBe('not_an_approver');
     const hr = { ...it1, groups: ['hr-approvers'] };
     expect(standingOf(record, hr, policy, new Date()).mayDecide).toBe(true);
@@ -400,6 +400,6 @@ describe('group slots', () => {
       [{ outcome: 'approve', approverId: 'a', qualifyingGroups: ['it-approvers'] }],
     );
     expect(p).toMatchObject({ met: false, open: [['it-approvers']] });
-    expect(payloadHash(pendingApproval())).toMatch(/^[0-9a-f]{64}$/);
+    expect(payloadHash(pendingRecord())).toMatch(/^[0-9a-f]{64}$/);
   });
 });

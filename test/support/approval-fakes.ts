@@ -17,7 +17,7 @@ import { type AuditKey, auditKeyString } from '../../lambda/ports.ts';
  * A pending approval request as the policy would leave it (the requirement from the policy's `approvals` section), for
  * tests of deciding. `action` defaults to adding the user to a group.
  */
-export function pendingApproval(
+export function pendingRecord(
   options: {
     readonly userId?: string;
     readonly action?: { type: string; params: Record<string, unknown> };
