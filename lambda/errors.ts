@@ -21,12 +21,30 @@ export class BadRequestError extends HookpilotError {
   }
 }
 
-/** Missing or wrong credentials. The message never says which. */
+/**
+ * Missing or wrong credentials. For a hook secret the message never says which; for a bearer access token it says which
+ * check failed (never echoing the token), and `challenge` is the `WWW-Authenticate` header to answer with (RFC 6750).
+ */
 export class UnauthorizedError extends HookpilotError {
   readonly status = 401;
-  readonly code = 'unauthorized';
-  constructor() {
-    super('unauthorized');
+  constructor(
+    message = 'unauthorized',
+    readonly challenge?: string,
+    readonly code: string = 'unauthorized',
+  ) {
+    super(message);
+  }
+}
+
+/** A valid access token without a scope the endpoint requires (RFC 6750 `insufficient_scope`). */
+export class InsufficientScopeError extends HookpilotError {
+  readonly status = 403;
+  readonly code = 'insufficient_scope';
+  constructor(
+    message: string,
+    readonly challenge: string,
+  ) {
+    super(message);
   }
 }
 
