@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
 import { logger } from '../lambda/log.ts';
+import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
@@ -140,6 +141,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [OKTA_ENV.orgUrl]: sim.orgUrl,
       [OKTA_ENV.apiToken]: sim.token,
       [OKTA_ENV.allowHttp]: 'true',
+      // Approvers' access tokens come from the simulator's `default` authorization server (docs/approver-tokens.md).
+      [APPROVER_TOKEN_ENV.issuer]: process.env[APPROVER_TOKEN_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
+      [APPROVER_TOKEN_ENV.audience]: process.env[APPROVER_TOKEN_ENV.audience]?.trim() || 'api://default',
       [POLICY_ENV.file]: policyFile,
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
