@@ -1,21 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { AuditRecord } from '../lambda/ports.ts';
+import { positiveInt } from './options.ts';
 import { CliError, print, printJson } from './output.ts';
 import { auditTarget, type TargetOptions, targetOptions } from './target.ts';
 
 /** The most records one command returns: a bigger export is DynamoDB's job (export to S3), not a terminal's. */
 export const MAX_AUDIT_LIMIT = 10_000;
-
-export const positiveInt =
-  (max = Number.MAX_SAFE_INTEGER) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) {
-      throw new InvalidArgumentError('expected a positive whole number');
-    }
-    if (n > max) throw new InvalidArgumentError(`at most ${max}`);
-    return n;
-  };
 
 interface AuditOptions extends TargetOptions {
   event?: string;

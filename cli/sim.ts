@@ -1,7 +1,7 @@
 import { Argument, type Command, InvalidArgumentError } from 'commander';
 import { isId } from '../local/okta-sim/ids.ts';
 import { SimApiError, simApi } from '../local/sim-api.ts';
-import { positiveInt } from './audit.ts';
+import { positiveInt } from './options.ts';
 import { CliError, print, printJson } from './output.ts';
 import { localStack } from './target.ts';
 
