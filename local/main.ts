@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
-import { STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { stopOnSignals } from './signals.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
+import { STATE_FILE } from './state.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -116,14 +116,10 @@ describe('npm start', () => {
       expect((await post(second.url, delivery)).status).toBe(204); // Okta repeats it after our restart
       await new Promise((r) => setTimeout(r, 1500)); // time for a wrongly queued copy to be consumed
       // read through the CLI, as a user would
-      const viaCli = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', 'bin/cli.ts', 'audit', '--event', uuid, '--json'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-        },
-      );
+      const viaCli = execFileSync(process.execPath, ['bin/hookpilot.mjs', 'audit', '--event', uuid, '--json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       expect((JSON.parse(viaCli) as { kind: string }[]).map((r) => r.kind)).toEqual([
         'event.received',
         'event.skipped',
