@@ -4,6 +4,7 @@
  * in alphabetical order.
  */
 export { act } from './act.ts';
+export { approvals } from './approvals.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
 export { sim } from './sim.ts';
