@@ -19,6 +19,7 @@ import { EventPipeline } from './constructs/event-pipeline.ts';
 import { Functions, type LogLevel } from './constructs/functions.ts';
 import { HookApi } from './constructs/hook-api.ts';
 import { constructId, entriesOf } from './constructs/names.ts';
+import { Schedules } from './constructs/schedules.ts';
 import type { FunctionId, QueueId, SecretId, TableId } from './manifest.ts';
 
 export interface HookpilotStackProps extends StackProps {
@@ -132,6 +133,7 @@ export class HookpilotStack extends Stack {
   readonly logGroups: Readonly<Record<FunctionId, ILogGroup>>;
   readonly hookApi: HookApi;
   readonly alarms: Alarms;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: HookpilotStackProps = {}) {
     super(scope, id, {
@@ -169,6 +171,7 @@ export class HookpilotStack extends Stack {
         : undefined,
     });
     pipeline.connectConsumers(functions.functions);
+    this.schedules = new Schedules(this, 'Schedules', { functions: functions.functions });
     this.hookApi = new HookApi(this, 'HookApi', {
       functions: functions.functions,
       throttle: props.apiThrottle,
@@ -177,6 +180,7 @@ export class HookpilotStack extends Stack {
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,
+      sweeper: functions.functions.sweeper,
       stage: this.hookApi.stage,
       alarmTopic: props.alarmTopic,
     });
@@ -212,6 +216,11 @@ export class HookpilotStack extends Stack {
     for (const [tableId, table] of entriesOf(this.tables)) {
       new CfnOutput(this, `${constructId(tableId)}Name`, { value: table.tableName, description: `${tableId} name` });
     }
+    new CfnOutput(this, 'ApprovalQueueArn', {
+      value: this.queues.approvalQueue.queueArn,
+      description:
+        'ARN of the approval queue: point your own consumer at it (CloudEvents 1.0, see docs/approval-queue.md); grant it sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes',
+    });
     for (const [queueId, queue] of entriesOf(this.queues)) {
       new CfnOutput(this, `${constructId(queueId)}Url`, { value: queue.queueUrl, description: `${queueId} URL` });
       new CfnOutput(this, `${constructId(queueId)}DlqUrl`, {

@@ -1,7 +1,13 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
-import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
+import {
+  ACTIONS_TABLE,
+  APPROVALS_TABLE,
+  AUDIT_TABLE,
+  IDEMPOTENCY_TABLE,
+  type TableDesign,
+} from '../lambda/store/tables.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
@@ -10,12 +16,15 @@ import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from 
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable';
-export type QueueId = 'eventsQueue' | 'actionsQueue';
+export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'approvalsTable';
+export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
 export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
 
-/** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
-export type TableAccess = 'read' | 'append' | 'readWrite';
+/**
+ * `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records.
+ * `update`: reads, (conditional, transactional) puts and updates — never a delete.
+ */
+export type TableAccess = 'read' | 'append' | 'update' | 'readWrite';
 export type QueueAccess = 'send';
 export type SecretAccess = 'read';
 /**
@@ -29,8 +38,10 @@ export interface Uses {
   readonly auditTable?: TableAccess;
   readonly idempotencyTable?: TableAccess;
   readonly actionsTable?: TableAccess;
+  readonly approvalsTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
+  readonly approvalQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
@@ -47,6 +58,8 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly uses: Uses;
+  /** Run on a fixed schedule (EventBridge in AWS, a timer in the local stack). */
+  readonly schedule?: { readonly everyMinutes: number };
 }
 
 export const FUNCTIONS = {
@@ -70,6 +83,9 @@ export const FUNCTIONS = {
       actionsQueue: 'send',
       // Okta rate limits put an event back on its own queue until the reset.
       eventsQueue: 'send',
+      // Actions that need a human become approval requests, published on the approval queue.
+      approvalsTable: 'update',
+      approvalQueue: 'send',
       okta: 'read',
       policy: 'read',
       model: 'read',
@@ -80,7 +96,23 @@ export const FUNCTIONS = {
     description: 'Actions queue consumer: executes each catalogued action once against Okta, audits the outcome',
     timeoutSeconds: 60,
     memoryMb: 512,
-    uses: { auditTable: 'append', actionsTable: 'readWrite', actionsQueue: 'send', okta: 'manage' },
+    uses: {
+      auditTable: 'append',
+      actionsTable: 'readWrite',
+      actionsQueue: 'send',
+      okta: 'manage',
+      // An approved action's outcome moves its request to executed / voided / failed and is published.
+      approvalsTable: 'update',
+      approvalQueue: 'send',
+    },
+  },
+  sweeper: {
+    entry: 'lambda/handlers/sweeper.ts',
+    description: 'Scheduled sweeper: expires, reminds and escalates pending approvals; publishes what the outbox holds',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    schedule: { everyMinutes: 5 },
+    uses: { auditTable: 'append', approvalsTable: 'update', approvalQueue: 'send' },
   },
   health: {
     entry: 'lambda/handlers/health.ts',
@@ -107,7 +139,10 @@ export const ROUTES: readonly RouteSpec[] = [
 ];
 
 export interface QueueSpec {
-  readonly consumer: FunctionId;
+  /** The function that consumes it; none: hookpilot only publishes to it (the approval queue is for your consumers). */
+  readonly consumer?: FunctionId;
+  /** Without a consumer here: the queue's default visibility timeout for whoever consumes it. */
+  readonly visibilityTimeoutSeconds?: number;
   readonly batchSize: number;
   /** Times a message is received before it moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
@@ -120,16 +155,29 @@ export const QUEUES = {
   eventsQueue: { consumer: 'eventsConsumer', batchSize: 10, maxReceiveCount: 5, retentionDays: 14 },
   // Few actions at a time: Okta's rate limits and concurrency limits are per org, shared with every other integration.
   actionsQueue: { consumer: 'executor', batchSize: 5, maxReceiveCount: 5, retentionDays: 14, maxConcurrency: 2 },
+  // The public approval queue (docs/approval-queue.md): CloudEvents for ticketing/chat consumers outside hookpilot.
+  approvalQueue: { batchSize: 10, maxReceiveCount: 5, retentionDays: 14, visibilityTimeoutSeconds: 300 },
 } as const satisfies Record<QueueId, QueueSpec>;
 
-/** SQS visibility timeout for a queue: six times its consumer's timeout, as AWS recommends for Lambda sources. */
-export const visibilityTimeoutSeconds = (queue: QueueId): number =>
-  FUNCTIONS[QUEUES[queue].consumer].timeoutSeconds * 6;
+/** The function that consumes a queue, if hookpilot has one. */
+export const consumerOf = (queue: QueueId): FunctionId | undefined => (QUEUES[queue] as QueueSpec).consumer;
+
+/**
+ * SQS visibility timeout for a queue: six times its consumer's timeout, as AWS recommends for Lambda sources; for a
+ * queue without a consumer here, its own setting (default 30 s, the SQS default).
+ */
+export const visibilityTimeoutSeconds = (queue: QueueId): number => {
+  const consumer = consumerOf(queue);
+  return consumer
+    ? FUNCTIONS[consumer].timeoutSeconds * 6
+    : ((QUEUES[queue] as QueueSpec).visibilityTimeoutSeconds ?? 30);
+};
 
 export const TABLES = {
   auditTable: AUDIT_TABLE,
   idempotencyTable: IDEMPOTENCY_TABLE,
   actionsTable: ACTIONS_TABLE,
+  approvalsTable: APPROVALS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -163,8 +211,10 @@ export const RESOURCE_ENV = {
   auditTable: ENV.auditTable,
   idempotencyTable: ENV.idempotencyTable,
   actionsTable: ENV.actionsTable,
+  approvalsTable: ENV.approvalsTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
+  approvalQueue: ENV.approvalQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,

@@ -7,7 +7,7 @@ import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/policy/policy-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
-import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
+import { FUNCTIONS, type FunctionId, type FunctionSpec, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
 import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
@@ -26,8 +26,13 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { type ScheduledFunction, startSchedule } from './schedule.ts';
 
 export { DEFAULT_PORT, ROOT };
+
+/** How often the local stack runs the sweeper (seconds; 0: never). */
+export const SWEEP_INTERVAL_ENV = 'HOOKPILOT_SWEEP_INTERVAL_SECONDS';
+const DEFAULT_SWEEP_INTERVAL_SECONDS = 30;
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */
@@ -52,8 +57,13 @@ export interface LocalStackOptions {
    * of the rules recommender or a real model. Default: off.
    */
   readonly llmStub?: StubMode;
-  /** Run the queue consumers (default true; a benchmark of the receiver alone turns them off). */
+  /** Run the queue consumers and the scheduled functions (default true; a benchmark of the receiver turns them off). */
   readonly consumers?: boolean;
+  /**
+   * How often the scheduled functions (the sweeper) run, in seconds; 0 turns them off. Default:
+   * HOOKPILOT_SWEEP_INTERVAL_SECONDS, else 30. (In AWS the sweeper runs every 5 minutes.)
+   */
+  readonly sweepIntervalSeconds?: number;
   /** One line per HTTP request and queue batch. */
   readonly log?: (line: string) => void;
 }
@@ -170,6 +180,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(async () => sqs.destroy());
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
       if (options.consumers === false) break;
+      // The approval queue has no consumer in hookpilot: its messages wait there for yours (docs/approval-queue.md).
+      if (!('consumer' in spec)) continue;
       const worker = startQueueWorker({
         client: sqs,
         queueUrl: resources.queues[id].url,
@@ -179,6 +191,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           log(`${spec.consumer}: ${b.size} message(s), ${b.failed} failed${b.error ? ` (${String(b.error)})` : ''}`),
       });
       stops.push(() => worker.stop());
+    }
+
+    const sweepSeconds = options.sweepIntervalSeconds ?? envPort(SWEEP_INTERVAL_ENV) ?? DEFAULT_SWEEP_INTERVAL_SECONDS;
+    if (!Number.isFinite(sweepSeconds) || sweepSeconds < 0) {
+      throw new Error(`${SWEEP_INTERVAL_ENV} must be a number of seconds (0 turns the sweeper off)`);
+    }
+    for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, FunctionSpec][]) {
+      if (!spec.schedule || options.consumers === false || sweepSeconds === 0) continue;
+      const schedule = startSchedule({
+        name: id,
+        fn: functions[id],
+        everyMs: sweepSeconds * 1000,
+        onRun: (r) => log(`${id}: ran (${r.ms} ms)${r.error ? ` — failed: ${String(r.error)}` : ''}`),
+      });
+      stops.push(() => schedule.stop());
     }
 
     // As an Okta admin would: create the event hook and verify it (the simulator sends the challenge to our receiver).
@@ -213,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-type LoadedFunction = HttpFunction & QueueFunction;
+type LoadedFunction = HttpFunction & QueueFunction & ScheduledFunction;
 
 async function loadFunctions(): Promise<Record<FunctionId, LoadedFunction>> {
   const loaded = {} as Record<FunctionId, LoadedFunction>;

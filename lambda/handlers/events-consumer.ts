@@ -1,18 +1,20 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
 import { OktaCallError } from '../okta/directory.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
 import type { ActionMessage } from '../pipeline/action-messages.ts';
-import { RecordedApprovals } from '../pipeline/approvals.ts';
+import { ApprovalRequests } from '../pipeline/approvals.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from '../pipeline/deferral.ts';
 import { type EventMessage, EventMessageSchema } from '../pipeline/messages.ts';
 import { processEvent } from '../pipeline/process-event.ts';
 import { loadPolicy, modeFrom } from '../policy/policy-config.ts';
 import { chooseRecommender } from '../recommend/choose.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
@@ -25,6 +27,7 @@ import { SqsQueue } from '../store/sqs-queue.ts';
  */
 const config = eventsConsumerConfig();
 const policy = loadPolicy();
+const approvalStore = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
 const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const clock = () => new Date();
 const { recommender, description } = chooseRecommender();
@@ -37,7 +40,17 @@ const deps = {
   policy,
   mode: modeFrom(policy),
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
-  approvals: new RecordedApprovals(audit, clock),
+  approvals: new ApprovalRequests({
+    store: approvalStore,
+    clock,
+    policy,
+    publish: {
+      outbox: approvalStore,
+      audit,
+      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      source: approvalEventSource(config.instance),
+    },
+  }),
 };
 logger.info('events consumer ready', { recommender: description, mode: deps.mode });
 

@@ -1,12 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executorConfig } from '../config.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
 import { type ActionMessage, ActionMessageSchema } from '../pipeline/action-messages.ts';
+import { ApprovalOutcomes } from '../pipeline/approval-outcomes.ts';
 import { executeAction } from '../pipeline/execute-action.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
@@ -16,12 +19,23 @@ import { SqsQueue } from '../store/sqs-queue.ts';
  * that must be retried (transient failure) is reported alone; rate-limited ones are re-queued with a delay.
  */
 const config = executorConfig();
+const approvalStore = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
+const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const deps = {
   okta: new OktaSdkAdapter(oktaSettings()),
   ledger: new DynamoActionLedger(dynamoDocumentClient(), config.actionsTable),
-  audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable),
+  audit,
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
   clock: () => new Date(),
+  approvals: new ApprovalOutcomes({
+    store: approvalStore,
+    publish: {
+      outbox: approvalStore,
+      audit,
+      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      source: approvalEventSource(config.instance),
+    },
+  }),
 };
 const processor = new BatchProcessor(EventType.SQS);
 

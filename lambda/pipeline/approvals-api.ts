@@ -98,8 +98,9 @@ function requireApprover(principal: ApproverPrincipal, policy: PolicyConfig): vo
 }
 
 function allApproverGroups(policy: PolicyConfig): Set<string> {
-  const { approvers, critical } = policy.approvals;
+  const { approvers, critical, escalationGroup } = policy.approvals;
   return new Set([
+    ...(escalationGroup ? [escalationGroup] : []),
     ...Object.values(approvers.byRisk).flat(),
     ...Object.values(approvers.byAction).flatMap((g) => g ?? []),
     ...critical.groupSlots.flat(),

@@ -15,9 +15,9 @@ import {
   NotFoundError,
 } from '../errors.ts';
 import {
-  approverGroups,
   decidingGroups,
   describeOpenSlots,
+  eligibleGroups,
   type Progress,
   progressOf,
 } from '../policy/approval-rules.ts';
@@ -138,7 +138,7 @@ export function standingOf(
   policy: PolicyConfig,
   now: Date,
 ): Standing {
-  const eligible = approverGroups(policy, record.risk, record.message.action.type);
+  const eligible = eligibleGroups(policy, record);
   const deciding = decidingGroups(record.required, eligible);
   const qualifyingGroups = principal.groups.filter((g) => deciding.has(g));
   const progress = progressOf(record.required, eligible, record.decisions);
@@ -242,11 +242,7 @@ export async function decideApproval(
         error,
       );
     });
-    const progress = progressOf(
-      next.required,
-      approverGroups(deps.policy, next.risk, next.message.action.type),
-      next.decisions,
-    );
+    const progress = progressOf(next.required, eligibleGroups(deps.policy, next), next.decisions);
     return {
       approvalId,
       state: next.state,
@@ -323,11 +319,7 @@ function apply(record: ApprovalRecord, decision: ApprovalDecision, policy: Polic
   const decisions = [...record.decisions, decision];
   const base = { ...record, decisions, version: record.version + 1 };
   if (decision.outcome === 'reject') return { ...base, state: 'rejected', decidedAt: now.toISOString() };
-  const progress = progressOf(
-    record.required,
-    approverGroups(policy, record.risk, record.message.action.type),
-    decisions,
-  );
+  const progress = progressOf(record.required, eligibleGroups(policy, record), decisions);
   if (!progress.met) return base;
   const durations = decisions
     .filter((d) => d.outcome === 'approve' && d.durationSeconds !== undefined)

@@ -1,9 +1,10 @@
 import type { Okta, OktaUser } from '../okta/directory.ts';
 import { OktaCallError } from '../okta/directory.ts';
 import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../policy/catalog.ts';
-import type { AuditLog, Clock, MessageQueue } from '../ports.ts';
+import type { ApprovalFeedback, AuditLog, Clock, MessageQueue } from '../ports.ts';
 import type { ActionLedger, ActionResult } from '../store/action-ledger.ts';
 import type { ActionMessage } from './action-messages.ts';
+import { approvalOutcomeOf } from './approval-outcomes.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
 
 export interface ExecuteActionDeps {
@@ -17,6 +18,11 @@ export interface ExecuteActionDeps {
   readonly leaseMs: number;
   /** After this many rate-limit deferrals the action fails (audited) instead of waiting forever. */
   readonly maxDeferrals?: number;
+  /**
+   * Approval requests: an action from an approval runs only while its request is `approved` and is exactly the approved
+   * action; its outcome is recorded on the request. (The handler always wires it; without it nothing is cross-checked.)
+   */
+  readonly approvals?: ApprovalFeedback;
 }
 
 export type ExecutionOutcome = 'executed' | 'already_done' | 'voided' | 'failed' | 'deferred' | 'duplicate';
@@ -83,6 +89,19 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
     settle(status, outcome, kind, summary, { ...base, ...detail });
 
   try {
+    if (message.origin.kind === 'approval' && deps.approvals) {
+      const { approvalId } = message.origin;
+      const blocked = approvalId
+        ? await deps.approvals.blockedReason(approvalId, message)
+        : 'it claims an approval but names none';
+      if (blocked) {
+        // The request is left as it is: this message is not (or no longer) what was approved.
+        return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: ${blocked}`, {
+          reason: blocked,
+          approvalBlocked: true,
+        });
+      }
+    }
     const user = await deps.okta.getUser(action.params.userId);
     if (!user)
       return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: the user no longer exists`, {
@@ -265,6 +284,17 @@ async function afterFinish(
     await deps.ledger.rememberRequest(requestId, message.actionId, new Date(result.at));
   }
   await record(result.kind, 'outcome', result.summary, result.detail, result.at);
+  const outcome = approvalOutcomeOf(result);
+  const blockedByApproval = result.detail.approvalBlocked === true;
+  if (
+    message.origin.kind === 'approval' &&
+    message.origin.approvalId &&
+    deps.approvals &&
+    outcome &&
+    !blockedByApproval
+  ) {
+    await deps.approvals.completed(message.origin.approvalId, outcome);
+  }
 }
 
 function recorder(message: ActionMessage, deps: ExecuteActionDeps, userId: string | undefined) {

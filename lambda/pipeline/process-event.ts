@@ -261,6 +261,7 @@ async function decideAndHandOff(
         evidence: decision.proposal.evidence,
         rule: decision.rule,
         reason: decision.reason,
+        eventType: event.eventType,
       });
     }
     summary.push({

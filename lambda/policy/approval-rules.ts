@@ -26,6 +26,23 @@ export function approverGroups(policy: PolicyConfig, risk: string, actionType: s
 }
 
 /**
+ * The groups whose members may decide this request now: the policy's approver groups for its risk and action type, and
+ * any fallback group the sweeper added when it escalated the request.
+ */
+export function eligibleGroups(
+  policy: PolicyConfig,
+  record: {
+    readonly risk: string;
+    readonly message: { readonly action: { readonly type: string } };
+    readonly required: ApprovalRequirement;
+  },
+): readonly string[] {
+  const groups = approverGroups(policy, record.risk, record.message.action.type);
+  const escalated = record.required.escalationGroups ?? [];
+  return escalated.length === 0 ? groups : [...new Set([...groups, ...escalated])];
+}
+
+/**
  * What the policy requires before a request for this action is approved (stored on the request when it is made). The
  * action type does not change the requirement today (who may approve it does: `approverGroups`); it is part of the
  * signature so that per-type requirements stay an additive change.
@@ -120,4 +137,22 @@ export function describeOpenSlots(open: readonly (readonly string[])[]): string 
   if (open.length === 0) return 'nothing more';
   const parts = open.map((slot, i) => `${i === 0 ? 'one more approver' : 'one'} from ${slot.join(' or ')}`);
   return parts.join(', and ');
+}
+
+/** When a request made at `requestedAt` expires, is reminded about and escalates (policy `approvals`). */
+export function approvalTimes(
+  policy: PolicyConfig,
+  risk: RiskLevel,
+  requestedAt: Date,
+): { requestExpiresAt: string; remindAt?: string; escalateAt?: string; escalationGroup?: string } {
+  const { expiryHours, reminderAfterFraction, escalateAfterFraction, escalationGroup } = policy.approvals;
+  const lifetimeMs = expiryHours[risk] * 3_600_000;
+  const at = (fraction: number) => new Date(requestedAt.getTime() + Math.round(lifetimeMs * fraction)).toISOString();
+  return {
+    requestExpiresAt: at(1),
+    ...(reminderAfterFraction !== null ? { remindAt: at(reminderAfterFraction) } : {}),
+    ...(escalationGroup !== null && escalateAfterFraction !== null
+      ? { escalateAt: at(escalateAfterFraction), escalationGroup }
+      : {}),
+  };
 }

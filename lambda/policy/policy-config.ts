@@ -17,6 +17,14 @@ const Mode = z.enum(MODES);
 const Confidence = z.number().min(0).max(1);
 const Threshold = z.strictObject({ minConfidence: Confidence }).nullable();
 const Count = (max: number) => z.number().int().min(0).max(max);
+/** A request waits at most a year (an approval that old is not a decision about the present). */
+const ExpiryHours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+const DEFAULT_EXPIRY_HOURS = 72;
+const DEFAULT_EXPIRY = { low: 72, medium: 72, high: 72, critical: 72 };
+const Fraction = z.number().gt(0).lt(1);
 
 const GroupList = z.array(z.string().min(1).max(256)).min(1).max(50);
 const DEFAULT_APPROVERS_BY_RISK = {
@@ -88,9 +96,23 @@ export const PolicyConfigSchema = z.strictObject({
       failedSignInsToClearSessions: 5,
       failedSignInsToSuspend: 10,
     }),
+  /** What the context builder gathers. */
+  context: z
+    .strictObject({
+      /** Peers looked at (each costs two Okta reads). */
+      maxPeers: Count(200).default(20),
+      /** The security timeline: how far back from the event, and how many entries at most. */
+      timelineMinutes: Count(10_080).default(60),
+      maxTimelineEntries: Count(500).default(30),
+      /** The context as JSON is trimmed to this many characters (≈ 4 per token). */
+      maxChars: z.number().int().min(2_000).max(400_000).default(16_000),
+    })
+    .default({ maxPeers: 20, timelineMinutes: 60, maxTimelineEntries: 30, maxChars: 16_000 }),
   /**
-   * Who decides what needs a human: approver groups (the access token's `groups` claim) per risk level and per action
-   * type, two approvers from distinct group slots for critical actions, and whether an approval needs a reason.
+   * Approval requests (everything the policy sends to a human): who decides them — approver groups (the access token's
+   * `groups` claim) per risk level and per action type, two approvers from distinct group slots for critical actions,
+   * whether an approval needs a reason — and how long each waits for a decision, per risk level; when the one reminder
+   * goes out and when it escalates to a fallback approver group, as shares of that time.
    */
   approvals: z
     .strictObject({
@@ -122,24 +144,31 @@ export const PolicyConfigSchema = z.strictObject({
         .default({ approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS }),
       /** Whether approving needs a reason (rejecting always does). */
       reasonToApprove: z.boolean().default(false),
+      /** How long a request waits for a decision, per risk level (hours). */
+      expiryHours: z
+        .strictObject({
+          low: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          medium: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          high: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          critical: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+        })
+        .default(DEFAULT_EXPIRY),
+      /** The reminder, after this share of the request's time (0.5: half way); null: no reminder. */
+      reminderAfterFraction: Fraction.nullable().default(0.5),
+      /** Escalation to `escalationGroup`, after this share of the request's time; null: never. */
+      escalateAfterFraction: Fraction.nullable().default(0.75),
+      /** The fallback approver group (as the approvers' tokens name it in `groups`); null: no escalation. */
+      escalationGroup: z.string().min(1).max(256).nullable().default(null),
     })
     .default({
       approvers: { byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} },
       critical: { approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS },
       reasonToApprove: false,
+      expiryHours: DEFAULT_EXPIRY,
+      reminderAfterFraction: 0.5,
+      escalateAfterFraction: 0.75,
+      escalationGroup: null,
     }),
-  /** What the context builder gathers. */
-  context: z
-    .strictObject({
-      /** Peers looked at (each costs two Okta reads). */
-      maxPeers: Count(200).default(20),
-      /** The security timeline: how far back from the event, and how many entries at most. */
-      timelineMinutes: Count(10_080).default(60),
-      maxTimelineEntries: Count(500).default(30),
-      /** The context as JSON is trimmed to this many characters (≈ 4 per token). */
-      maxChars: z.number().int().min(2_000).max(400_000).default(16_000),
-    })
-    .default({ maxPeers: 20, timelineMinutes: 60, maxTimelineEntries: 30, maxChars: 16_000 }),
 });
 
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;

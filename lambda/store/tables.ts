@@ -39,3 +39,26 @@ export const ACTIONS_TABLE = {
   ttlAttribute: 'expiresAtEpoch',
   indexes: {},
 } as const satisfies TableDesign;
+
+/**
+ * Approval requests and their outbox, in one table so that a state change and the events it causes are written by one
+ * transaction. Items (partition key `pk`):
+ * - a request: `pk` = its approval id, `kind` = `request`, the record's fields; while pending also `dueShard` = `pending`
+ *   and `dueAt` = its next reminder/escalation/expiry time;
+ * - an outbox event: `pk` = `event#<event id>`, `kind` = `event`, the event in `event`; until published also `outbox` =
+ *   `unpublished` and `eventKey` = `<time>#<id>`. Published events expire (TTL) after 14 days; requests never do.
+ * Indexes: requests newest first (all, by state, by subject user); pending requests by due time (sparse); unpublished
+ * events oldest first (sparse). The constant partitions (`kind`, `dueShard`, `outbox`) are fine at the scale of human
+ * approvals (thousands a day, not thousands a second).
+ */
+export const APPROVALS_TABLE = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAtEpoch',
+  indexes: {
+    byTime: { partitionKey: 'kind', sortKey: 'requestedAt' },
+    byState: { partitionKey: 'state', sortKey: 'requestedAt' },
+    bySubject: { partitionKey: 'subjectUserId', sortKey: 'requestedAt' },
+    byDue: { partitionKey: 'dueShard', sortKey: 'dueAt' },
+    unpublished: { partitionKey: 'outbox', sortKey: 'eventKey' },
+  },
+} as const satisfies TableDesign;

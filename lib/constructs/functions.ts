@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/policy/policy-config.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
@@ -129,6 +130,8 @@ export class Functions extends Construct {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'hookpilot',
           POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+          // Which deployment this is (the approval queue's CloudEvent `source`).
+          [ENV.instance]: Stack.of(this).stackName,
           NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS,
           ...props.environment?.[functionId],
         },
@@ -192,6 +195,11 @@ export class Functions extends Construct {
 
 /** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */
 export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+/**
+ * The actions of `update`: `append` plus `UpdateItem` and `ConditionCheckItem` (used inside TransactWriteItems, which has
+ * no IAM action of its own); never a delete.
+ */
+export const UPDATE_TABLE_ACTIONS = [...APPEND_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 
 function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableAccess): void {
   switch (access) {
@@ -201,10 +209,15 @@ function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableA
     case 'readWrite':
       table.grantReadWriteData(role);
       return;
-    case 'append': {
+    case 'append':
+    case 'update': {
       // Named index ARNs rather than `index/*`: the role can query exactly the indexes of the design.
       const indexArns = Object.keys(TABLES[tableId].indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
-      Grant.addToPrincipal({ grantee: role, actions: APPEND_TABLE_ACTIONS, resourceArns: [table.tableArn] });
+      Grant.addToPrincipal({
+        grantee: role,
+        actions: access === 'append' ? APPEND_TABLE_ACTIONS : UPDATE_TABLE_ACTIONS,
+        resourceArns: [table.tableArn],
+      });
       if (indexArns.length > 0) {
         Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:Query'], resourceArns: indexArns });
       }

@@ -7,8 +7,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambda/config.ts';
 import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
+  consumerOf,
   FUNCTIONS,
   type FunctionId,
   OKTA_ORG_URL_ENV,
@@ -178,6 +180,20 @@ describe('IAM', () => {
             new Set(Object.keys(TABLES[tableId].indexes).length ? ['dynamodb:Query'] : []),
           );
           break;
+        case 'update':
+          // Transactions of conditional puts, and updates; never a delete.
+          expect(onTable.sort()).toEqual([
+            'dynamodb:BatchGetItem',
+            'dynamodb:ConditionCheckItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ]);
+          expect(new Set(onIndexes)).toEqual(
+            new Set(Object.keys(TABLES[tableId].indexes).length ? ['dynamodb:Query'] : []),
+          );
+          break;
         case 'read':
           expect(onTable).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
           expect(onTable).not.toContain('dynamodb:PutItem');
@@ -201,7 +217,7 @@ describe('IAM', () => {
       const onQueue = actionsOn(queue.queueArn);
       if (uses[queueId] === 'send') expect(onQueue).toContain('sqs:SendMessage');
       else expect(onQueue).not.toContain('sqs:SendMessage');
-      if (QUEUES[queueId].consumer === id) expect(onQueue).toContain('sqs:DeleteMessage');
+      if (consumerOf(queueId) === id) expect(onQueue).toContain('sqs:DeleteMessage');
       else expect(onQueue.filter((a) => a !== 'sqs:SendMessage' && !a.startsWith('sqs:GetQueue'))).toEqual([]);
       expect(actionsOn(stack.deadLetterQueues[queueId].queueArn)).toEqual([]);
     }
@@ -324,7 +340,8 @@ describe('queues', () => {
       maxReceiveCount: spec.maxReceiveCount,
     });
     expect(queue.VisibilityTimeout).toBe(visibilityTimeoutSeconds(id));
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTIONS[spec.consumer].timeoutSeconds * 6);
+    const consumer = consumerOf(id);
+    if (consumer) expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTIONS[consumer].timeoutSeconds * 6);
     expect(queue.MessageRetentionPeriod).toBe(spec.retentionDays * 86_400);
     expect(view.resourceOf(stack.deadLetterQueues[id]).Properties?.MessageRetentionPeriod).toBe(14 * 86_400);
   });
@@ -352,17 +369,22 @@ describe('queues', () => {
     },
   );
 
-  it.each(entries(QUEUES))(
-    '%s feeds its consumer with partial batch responses and the manifest batch size',
-    (id, spec) => {
-      view.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        EventSourceArn: view.resolve(stack.queues[id].queueArn),
-        FunctionName: view.resolve(stack.functions[spec.consumer].functionName),
-        BatchSize: spec.batchSize,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-      });
-    },
-  );
+  const consumed = (Object.keys(QUEUES) as QueueId[]).filter((id) => consumerOf(id));
+  it.each(consumed)('%s feeds its consumer with partial batch responses and the manifest batch size', (id) => {
+    view.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: view.resolve(stack.queues[id].queueArn),
+      FunctionName: view.resolve(stack.functions[consumerOf(id) as FunctionId].functionName),
+      BatchSize: QUEUES[id].batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('the approval queue has no consumer in the stack: it is read by your own consumers', () => {
+    const mappings = Object.values(view.resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const approvalArn = JSON.stringify(view.resolve(stack.queues.approvalQueue.queueArn));
+    expect(mappings).toHaveLength(consumed.length);
+    expect(mappings.every((m) => JSON.stringify(m.Properties?.EventSourceArn) !== approvalArn)).toBe(true);
+  });
 });
 
 describe('functions', () => {
@@ -381,6 +403,8 @@ describe('functions', () => {
       POWERTOOLS_SERVICE_NAME: 'hookpilot',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      // The deployment's name: the approval queue's CloudEvent source.
+      [ENV.instance]: view.resolve(stack.stackName),
     };
     for (const used of usedResources(spec.uses)) {
       if (used.kind === 'okta') {

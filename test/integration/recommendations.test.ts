@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { approvalEventSource } from '../../lambda/domain/approval-events.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
 import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
-import { RecordedApprovals } from '../../lambda/pipeline/approvals.ts';
+import { ApprovalRequests } from '../../lambda/pipeline/approvals.ts';
 import { type ProcessEventDeps, processEvent } from '../../lambda/pipeline/process-event.ts';
 import type { Mode } from '../../lambda/policy/policy-config.ts';
 import { type PolicyConfig, parsePolicy } from '../../lambda/policy/policy-config.ts';
@@ -16,6 +17,7 @@ import { extractData } from '../../lambda/recommend/prompt.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
 import type { Recommender } from '../../lambda/recommend/types.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
+import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
 import { type OpenAiStub, startOpenAiStub } from '../../local/openai-stub/index.ts';
@@ -83,6 +85,7 @@ beforeEach(async () => {
 
 function deps(mode: Mode, recommender: Recommender = rules): ProcessEventDeps {
   const clock = () => new Date();
+  const approvals = new DynamoApprovalStore(documents, resources.tables.approvalsTable);
   return {
     audit,
     clock,
@@ -92,7 +95,17 @@ function deps(mode: Mode, recommender: Recommender = rules): ProcessEventDeps {
     policy,
     mode,
     actionsQueue: new SqsQueue<ActionMessage>(sqs, resources.queues.actionsQueue.url, 'actions'),
-    approvals: new RecordedApprovals(audit, clock),
+    approvals: new ApprovalRequests({
+      store: approvals,
+      clock,
+      policy,
+      publish: {
+        outbox: approvals,
+        audit,
+        approvalQueue: new SqsQueue(sqs, resources.queues.approvalQueue.url, 'approval'),
+        source: approvalEventSource('test'),
+      },
+    }),
   };
 }
 
@@ -174,8 +187,8 @@ describe('each routed event type gets the expected recommendation and decision (
     const appAssignments = decisions.filter((d) => d.type === 'app.assign');
     expect(appAssignments.length).toBeGreaterThan(0);
     expect(appAssignments.every((d) => d.kind === 'decision.approval')).toBe(true);
-    const pending = (await recordsOf(event)).filter((r) => r.kind === 'approval.pending');
-    expect(pending.map((r) => (r.detail as { message: ActionMessage }).message.action.type)).toEqual(
+    const pending = (await recordsOf(event)).filter((r) => r.kind === 'approval.requested');
+    expect(pending.map((r) => (r.detail as { action: ActionMessage['action'] }).action.type)).toEqual(
       expect.arrayContaining(['app.assign']),
     );
 
@@ -507,7 +520,7 @@ describe('observe mode', () => {
     expect(decisions.every((r) => r.kind === 'decision.observed')).toBe(true);
     expect(decisions.some((r) => (r.detail as { outcome: string }).outcome === 'auto')).toBe(true); // what it would have done
     expect(decisions.every((r) => r.summary.startsWith('observed (would have'))).toBe(true);
-    expect(records.some((r) => r.kind === 'approval.pending')).toBe(false);
+    expect(records.some((r) => r.kind === 'approval.requested')).toBe(false);
     expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(0);
   });
 });
