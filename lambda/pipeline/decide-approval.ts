@@ -6,6 +6,7 @@ import {
   type ApprovalStep,
   payloadHash,
 } from '../domain/approval.ts';
+import { approvalEvent } from '../domain/approval-events.ts';
 import {
   BadRequestError,
   ConflictError,
@@ -22,8 +23,9 @@ import {
   progressOf,
 } from '../policy/approval-rules.ts';
 import type { PolicyConfig } from '../policy/policy-config.ts';
-import type { ApprovalEvent, ApprovalStore, AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
+import type { ApprovalStore, AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
 import type { ActionMessage } from './action-messages.ts';
+import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
 /**
  * Deciding an approval request: one approver's approve or reject, bound to the exact action they were shown (its
@@ -77,6 +79,11 @@ export interface DecideApprovalDeps {
   readonly clock: Clock;
   /** Re-reads after a version conflict before giving up with 503 (default 5). */
   readonly maxAttempts?: number;
+  /**
+   * Publishes the `approved`/`rejected` event right after the write (it is in the outbox either way, and the sweeper
+   * publishes what is left). The publisher also writes the step's audit record (`approval.approved` / `.rejected`).
+   */
+  readonly publish?: PublishApprovalEventsDeps;
 }
 
 export interface DecideResult {
@@ -221,12 +228,16 @@ export async function decideApproval(
         await completeDecision(record, deps).catch((error: unknown) => {
           throw unavailable('completing your earlier decision failed; try again', error);
         });
+        // Its event too, if the request is still where that decision left it (same event id: consumers dedupe).
+        if (deps.publish && (record.state === 'approved' || record.state === 'rejected')) {
+          await publishSoon(deps.publish, [approvalEvent(record.state, record)]);
+        }
       }
       throw standing.refusal;
     }
     const decision = judge(record, principal, body, standing, now);
     const next = apply(record, decision, deps.policy, now);
-    const events = next.state === record.state ? [] : [stepEvent(next, next.state as ApprovalStep, now)];
+    const events = next.state === record.state ? [] : [approvalEvent(next.state as ApprovalStep, next)];
     let written: boolean;
     try {
       written = await deps.store.update(next, record.version, events);
@@ -242,6 +253,8 @@ export async function decideApproval(
         error,
       );
     });
+    // The approval queue hears of it now if it can; otherwise the events wait in the outbox for the sweeper's catch-up.
+    if (deps.publish) await publishSoon(deps.publish, events);
     const progress = progressOf(next.required, eligibleGroups(deps.policy, next), next.decisions);
     return {
       approvalId,
@@ -369,7 +382,10 @@ export function approvedMessage(record: ApprovalRecord): ActionMessage {
   };
 }
 
-/** One audit record per decision and one for the state change, joined to the originating event's correlation. */
+/**
+ * One audit record per decision (with the approver's Okta user id), joined to the originating event's correlation. The
+ * state change's record (`approval.approved` / `approval.rejected`) comes with its approval-queue event (the publisher).
+ */
 export function auditRecords(record: ApprovalRecord): AuditRecord[] {
   const actionId = record.message.actionId;
   const type = record.message.action.type;
@@ -379,7 +395,7 @@ export function auditRecords(record: ApprovalRecord): AuditRecord[] {
     ...(record.subjectUserId ? { subjectUserId: record.subjectUserId } : {}),
     ...(record.eventType ? { eventType: record.eventType } : {}),
   };
-  const records: AuditRecord[] = record.decisions.map((d) => ({
+  return record.decisions.map((d) => ({
     ...base,
     recordKey: `approval:${actionId}:decision:${d.approverId}`,
     kind: d.outcome === 'approve' ? 'approval.approve' : 'approval.reject',
@@ -397,60 +413,6 @@ export function auditRecords(record: ApprovalRecord): AuditRecord[] {
       ...(d.durationSeconds ? { durationSeconds: d.durationSeconds } : {}),
     },
   }));
-  const approved = APPROVED_STATES.includes(record.state);
-  const rejecter = record.state === 'rejected' ? record.decisions.find((d) => d.outcome === 'reject') : undefined;
-  if (approved || rejecter) {
-    const approvers = record.decisions.filter((d) => d.outcome === 'approve').map((d) => d.approverId);
-    records.push({
-      ...base,
-      recordKey: `approval:${actionId}:${approved ? 'approved' : 'rejected'}`,
-      kind: approved ? 'approval.approved' : 'approval.rejected',
-      at: record.decidedAt ?? record.requestedAt,
-      summary: approved
-        ? `approved by ${approvers.join(', ')}: ${type} queued for execution`
-        : `rejected by ${rejecter?.approverLogin} (${rejecter?.approverId}): ${type} will not run`,
-      detail: {
-        approvalId: record.approvalId,
-        actionId,
-        ...(approved ? { approvedBy: approvers } : { rejectedBy: rejecter?.approverId }),
-        ...(record.grantedDurationSeconds ? { grantedDurationSeconds: record.grantedDurationSeconds } : {}),
-      },
-    });
-  }
-  return records;
-}
-
-/**
- * The outbox event of a state change this use case makes (`approved`, `rejected`). Its id is stable: the state change
- * happens once (conditional write), so the event is stored once.
- */
-function stepEvent(record: ApprovalRecord, step: ApprovalStep, now: Date): ApprovalEvent {
-  return {
-    id: `${record.approvalId}:${step}:${record.version}`,
-    step,
-    approvalId: record.approvalId,
-    time: now.toISOString(),
-    data: {
-      schemaVersion: 1,
-      approvalId: record.approvalId,
-      state: record.state,
-      actionId: record.message.actionId,
-      actionType: record.message.action.type,
-      risk: record.risk,
-      correlationId: record.correlationId,
-      ...(record.subjectUserId ? { subjectUserId: record.subjectUserId } : {}),
-      decidedAt: record.decidedAt,
-      decisions: record.decisions.map((d) => ({
-        outcome: d.outcome,
-        approverId: d.approverId,
-        approverLogin: d.approverLogin,
-        at: d.at,
-        ...(d.reason ? { reason: d.reason } : {}),
-        ...(d.durationSeconds ? { durationSeconds: d.durationSeconds } : {}),
-      })),
-      ...(record.grantedDurationSeconds ? { grantedDurationSeconds: record.grantedDurationSeconds } : {}),
-    },
-  };
 }
 
 async function read(store: ApprovalStore, approvalId: string): Promise<ApprovalRecord> {
@@ -463,9 +425,6 @@ async function read(store: ApprovalStore, approvalId: string): Promise<ApprovalR
   if (!record) throw new NotFoundError(`no approval request ${approvalId}`);
   return record;
 }
-
-/** The states a request reaches once approved (the executor's outcomes follow `approved`). */
-const APPROVED_STATES: readonly ApprovalState[] = ['approved', 'executed', 'voided', 'failed'];
 
 /** Whether the request left `pending` through a decision (not expiry or cancellation). */
 const isDecided = (record: ApprovalRecord): boolean =>
