@@ -165,8 +165,10 @@ export function approvals(program: Command): void {
   group
     .command('logout')
     .description('Forget the token approvals login stored')
-    .action(() => {
+    .option('--json', 'print {signedOut, tokenFile} as JSON')
+    .action((o: { json?: boolean }) => {
       forgetToken();
+      if (o.json) return printJson({ signedOut: true, tokenFile: TOKEN_FILE });
       print('signed out');
     });
 }

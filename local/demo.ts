@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalRecord } from '../lambda/domain/approval.ts';
+import { loadPolicy } from '../lambda/domain/policy-config.ts';
 import { approverGroups } from '../lambda/policy/approval-rules.ts';
-import { loadPolicy } from '../lambda/policy/policy-config.ts';
 import type { AuditRecord } from '../lambda/ports.ts';
 import { DynamoApprovalStore } from '../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ActionMessageSchema } from '../pipeline/action-messages.ts';
+import { ActionMessageSchema } from './action-message.ts';
 
 /**
  * Approval requests: the shared model of the approvals work (the store, the approval queue contract, the decisions API,

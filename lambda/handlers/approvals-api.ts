@@ -1,10 +1,10 @@
 import { approvalsApiConfig } from '../config.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
+import { loadPolicy } from '../domain/policy-config.ts';
 import { createAccessTokenVerifier } from '../okta/access-token.ts';
 import { approverTokenSettings } from '../okta/access-token-config.ts';
-import type { ActionMessage } from '../pipeline/action-messages.ts';
 import { approvalsApi } from '../pipeline/approvals-api.ts';
-import { loadPolicy } from '../policy/policy-config.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';

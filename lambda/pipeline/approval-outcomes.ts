@@ -1,8 +1,8 @@
 import { canonicalJson, isFinal, nextRecord } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
-import type { ApprovalFeedback, ApprovalOutcome, ApprovalStore } from '../ports.ts';
-import type { ActionResult } from '../store/action-ledger.ts';
+import type { ActionResult, ApprovalFeedback, ApprovalOutcome, ApprovalStore } from '../ports.ts';
+
 import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
 export interface ApprovalOutcomesDeps {

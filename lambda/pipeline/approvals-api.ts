@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { APPROVAL_STATES, type ApprovalRecord, approvalPayload, payloadHash } from '../domain/approval.ts';
+import { ActionSchema, describeAction } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { approverGroups, describeOpenSlots } from '../policy/approval-rules.ts';
-import { ActionSchema, describeAction } from '../policy/catalog.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
 import type { HttpRequest, HttpResult } from '../ports.ts';
 import {
   type ApproverPrincipal,

@@ -1,39 +1,16 @@
 import { type ApprovalRecord, approvalIdFor, payloadHash } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
+import { RISK_LEVELS, type RiskLevel } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
 import { approvalRequirement, approvalTimes } from '../policy/approval-rules.ts';
-import { RISK_LEVELS, type RiskLevel } from '../policy/catalog.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
-import type { ApprovalStore, Clock } from '../ports.ts';
-import type { ActionMessage } from './action-messages.ts';
+import type { ApprovalGateway, ApprovalStore, Clock, PendingApproval } from '../ports.ts';
 import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
 /**
- * THE APPROVAL SEAM. A decision that needs a human is handed to an `ApprovalGateway` with the exact action message that
- * would be queued if a human approves it. `ApprovalRequests` turns it into an approval request: a record in the
- * approvals table (with its `requested` event in the outbox, atomically), then an `approval.requested` audit record and
- * a CloudEvent on the approval queue.
+ * THE APPROVAL SEAM's implementation (the `ApprovalGateway` port): a decision that needs a human becomes an approval
+ * request — a record in the approvals table (with its `requested` event in the outbox, atomically), then an
+ * `approval.requested` audit record and a CloudEvent on the approval queue.
  */
-export interface PendingApproval {
-  /** Exactly what the executor would get once approved (`origin.kind` becomes `approval` then). */
-  readonly message: ActionMessage;
-  readonly risk: string;
-  readonly confidence: number;
-  readonly rationale: string;
-  readonly evidence: readonly string[];
-  /** The policy rule that asked for a human. */
-  readonly rule: string;
-  readonly reason: string;
-  /** The originating Okta event's type. */
-  readonly eventType?: string;
-  /** Time-bound actions: how long the access is asked for (seconds). */
-  readonly durationSeconds?: number;
-}
-
-export interface ApprovalGateway {
-  /** Idempotent per action id. */
-  submit(pending: PendingApproval): Promise<void>;
-}
-
 export interface ApprovalRequestsDeps {
   readonly store: ApprovalStore;
   readonly clock: Clock;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ActionMessage } from '../domain/action-message.ts';
 import {
   type ApprovalDecision,
   type ApprovalRecord,
@@ -7,6 +8,7 @@ import {
   payloadHash,
 } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
 import {
   BadRequestError,
   ConflictError,
@@ -22,9 +24,7 @@ import {
   type Progress,
   progressOf,
 } from '../policy/approval-rules.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
 import type { ApprovalStore, AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
-import type { ActionMessage } from './action-messages.ts';
 import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
 /**

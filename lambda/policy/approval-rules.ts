@@ -1,6 +1,6 @@
 import type { ApprovalDecision, ApprovalRequirement } from '../domain/approval.ts';
-import { RISK_LEVELS, type RiskLevel } from './catalog.ts';
-import type { PolicyConfig } from './policy-config.ts';
+import { RISK_LEVELS, type RiskLevel } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
 
 /**
  * Who may decide an approval request, from the policy's `approvals` section. Pure: the same policy, request and

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import { type ApprovalRecord, nextRecord } from '../../lambda/domain/approval.ts';
 import { type ApprovalCloudEvent, approvalEvent, approvalEventSource } from '../../lambda/domain/approval-events.ts';
+import { DEFAULT_POLICY, type PolicyConfig, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import { ApprovalOutcomes } from '../../lambda/pipeline/approval-outcomes.ts';
 import { ApprovalRequests } from '../../lambda/pipeline/approvals.ts';
 import { type ExecuteActionDeps, executeAction } from '../../lambda/pipeline/execute-action.ts';
@@ -14,7 +15,6 @@ import {
   publishApprovalEvents,
 } from '../../lambda/pipeline/publish-approval-events.ts';
 import { sweepApprovals } from '../../lambda/pipeline/sweep-approvals.ts';
-import { DEFAULT_POLICY, type PolicyConfig, parsePolicy } from '../../lambda/policy/policy-config.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
 import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';

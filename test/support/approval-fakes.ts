@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import { type ApprovalRecord, approvalIdFor, payloadHash } from '../../lambda/domain/approval.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
+import { DEFAULT_POLICY, type PolicyConfig } from '../../lambda/domain/policy-config.ts';
 import { approvalRequirement } from '../../lambda/policy/approval-rules.ts';
-import { DEFAULT_POLICY, type PolicyConfig } from '../../lambda/policy/policy-config.ts';
 import type {
   ApprovalEvent,
   ApprovalStore,

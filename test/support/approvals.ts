@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ApprovalRecord } from '../../lambda/domain/approval.ts';
-import { buildRequest, type PendingApproval } from '../../lambda/pipeline/approvals.ts';
-import { DEFAULT_POLICY, type PolicyConfig } from '../../lambda/policy/policy-config.ts';
+import { DEFAULT_POLICY, type PolicyConfig } from '../../lambda/domain/policy-config.ts';
+import { buildRequest } from '../../lambda/pipeline/approvals.ts';
+import type { PendingApproval } from '../../lambda/ports.ts';
 
 /** A pending approval as the policy hands it over (an action for a user, with its recommendation). */
 export function pendingApproval(

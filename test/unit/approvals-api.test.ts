@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
+import { DEFAULT_POLICY } from '../../lambda/domain/policy-config.ts';
 import { UnauthorizedError } from '../../lambda/errors.ts';
 import { httpHandler } from '../../lambda/handlers/http.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import { type ApproverVerifier, approvalsApi } from '../../lambda/pipeline/approvals-api.ts';
 import type { ApproverPrincipal } from '../../lambda/pipeline/decide-approval.ts';
-import { DEFAULT_POLICY } from '../../lambda/policy/policy-config.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { MemoryApprovalStore, MemoryAudit, MemoryQueue, pendingRecord } from '../support/approval-fakes.ts';
 

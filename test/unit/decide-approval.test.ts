@@ -1,9 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import type { ApprovalRecord } from '../../lambda/domain/approval.ts';
 import { payloadHash } from '../../lambda/domain/approval.ts';
+import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/domain/policy-config.ts';
 import { HookpilotError } from '../../lambda/errors.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import {
   type ApproverPrincipal,
   type DecisionBody,
@@ -12,7 +13,6 @@ import {
   standingOf,
 } from '../../lambda/pipeline/decide-approval.ts';
 import { approvalRequirement, assignSlots, progressOf } from '../../lambda/policy/approval-rules.ts';
-import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/policy/policy-config.ts';
 import { MemoryApprovalStore, MemoryAudit, MemoryQueue, pendingRecord } from '../support/approval-fakes.ts';
 
 const it1: ApproverPrincipal = { userId: '00uItApprover0000001', login: 'ivy@acme.example', groups: ['it-approvers'] };
