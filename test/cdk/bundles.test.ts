@@ -136,6 +136,8 @@ describe('bundled handlers load and answer as ESM', () => {
       [ENV.auditTable]: 'audit',
       [ENV.actionsTable]: 'actions',
       [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
+      [ENV.approvalsTable]: 'approvals',
+      [ENV.approvalQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/approval',
       [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
       [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
     };

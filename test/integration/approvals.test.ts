@@ -289,6 +289,35 @@ describe('no state change is lost and no event doubled when DynamoDB or SQS fail
     expect(typesOf(await messagesFor([id]))).toEqual(['requested', 'expired']);
   });
 
+  it('sweeping: SQS fails → the expiry stands, and a later sweep publishes it once', async () => {
+    const t0 = new Date(Date.now() - 100 * H);
+    const pending = pendingApproval();
+    await requests(DEFAULT_POLICY, () => t0).submit(pending);
+    const [record] = (await store.list({ subjectUserId: pending.message.action.params.userId as string })).items;
+    const id = record?.approvalId ?? '';
+    await messagesFor([id]);
+    const f = fault(sqs, 'SendMessageBatchCommand');
+    await expect(sweepApprovals({ store, publish }, new Date())).rejects.toThrow(/approval queue/); // the catch-up
+    expect(f.fired()).toBeGreaterThanOrEqual(1);
+    expect((await store.get(id))?.state).toBe('expired');
+    f.remove();
+    expect(typesOf(await messagesFor([id]))).toEqual(['requested']);
+    await sweepApprovals({ store, publish }, new Date());
+    await sweepApprovals({ store, publish }, new Date());
+    expect(typesOf(await messagesFor([id]))).toEqual(['requested', 'expired']);
+  });
+
+  it('executor feedback: SQS fails → the outcome stands on the request, and the sweeper publishes it once', async () => {
+    const { approved } = await approvedRequest();
+    const f = fault(sqs, 'SendMessageBatchCommand', { times: 1 });
+    expect(await executeAction(approvedMessage(approved), executorDeps())).toBe('executed');
+    expect(f.fired()).toBe(1);
+    expect((await store.get(approved.approvalId))?.state).toBe('executed');
+    expect(typesOf(await messagesFor([approved.approvalId]))).toEqual(['requested', 'approved']);
+    await sweepApprovals({ store, publish }, new Date());
+    expect(typesOf(await messagesFor([approved.approvalId]))).toEqual(['requested', 'approved', 'executed']);
+  });
+
   it('executor feedback: the outcome write fails → the redelivery records it; Okta is called once', async () => {
     const { user, groupId, approved } = await approvedRequest();
     const message = approvedMessage(approved);
