@@ -442,15 +442,18 @@ function isSubject(record: ApprovalRecord, principal: ApproverPrincipal): boolea
 function notPending(record: ApprovalRecord): ConflictError {
   const approvers = record.decisions.filter((d) => d.outcome === 'approve').map((d) => d.approverLogin);
   const rejecter = record.decisions.find((d) => d.outcome === 'reject');
-  const by =
-    record.state === 'rejected' && rejecter
-      ? ` by ${rejecter.approverLogin}`
-      : approvers.length > 0 && record.state !== 'expired' && record.state !== 'cancelled'
-        ? ` by ${approvers.join(' and ')}`
-        : '';
-  const when =
-    record.state === 'expired' ? ` at ${record.requestExpiresAt}` : record.decidedAt ? ` at ${record.decidedAt}` : '';
-  return new ConflictError(`the request is ${record.state}${by}${when}: it can no longer be decided`, 'not_pending', {
+  const at = record.decidedAt ? ` at ${record.decidedAt}` : '';
+  const how =
+    record.state === 'expired'
+      ? ` at ${record.requestExpiresAt}`
+      : record.state === 'rejected' && rejecter
+        ? ` by ${rejecter.approverLogin}${at}`
+        : record.state === 'approved'
+          ? ` by ${approvers.join(' and ')}${at}`
+          : approvers.length > 0
+            ? ` (approved by ${approvers.join(' and ')}${at})`
+            : at;
+  return new ConflictError(`the request is ${record.state}${how}: it can no longer be decided`, 'not_pending', {
     state: record.state,
     ...(record.decidedAt ? { decidedAt: record.decidedAt } : {}),
     ...(record.state === 'expired' ? { expiredAt: record.requestExpiresAt } : {}),
