@@ -103,3 +103,12 @@ export function executorConfig() {
     ...approvalsConfig(),
   };
 }
+
+/** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
+export function approvalsApiConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
+  };
+}

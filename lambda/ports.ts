@@ -18,6 +18,10 @@ export interface HttpRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The query string's parameters (the last value of a repeated one), when there are any. */
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** The route template's parameters, e.g. `{id}` of `/approvals/{id}`. */
+  readonly pathParameters?: Readonly<Record<string, string | undefined>>;
   /** The decoded body, or undefined when there is none. */
   readonly body: string | undefined;
 }
@@ -64,12 +68,15 @@ export interface AuditLog {
   append(records: readonly AuditRecord[]): Promise<void>;
   /** Which of these keys already have a record. */
   existing(keys: readonly AuditKey[]): Promise<Set<string>>;
-  /** Every record of one correlation, oldest first. */
-  byCorrelation(correlationId: string): Promise<AuditRecord[]>;
+  /** Every record of one correlation (at most `limit`), oldest first. */
+  byCorrelation(correlationId: string, options?: { limit?: number }): Promise<AuditRecord[]>;
   /** Records about one Okta user, newest first. */
   bySubject(userId: string, options?: { limit?: number; since?: string }): Promise<AuditRecord[]>;
-  /** Records between two instants (inclusive), oldest first. */
-  byTime(from: string, to: string, options?: { limit?: number }): Promise<AuditRecord[]>;
+  /**
+   * Records between two instants (inclusive), oldest first; with `newestFirst`, newest first — so `limit` keeps the
+   * latest records of the window rather than the earliest.
+   */
+  byTime(from: string, to: string, options?: { limit?: number; newestFirst?: boolean }): Promise<AuditRecord[]>;
 }
 
 export const auditKeyString = (key: AuditKey): string => `${key.correlationId}\u0000${key.recordKey}`;
@@ -386,6 +393,48 @@ export interface ApprovalStore {
 export interface ApprovalOutbox {
   unpublished(limit: number): Promise<ApprovalEvent[]>;
   markPublished(ids: readonly string[]): Promise<void>;
+}
+
+// ---- approvers' (and Okta's) access tokens ------------------------------------------------------------------------
+
+/** Who presented a verified Okta access token issued to a person (the approvers' API and console). */
+export interface Principal {
+  /** The Okta user id (`uid` claim, `00u…`): what audit records and separation-of-duties checks use. */
+  readonly userId: string;
+  /** The user's Okta login (`sub` claim). */
+  readonly login: string;
+  /** Group names from the token's `groups` claim (empty when the authorization server adds none). */
+  readonly groups: readonly string[];
+  /** Granted scopes (`scp` claim). */
+  readonly scopes: readonly string[];
+  /** The OAuth client the token was issued to (`cid` claim). */
+  readonly clientId: string;
+  /** The token's id (`jti` claim): safe to log and audit, unlike the token. */
+  readonly tokenId: string;
+  readonly expiresAt: Date;
+}
+
+/** Who presented a verified access token issued to a client itself (client credentials: Okta calling an inline hook). */
+export interface ServicePrincipal {
+  readonly clientId: string;
+  /** `sub` (the client id for client-credentials tokens). */
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  readonly tokenId: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Verifies `Authorization: Bearer <JWT>`. Throws `UnauthorizedError` (401, naming the failed check, with a
+ * `WWW-Authenticate` challenge), `InsufficientScopeError` (403) or `DependencyError` (503: the issuer's keys could not
+ * be fetched). Implemented by `lambda/okta/access-token.ts`.
+ */
+export interface AccessTokenVerifier {
+  verify(authorizationHeader: string | undefined): Promise<Principal>;
+}
+
+export interface ServiceTokenVerifier {
+  verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
 }
 
 /** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */

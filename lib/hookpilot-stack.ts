@@ -87,6 +87,21 @@ export interface HookpilotStackProps extends StackProps {
    * @default - none: the deterministic rules recommender answers
    */
   readonly model?: { readonly name: string; readonly baseUrl?: string };
+  /**
+   * The issuer of the Okta custom authorization server whose access tokens approvers present to the approvals API
+   * (exactly the token's `iss`, e.g. `https://acme.okta.com/oauth2/aus1abc…`). The HTTP API's JWT authorizer and the
+   * function both check it.
+   *
+   * @default - `${oktaOrgUrl}/oauth2/default` (Okta's default custom authorization server) when `oktaOrgUrl` is set;
+   *   otherwise none, and the approvals API refuses every call (a synth warning says so)
+   */
+  readonly approvalsIssuer?: string;
+  /**
+   * The audience (`aud`) of those access tokens, as configured on the authorization server.
+   *
+   * @default 'api://default' (the audience of Okta's default custom authorization server)
+   */
+  readonly approvalsAudience?: string;
 }
 
 /** The policy file the stack builds in when none is given. */
@@ -115,6 +130,30 @@ function validHeaderName(name: string): string {
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
     throw new Error(`eventHookAuthHeader "${name}" is not an HTTP header name`);
   return name.toLowerCase();
+}
+
+/**
+ * The approvers' authorization server: `approvalsIssuer` (an https URL) or the org's default one, and the audience.
+ * Undefined when neither an issuer nor the org URL is known.
+ */
+export function approverTokenSettings(
+  props: Pick<HookpilotStackProps, 'approvalsIssuer' | 'approvalsAudience'>,
+  oktaOrgUrl: string | undefined,
+): { issuer: string; audience: string } | undefined {
+  const issuer = props.approvalsIssuer ?? (oktaOrgUrl ? `${oktaOrgUrl.replace(/\/+$/, '')}/oauth2/default` : undefined);
+  if (!issuer) return undefined;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`approvalsIssuer must be a URL, e.g. https://acme.okta.com/oauth2/default (got "${issuer}")`);
+  }
+  if (url.protocol !== 'https:' || url.search || url.hash) {
+    throw new Error(`approvalsIssuer must be an https URL without a query (got "${issuer}")`);
+  }
+  const audience = props.approvalsAudience ?? 'api://default';
+  if (audience.trim() === '') throw new Error('approvalsAudience must not be empty');
+  return { issuer: issuer.replace(/\/+$/, ''), audience };
 }
 
 /**
@@ -153,8 +192,16 @@ export class HookpilotStack extends Stack {
     if (props.model?.baseUrl && !/^https:\/\//.test(props.model.baseUrl)) {
       throw new Error(`model base URL must use https (got "${props.model.baseUrl}")`);
     }
+    const approverJwt = approverTokenSettings(props, oktaOrgUrl);
+    if (!approverJwt) {
+      Annotations.of(this).addWarningV2(
+        'hookpilot:approvalsIssuer',
+        'No Okta authorization server for approvers: the approvals API refuses every call. Deploy with -c oktaOrgUrl=… (uses its default authorization server) or -c approvalsIssuer=https://<your-org>.okta.com/oauth2/<id>',
+      );
+    }
     const functions = new Functions(this, 'Functions', {
       oktaOrgUrl,
+      approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
       mode: props.mode,
       model: props.model,
@@ -171,6 +218,7 @@ export class HookpilotStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', { functions: functions.functions });
     this.hookApi = new HookApi(this, 'HookApi', {
       functions: functions.functions,
+      approverJwt,
       throttle: props.apiThrottle,
       logRetention: props.logRetention,
     });

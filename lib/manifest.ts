@@ -49,6 +49,8 @@ export interface Uses {
   readonly policy?: 'read';
   /** An OpenAI-compatible model, when one is configured (its settings and the `openaiApiKey` secret). */
   readonly model?: 'read';
+  /** Verifies approvers' Okta access tokens: the authorization server's issuer and the audience (stack settings). */
+  readonly approverTokens?: 'verify';
 }
 
 export interface FunctionSpec {
@@ -122,6 +124,21 @@ export const FUNCTIONS = {
     schedule: { everyMinutes: 5 },
     uses: { auditTable: 'append', approvalsTable: 'update', approvalQueue: 'send' },
   },
+  approvalsApi: {
+    entry: 'lambda/handlers/approvals-api.ts',
+    description: 'Approvals API: approvers (Okta access tokens) list, read and decide approval requests',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: {
+      approvalsTable: 'update',
+      auditTable: 'append',
+      // An approved request's exact action goes to the executor; its lifecycle event to the approval queue.
+      actionsQueue: 'send',
+      approvalQueue: 'send',
+      policy: 'read',
+      approverTokens: 'verify',
+    },
+  },
   health: {
     entry: 'lambda/handlers/health.ts',
     description: 'Liveness check',
@@ -137,8 +154,14 @@ export type FunctionId = keyof typeof FUNCTIONS;
 export interface RouteSpec {
   /** `ANY` catches every method without a route of its own (API Gateway's rule), e.g. to answer 405 with `Allow`. */
   readonly method: 'GET' | 'POST' | 'ANY';
+  /** A literal path, or a template with `{name}` segments (API Gateway's syntax). */
   readonly path: string;
   readonly fn: FunctionId;
+  /**
+   * `approver`: an Okta access token is required. In AWS the HTTP API's JWT authorizer checks it first (issuer,
+   * audience, expiry, signature); the function verifies it again and reads the claims it relies on.
+   */
+  readonly auth?: 'approver';
 }
 
 /** Where Okta's event hook points (its one-time verification GET and the deliveries). */
@@ -150,6 +173,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   // Other methods reach the function too, which answers 405 with `Allow: GET, POST` (without it API Gateway says 404).
   { method: 'ANY', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  { method: 'GET', path: '/approvals', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'GET', path: '/approvals/{id}', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'POST', path: '/approvals/{id}/decision', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 
@@ -248,7 +274,8 @@ export type UsedResource =
   | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
   | { readonly kind: 'okta'; readonly access: OktaAccess }
   | { readonly kind: 'policy' }
-  | { readonly kind: 'model' };
+  | { readonly kind: 'model' }
+  | { readonly kind: 'approverTokens' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
 export function usedResources(uses: Uses): UsedResource[] {
@@ -262,6 +289,7 @@ export function usedResources(uses: Uses): UsedResource[] {
     } else if (key === 'policy') out.push({ kind: 'policy' });
     // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
     else if (key === 'model') out.push({ kind: 'model' });
+    else if (key === 'approverTokens') out.push({ kind: 'approverTokens' });
     else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
     else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
     else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });

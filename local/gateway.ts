@@ -52,14 +52,17 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   const body = await readBody(req, MAX_PAYLOAD_BYTES);
   if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
   const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-  const path = routePath(rawPath);
-  if (path === undefined) return send(res, 400, { message: 'Bad Request' });
+  if (routePath(rawPath) === undefined) return send(res, 400, { message: 'Bad Request' });
   // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404.
-  const route =
-    routes.find((r) => r.method === method && r.path === path) ??
-    routes.find((r) => r.method === 'ANY' && r.path === path);
-  if (!route) return send(res, 404, { message: 'Not Found' });
-  const event = toEvent(req, method, url, rawPath, route, body);
+  const matching = (m: string) =>
+    routes
+      .filter((r) => r.method === m)
+      .map((r) => ({ route: r, params: matchPath(r.path, rawPath) }))
+      .find((x) => x.params !== undefined);
+  const matched = matching(method) ?? matching('ANY');
+  if (!matched?.params) return send(res, 404, { message: 'Not Found' });
+  const { route, params } = matched;
+  const event = toEvent(req, method, url, rawPath, route, body, params);
   const result = await route.fn.handler(event, route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
@@ -88,6 +91,32 @@ function routePath(rawPath: string): string | undefined {
   return decoded;
 }
 
+/**
+ * API Gateway's route matching: a literal path, or a template whose `{name}` segments match one non-empty segment each
+ * (`/approvals/{id}`). Returns the path parameters, or undefined when the path does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of want.entries()) {
+    const actual = got[i] as string;
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(actual); // API Gateway matches routes on the percent-decoded path
+    } catch {
+      return undefined;
+    }
+    if (name) {
+      if (actual === '') return undefined;
+      params[name] = decoded;
+    } else if (part !== decoded) return undefined;
+  }
+  return params;
+}
+
 function toEvent(
   req: IncomingMessage,
   method: string,
@@ -95,6 +124,7 @@ function toEvent(
   rawPath: string,
   route: GatewayRoute,
   body: Buffer,
+  pathParameters: Record<string, string>,
 ): APIGatewayProxyEventV2 {
   // API Gateway joins a repeated header's values with commas (two Authorization headers become "a,b", which no secret
   // matches). Node's `req.headers` keeps only the first of some (Authorization among them); `headersDistinct` has all.
@@ -110,6 +140,7 @@ function toEvent(
     rawPath,
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     headers,
     requestContext: {
       accountId: '000000000000',

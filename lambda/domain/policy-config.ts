@@ -26,6 +26,15 @@ const DEFAULT_EXPIRY_HOURS = 72;
 const DEFAULT_EXPIRY = { low: 72, medium: 72, high: 72, critical: 72 };
 const Fraction = z.number().gt(0).lt(1);
 
+const GroupList = z.array(z.string().min(1).max(256)).min(1).max(50);
+const DEFAULT_APPROVERS_BY_RISK = {
+  low: ['it-approvers', 'security-approvers'],
+  medium: ['it-approvers', 'security-approvers'],
+  high: ['security-approvers'],
+  critical: ['security-approvers', 'it-approvers'],
+};
+const DEFAULT_CRITICAL_SLOTS = [['security-approvers'], ['it-approvers']];
+
 export const PolicyConfigSchema = z.strictObject({
   version: z.literal(1),
   /** The default mode when `HOOKPILOT_MODE` is not set. */
@@ -100,11 +109,42 @@ export const PolicyConfigSchema = z.strictObject({
     })
     .default({ maxPeers: 20, timelineMinutes: 60, maxTimelineEntries: 30, maxChars: 16_000 }),
   /**
-   * Approval requests (everything the policy sends to a human): how long each waits for a decision, per risk level; when
-   * the one reminder goes out and when it escalates to a fallback approver group, as shares of that time.
+   * Approval requests (everything the policy sends to a human): who decides them — approver groups (the access token's
+   * `groups` claim) per risk level and per action type, two approvers from distinct group slots for critical actions,
+   * whether an approval needs a reason — and how long each waits for a decision, per risk level; when the one reminder
+   * goes out and when it escalates to a fallback approver group, as shares of that time.
    */
   approvals: z
     .strictObject({
+      approvers: z
+        .strictObject({
+          /** Approver groups per risk level (an approver holds any one of them). */
+          byRisk: z
+            .strictObject({
+              low: GroupList.default(['it-approvers', 'security-approvers']),
+              medium: GroupList.default(['it-approvers', 'security-approvers']),
+              high: GroupList.default(['security-approvers']),
+              critical: GroupList.default(['security-approvers', 'it-approvers']),
+            })
+            .default(DEFAULT_APPROVERS_BY_RISK),
+          /** Per action type: these groups instead of the risk level's. */
+          byAction: z.partialRecord(z.enum(ACTION_TYPES), GroupList).default({}),
+        })
+        .default({ byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} }),
+      critical: z
+        .strictObject({
+          /** Distinct approvers a critical action needs (at least two). */
+          approvals: z.number().int().min(2).max(5).default(2),
+          /**
+           * Each approval fills a distinct slot; a slot is filled by an approver holding any of its groups.
+           * `[["security-approvers"], ["it-approvers"]]`: one from security AND one from IT. Empty: any approvers.
+           */
+          groupSlots: z.array(GroupList).max(5).default(DEFAULT_CRITICAL_SLOTS),
+        })
+        .default({ approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS }),
+      /** Whether approving needs a reason (rejecting always does). */
+      reasonToApprove: z.boolean().default(false),
+      /** How long a request waits for a decision, per risk level (hours). */
       expiryHours: z
         .strictObject({
           low: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
@@ -121,6 +161,9 @@ export const PolicyConfigSchema = z.strictObject({
       escalationGroup: z.string().min(1).max(256).nullable().default(null),
     })
     .default({
+      approvers: { byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} },
+      critical: { approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS },
+      reasonToApprove: false,
       expiryHours: DEFAULT_EXPIRY,
       reminderAfterFraction: 0.5,
       escalateAfterFraction: 0.75,

@@ -2,7 +2,7 @@ import { type ApprovalRecord, approvalIdFor, payloadHash } from '../domain/appro
 import { approvalEvent } from '../domain/approval-events.ts';
 import { RISK_LEVELS, type RiskLevel } from '../domain/catalog.ts';
 import type { PolicyConfig } from '../domain/policy-config.ts';
-import { approvalRequirement, approvalTimes } from '../policy/approval-requirement.ts';
+import { approvalRequirement, approvalTimes } from '../policy/approval-rules.ts';
 import type { ApprovalGateway, ApprovalStore, Clock, PendingApproval } from '../ports.ts';
 import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 

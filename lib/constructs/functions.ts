@@ -10,6 +10,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambda/config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
+import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,
@@ -76,6 +77,13 @@ export interface FunctionsProps {
    * @default - not set: such functions stop at start-up with a message asking for it
    */
   readonly oktaOrgUrl?: string;
+  /**
+   * The Okta authorization server whose access tokens approvers present (`HOOKPILOT_APPROVALS_ISSUER`, `_AUDIENCE`), for
+   * every function that `uses.approverTokens`.
+   *
+   * @default - not set: such functions answer 500 misconfigured, naming the variable in their log
+   */
+  readonly approverTokens?: { readonly issuer: string; readonly audience: string };
   /**
    * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
    *
@@ -178,6 +186,12 @@ export class Functions extends Construct {
         case 'policy':
           // The policy itself is built into the bundle (see `bundling`); the mode is a setting.
           if (props.mode) fn.addEnvironment(POLICY_ENV.mode, props.mode);
+          break;
+        case 'approverTokens':
+          if (props.approverTokens) {
+            fn.addEnvironment(APPROVER_TOKEN_ENV.issuer, props.approverTokens.issuer);
+            fn.addEnvironment(APPROVER_TOKEN_ENV.audience, props.approverTokens.audience);
+          }
           break;
         case 'model':
           // Without a model nothing is set, and the rules recommender answers. With one: its settings and its key.

@@ -64,7 +64,7 @@ describe('the approval queue', () => {
     const senders = Object.entries(FUNCTIONS)
       .filter(([, spec]) => 'approvalQueue' in spec.uses)
       .map(([id]) => id);
-    expect(senders.sort()).toEqual(['eventsConsumer', 'executor', 'sweeper']);
+    expect(senders.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'sweeper']);
   });
 });
 

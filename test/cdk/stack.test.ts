@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
   consumerOf,
@@ -417,6 +418,12 @@ describe('functions', () => {
         continue;
       }
       if (used.kind === 'policy' || used.kind === 'model') continue; // no mode and no model given: nothing to set
+      if (used.kind === 'approverTokens') {
+        // No approvalsIssuer given: the org's default authorization server and its audience.
+        expected[APPROVER_TOKEN_ENV.issuer] = `${TEST_OKTA_ORG_URL}/oauth2/default`;
+        expected[APPROVER_TOKEN_ENV.audience] = 'api://default';
+        continue;
+      }
       const value =
         used.kind === 'table'
           ? stack.tables[used.id].tableName
@@ -487,9 +494,36 @@ describe('HTTP API', () => {
         PayloadFormatVersion: '2.0',
         IntegrationUri: view.resolve(stack.functions[route.fn].functionArn),
       });
-      expect(routes[0]?.Properties?.AuthorizationType ?? 'NONE').toBe('NONE');
+      // Approvers' routes: the JWT authorizer first (the function checks again); the hooks authenticate in the function.
+      expect(routes[0]?.Properties?.AuthorizationType ?? 'NONE').toBe(route.auth === 'approver' ? 'JWT' : 'NONE');
     },
   );
+
+  it('checks approvers’ tokens with a JWT authorizer: the org’s default authorization server unless told otherwise', () => {
+    const authorizers = view.ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]?.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: `${TEST_OKTA_ORG_URL}/oauth2/default`, Audience: ['api://default'] },
+    });
+    const { template } = synthStack({
+      approvalsIssuer: 'https://acme-demo.okta.com/oauth2/aus1hookpilot/',
+      approvalsAudience: 'api://hookpilot',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://acme-demo.okta.com/oauth2/aus1hookpilot', Audience: ['api://hookpilot'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [APPROVER_TOKEN_ENV.issuer]: 'https://acme-demo.okta.com/oauth2/aus1hookpilot',
+          [APPROVER_TOKEN_ENV.audience]: 'api://hookpilot',
+        }),
+      },
+    });
+    expect(() => synthStack({ approvalsIssuer: 'http://acme-demo.okta.com/oauth2/default' })).toThrow(/https/);
+  });
 
   it('has no route that is not in the manifest', () => {
     expect(routeKeys().sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());

@@ -3,7 +3,7 @@ import { nextRecord } from '../../lambda/domain/approval.ts';
 import { DEFAULT_POLICY, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import { runSweep } from '../../lambda/pipeline/sweep.ts';
 import { dueChange } from '../../lambda/pipeline/sweep-approvals.ts';
-import { approvalRequirement, approvalTimes } from '../../lambda/policy/approval-requirement.ts';
+import { approvalRequirement, approvalTimes } from '../../lambda/policy/approval-rules.ts';
 import { startSchedule } from '../../local/schedule.ts';
 import { newRequest, pendingApproval } from '../support/approvals.ts';
 
@@ -13,7 +13,7 @@ const at = (hours: number) => new Date(T0.getTime() + hours * H);
 
 describe('the policy’s approvals section', () => {
   it('defaults: 72 h for every risk, a reminder half way, no escalation without a group', () => {
-    expect(DEFAULT_POLICY.approvals).toEqual({
+    expect(DEFAULT_POLICY.approvals).toMatchObject({
       expiryHours: { low: 72, medium: 72, high: 72, critical: 72 },
       reminderAfterFraction: 0.5,
       escalateAfterFraction: 0.75,
