@@ -42,6 +42,7 @@ export const ENV = {
   actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
   approvalsTable: 'HOOKPILOT_APPROVALS_TABLE',
   approvalQueueUrl: 'HOOKPILOT_APPROVAL_QUEUE_URL',
+  grantsTable: 'HOOKPILOT_GRANTS_TABLE',
   /** This deployment's name (the stack name in AWS, `local` locally): the approval events' CloudEvent `source`. */
   instance: 'HOOKPILOT_INSTANCE',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
@@ -86,10 +87,14 @@ export function approvalsConfig() {
   };
 }
 
+const grantsTable = () => requiredEnv(ENV.grantsTable, 'the name of the grants DynamoDB table');
+
 /** Settings of the sweeper. */
 export function sweeperConfig() {
   return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    grantsTable: grantsTable(),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     ...approvalsConfig(),
   };
 }
@@ -97,6 +102,7 @@ export function sweeperConfig() {
 /** Settings of the executor (Okta settings are read by `oktaSettings()`). */
 export function executorConfig() {
   return {
+    grantsTable: grantsTable(),
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
@@ -107,6 +113,7 @@ export function executorConfig() {
 /** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
 export function approvalsApiConfig() {
   return {
+    grantsTable: grantsTable(),
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     ...approvalsConfig(),

@@ -1,5 +1,6 @@
 import type { ActionMessage } from './domain/action-message.ts';
 import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
+import type { Grant } from './domain/grant.ts';
 import type { PolicyConfig } from './domain/policy-config.ts';
 import type { RecommendationContext, RecommendationResult } from './domain/recommendation.ts';
 import type { LogEvent } from './okta/event-hook.ts';
@@ -455,6 +456,21 @@ export interface ApprovalOutcome {
   readonly oktaRequestId?: string;
   /** Why it was voided or failed, or what "already done" meant. */
   readonly detail?: string;
+}
+
+// ─── Time-bound grants ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The grants table (`store/grant-store.ts`): one record per time-bound grant, changed by conditional writes only. */
+export interface GrantStore {
+  /** Records a new grant; false when it exists already (a redelivery finds it and changes nothing). */
+  create(grant: Grant): Promise<boolean>;
+  get(grantId: string): Promise<Grant | undefined>;
+  /** Writes `next` if the stored grant is still at `expectedVersion` (next.version = expected + 1); false otherwise. */
+  update(next: Grant, expectedVersion: number): Promise<boolean>;
+  /** Grants the sweeper must look at: active ones past `expiresAt`, revoking ones whose retry time has come. */
+  due(now: Date, limit: number): Promise<Grant[]>;
+  /** Newest first: all grants, or one user's; `activeOnly` keeps `active` and `revoking` ones. */
+  list(options: { subjectUserId?: string; activeOnly?: boolean; limit: number }): Promise<Grant[]>;
 }
 
 // ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────

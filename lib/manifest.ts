@@ -5,6 +5,7 @@ import {
   ACTIONS_TABLE,
   APPROVALS_TABLE,
   AUDIT_TABLE,
+  GRANTS_TABLE,
   IDEMPOTENCY_TABLE,
   type TableDesign,
 } from '../lambda/store/tables.ts';
@@ -16,7 +17,7 @@ import {
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'approvalsTable';
+export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'approvalsTable' | 'grantsTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
 export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
 
@@ -39,6 +40,8 @@ export interface Uses {
   readonly idempotencyTable?: TableAccess;
   readonly actionsTable?: TableAccess;
   readonly approvalsTable?: TableAccess;
+  /** Time-bound grants (recorded by the executor, revoked by the sweeper, listed and ended by approvers). */
+  readonly grantsTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly approvalQueue?: QueueAccess;
@@ -114,15 +117,26 @@ export const FUNCTIONS = {
       // An approved action's outcome moves its request to executed / voided / failed and is published.
       approvalsTable: 'update',
       approvalQueue: 'send',
+      // Time-bound actions: the grant is recorded (its duration capped by the policy), its revocation marks it ended.
+      grantsTable: 'update',
+      policy: 'read',
     },
   },
   sweeper: {
     entry: 'lambda/handlers/sweeper.ts',
-    description: 'Scheduled sweeper: expires, reminds and escalates pending approvals; publishes what the outbox holds',
+    description:
+      'Scheduled sweeper: expires, reminds and escalates pending approvals; publishes the outbox; revokes expired grants',
     timeoutSeconds: 120,
     memoryMb: 512,
     schedule: { everyMinutes: 5 },
-    uses: { auditTable: 'append', approvalsTable: 'update', approvalQueue: 'send' },
+    // Expired grants: their inverse goes to the actions queue (the executor runs it like any action).
+    uses: {
+      auditTable: 'append',
+      approvalsTable: 'update',
+      approvalQueue: 'send',
+      grantsTable: 'update',
+      actionsQueue: 'send',
+    },
   },
   approvalsApi: {
     entry: 'lambda/handlers/approvals-api.ts',
@@ -137,6 +151,8 @@ export const FUNCTIONS = {
       approvalQueue: 'send',
       policy: 'read',
       approverTokens: 'verify',
+      // GET /grants, POST /grants/{id}/end (ending early queues the grant's revocation).
+      grantsTable: 'update',
     },
   },
   health: {
@@ -176,6 +192,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/approvals', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/approvals/{id}', fn: 'approvalsApi', auth: 'approver' },
   { method: 'POST', path: '/approvals/{id}/decision', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 
@@ -219,6 +237,7 @@ export const TABLES = {
   idempotencyTable: IDEMPOTENCY_TABLE,
   actionsTable: ACTIONS_TABLE,
   approvalsTable: APPROVALS_TABLE,
+  grantsTable: GRANTS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -253,6 +272,7 @@ export const RESOURCE_ENV = {
   idempotencyTable: ENV.idempotencyTable,
   actionsTable: ENV.actionsTable,
   approvalsTable: ENV.approvalsTable,
+  grantsTable: ENV.grantsTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   approvalQueue: ENV.approvalQueueUrl,

@@ -141,6 +141,16 @@ export const APPROVAL_DATA_SCHEMAS = {
     completedAt: Time,
     reason: z.string(),
   }).meta({ title: 'dev.hookpilot.approval.failed', description: 'The executor tried and Okta refused or failed.' }),
+  ended: Base.extend({
+    grantId: z.string().describe('the time-bound grant the executed action made (its action id)'),
+    endedAt: Time,
+    how: z.enum(['expired', 'ended-early']).describe('at its expiry, or ended early by an approver'),
+    endedBy: z.string().optional().describe('the Okta user id of the approver who ended it early'),
+    reason: z.string().optional(),
+  }).meta({
+    title: 'dev.hookpilot.approval.ended',
+    description: 'The time-bound access the approved action granted has ended: its inverse ran (or found it undone).',
+  }),
 } as const satisfies Record<ApprovalStep, z.ZodObject>;
 
 export type ApprovalEventData<S extends ApprovalStep> = z.infer<(typeof APPROVAL_DATA_SCHEMAS)[S]>;
@@ -216,6 +226,7 @@ export function approvalEvent(
       executed: r.completedAt,
       voided: r.completedAt,
       failed: r.completedAt,
+      ended: r.grantEnded?.at,
     }[step];
   if (!at) throw new Error(`approval ${r.approvalId}: no time for the ${step} event`);
   const base = {
@@ -269,6 +280,17 @@ export function approvalEvent(
     }),
     voided: () => ({ completedAt: at, reason: reason || 'voided' }),
     failed: () => ({ completedAt: at, reason: reason || 'failed' }),
+    ended: () => {
+      if (!r.grantEnded) throw new Error(`approval ${r.approvalId}: ended without a grant end`);
+      const g = r.grantEnded;
+      return {
+        grantId: g.grantId,
+        endedAt: at,
+        how: g.how,
+        ...(g.endedBy ? { endedBy: g.endedBy } : {}),
+        ...(g.reason ? { reason: g.reason } : {}),
+      };
+    },
   };
   const data = APPROVAL_DATA_SCHEMAS[step].parse({ ...base, ...extra[step]() });
   return { id: approvalEventId(r.approvalId, step, r.version), step, approvalId: r.approvalId, time: at, data };

@@ -52,6 +52,7 @@ export const APPROVAL_STEPS = [
   'executed',
   'voided',
   'failed',
+  'ended',
 ] as const;
 export type ApprovalStep = (typeof APPROVAL_STEPS)[number];
 
@@ -136,6 +137,19 @@ export const ApprovalRecordSchema = z.object({
   completedAt: z.string().optional(),
   /** The executor's outcome: Okta's request id, or why it was voided/failed. */
   outcome: z.object({ oktaRequestId: z.string().optional(), detail: z.string().optional() }).optional(),
+  /**
+   * Time-bound actions: the grant the executed action made ended (its inverse ran) — at expiry, or ended early by an
+   * approver. Published as `dev.hookpilot.approval.ended`; the request's state stays `executed`.
+   */
+  grantEnded: z
+    .object({
+      grantId: z.string(),
+      at: z.string(),
+      how: z.enum(['expired', 'ended-early']),
+      endedBy: z.string().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
   /** Optimistic concurrency: every write is conditional on the version it read. */
   version: z.number().int().min(0),
 });

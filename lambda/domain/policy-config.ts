@@ -26,6 +26,14 @@ const DEFAULT_EXPIRY_HOURS = 72;
 const DEFAULT_EXPIRY = { low: 72, medium: 72, high: 72, critical: 72 };
 const Fraction = z.number().gt(0).lt(1);
 
+/** A grant lasts at most a year ("52 weeks is essentially permanent": give roles and privileged groups far less). */
+const GrantHours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+const DEFAULT_GRANT_CAPS = { 'group.add_member': 720, 'app.assign': 720, 'role.assign': 12 };
+const DEFAULT_PRIVILEGED_GROUP_HOURS = 72;
+
 const GroupList = z.array(z.string().min(1).max(256)).min(1).max(50);
 const DEFAULT_APPROVERS_BY_RISK = {
   low: ['it-approvers', 'security-approvers'],
@@ -169,6 +177,17 @@ export const PolicyConfigSchema = z.strictObject({
       escalateAfterFraction: 0.75,
       escalationGroup: null,
     }),
+  /**
+   * Time-bound access (just-in-time grants): the longest grant per action type (hours) — a longer duration is clamped to
+   * it — and the cap for adding someone to a privileged group. The caps of `role.assign` and of privileged groups are
+   * mandatory: such an action without a duration is granted for the cap and revoked when it runs out.
+   */
+  grants: z
+    .strictObject({
+      maxDurationHours: z.partialRecord(z.enum(ACTION_TYPES), GrantHours).default(DEFAULT_GRANT_CAPS),
+      privilegedGroupMaxHours: GrantHours.default(DEFAULT_PRIVILEGED_GROUP_HOURS),
+    })
+    .default({ maxDurationHours: DEFAULT_GRANT_CAPS, privilegedGroupMaxHours: DEFAULT_PRIVILEGED_GROUP_HOURS }),
 });
 
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;

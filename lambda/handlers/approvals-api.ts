@@ -8,11 +8,12 @@ import { approvalsApi } from '../pipeline/approvals-api.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
+import { DynamoGrantStore } from '../store/grant-store.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
 import { httpHandler } from './http.ts';
 
 /**
- * `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}/decision`: approvers (Okta access tokens, verified
+ * `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}/decision`, `GET /grants`, `POST /grants/{id}/end`: approvers (Okta access tokens, verified
  * here even behind API Gateway's JWT authorizer) list, read and decide approval requests.
  */
 const config = approvalsApiConfig();
@@ -32,5 +33,6 @@ export const handler = httpHandler(
     },
     policy: loadPolicy(),
     clock: () => new Date(),
+    grants: { store: new DynamoGrantStore(dynamoDocumentClient(), config.grantsTable) },
   }),
 );

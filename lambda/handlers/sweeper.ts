@@ -1,11 +1,14 @@
 import { sweeperConfig } from '../config.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
+import { sweepGrants } from '../pipeline/grants.ts';
 import { runSweep, type SweepStep } from '../pipeline/sweep.ts';
 import { sweepApprovals } from '../pipeline/sweep-approvals.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
+import { DynamoGrantStore } from '../store/grant-store.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
@@ -21,8 +24,14 @@ const publish = {
   source: approvalEventSource(config.instance),
 };
 
+const grants = {
+  store: new DynamoGrantStore(dynamoDocumentClient(), config.grantsTable),
+  actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
+};
+
 const steps: readonly SweepStep[] = [
   { name: 'approvals', run: (now) => sweepApprovals({ store: approvals, publish }, now) },
+  { name: 'grants', run: (now) => sweepGrants(grants, now) },
 ];
 
 export const handler = async (): Promise<void> => {

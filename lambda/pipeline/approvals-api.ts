@@ -12,6 +12,7 @@ import {
   parseDecisionBody,
   standingOf,
 } from './decide-approval.ts';
+import { type GrantsApiDeps, grantsRoute, isGrantsPath } from './grants-api.ts';
 
 /**
  * The approvals API, protocol-neutral: `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}/decision`. Every
@@ -27,6 +28,8 @@ export interface ApproverVerifier {
 
 export interface ApprovalsApiDeps extends DecideApprovalDeps {
   readonly verifier: ApproverVerifier;
+  /** `GET /grants`, `POST /grants/{id}/end` (`grants-api.ts`); without it those paths are 404. */
+  readonly grants?: Pick<GrantsApiDeps, 'store'>;
 }
 
 const ListQuerySchema = z.strictObject({
@@ -43,6 +46,11 @@ const ID = /^[A-Za-z0-9_:.-]{1,128}$/;
 
 export function approvalsApi(deps: ApprovalsApiDeps): (request: HttpRequest) => Promise<HttpResult> {
   return async (request) => {
+    if (deps.grants && isGrantsPath(request.path)) {
+      const principal = await deps.verifier.verify(request.headers.authorization);
+      requireApprover(principal, deps.policy);
+      return grantsRoute(request, principal, { ...deps, store: deps.grants.store });
+    }
     const route = routeOf(request);
     const principal = await deps.verifier.verify(request.headers.authorization);
     requireApprover(principal, deps.policy);

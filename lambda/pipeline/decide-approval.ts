@@ -378,7 +378,8 @@ export function approvedMessage(record: ApprovalRecord): ActionMessage {
       approvedBy: approvers.join(','),
     },
     decidedAt,
-    ...(granted !== undefined ? { expiresAt: new Date(Date.parse(decidedAt) + granted * 1000).toISOString() } : {}),
+    // The clock starts when the executor grants it (it records the grant with expiresAt = grantedAt + duration).
+    ...(granted !== undefined ? { durationSeconds: granted } : {}),
   };
 }
 

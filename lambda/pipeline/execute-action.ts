@@ -14,6 +14,7 @@ import type {
 import { OktaCallError } from '../ports.ts';
 import { approvalOutcomeOf } from './approval-outcomes.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
+import type { GrantKeeper } from './grants.ts';
 
 export interface ExecuteActionDeps {
   readonly okta: Okta;
@@ -31,6 +32,11 @@ export interface ExecuteActionDeps {
    * action; its outcome is recorded on the request. (The handler always wires it; without it nothing is cross-checked.)
    */
   readonly approvals?: ApprovalFeedback;
+  /**
+   * Time-bound grants: a time-bound action (a duration on the message, or the policy's mandatory cap for admin roles
+   * and privileged groups) is recorded as a grant once it ran; a revocation ends its grant. (The handler wires it.)
+   */
+  readonly grants?: GrantKeeper;
 }
 
 export type ExecutionOutcome = 'executed' | 'already_done' | 'voided' | 'failed' | 'deferred' | 'duplicate';
@@ -136,13 +142,15 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
       });
     }
 
+    // How long the access lasts (capped by the policy), decided before acting so the outcome record says it.
+    const grant = deps.grants ? await deps.grants.termsFor(action, message, deps.okta) : undefined;
     const result = await definition.perform(action.params, deps.okta, assessment.before);
     const inverse = definition.inverse?.(action.params, assessment.before);
     return await finish('SUCCEEDED', 'executed', 'action.executed', `executed: ${title}`, {
       requestId: result.requestId ?? null,
       userStatusBefore: user.status,
       inverse: inverse ?? null,
-      ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+      ...(grant && inverse ? { grant } : {}),
     });
   } catch (error) {
     if (!(error instanceof OktaCallError)) {
@@ -303,6 +311,7 @@ async function afterFinish(
   ) {
     await deps.approvals.completed(message.origin.approvalId, outcome);
   }
+  if (deps.grants) await deps.grants.afterFinish(message, result);
 }
 
 function recorder(message: ActionMessage, deps: ExecuteActionDeps, userId: string | undefined) {

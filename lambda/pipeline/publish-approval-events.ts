@@ -89,6 +89,7 @@ const STEP_SUMMARY: Record<ApprovalEvent['step'], string> = {
   executed: 'executed after approval',
   voided: 'voided by the executor after approval',
   failed: 'failed after approval',
+  ended: 'the time-bound access it granted has ended',
 };
 
 /** The audit record of a lifecycle step, joined to the originating event's correlation. */

@@ -62,3 +62,20 @@ export const APPROVALS_TABLE = {
     unpublished: { partitionKey: 'outbox', sortKey: 'eventKey' },
   },
 } as const satisfies TableDesign;
+
+/**
+ * Time-bound grants (`domain/grant.ts`), one item per grant (`grantId` = the granting action's id). A table of their own,
+ * not items in the actions table: grants are read by user and by expiry (two indexes the ledger does not need), live as
+ * long as the access (a month or more) and must never expire by the ledger's TTL, and are changed by other writers (the
+ * sweeper, an approver ending one early) than the ledger's. Indexes: by subject user (newest first); `byDue` (sparse:
+ * only `active` and `revoking` grants carry `dueShard` = `due` and `dueAt` = when the sweeper must look at them next —
+ * `expiresAt` while active, a retry time while revoking — so the sweeper's one query returns only work).
+ */
+export const GRANTS_TABLE = {
+  partitionKey: 'grantId',
+  indexes: {
+    bySubject: { partitionKey: 'subjectUserId', sortKey: 'grantedAt' },
+    byDue: { partitionKey: 'dueShard', sortKey: 'dueAt' },
+    byTime: { partitionKey: 'kind', sortKey: 'grantedAt' },
+  },
+} as const satisfies TableDesign;

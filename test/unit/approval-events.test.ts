@@ -61,6 +61,10 @@ function recordAfter(step: ApprovalStep): ApprovalRecord {
       return nextRecord(approved(), { state: 'voided', completedAt: at(6), outcome: { detail: 'user suspended' } });
     case 'failed':
       return nextRecord(approved(), { state: 'failed', completedAt: at(6), outcome: { detail: 'Okta said no' } });
+    case 'ended': {
+      const executed = nextRecord(approved(), { state: 'executed', completedAt: at(6) });
+      return nextRecord(executed, { grantEnded: { grantId: r.message.actionId, at: at(600), how: 'expired' } });
+    }
   }
 }
 

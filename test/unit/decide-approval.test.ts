@@ -182,8 +182,10 @@ describe('deciding an approval request', () => {
     });
     const result = await decide(it1, { decision: 'approve', durationSeconds: 3600 });
     expect(result.grantedDurationSeconds).toBe(3600);
-    const decidedAt = Date.parse(stored().decidedAt as string);
-    expect(Date.parse(queue.sent[0]?.body.expiresAt as string)).toBe(decidedAt + 3600_000);
+    expect(stored().grantedDurationSeconds).toBe(3600);
+    // The clock starts when the executor grants it: the message carries the duration, not an end time.
+    expect(queue.sent[0]?.body.durationSeconds).toBe(3600);
+    expect(queue.sent[0]?.body.expiresAt).toBeUndefined();
     const untimed = setup(pendingRecord());
     expect(await refusal(untimed.decide(it1, { decision: 'approve', durationSeconds: 60 }))).toMatchObject({
       status: 400,
