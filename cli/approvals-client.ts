@@ -139,6 +139,35 @@ export interface DecisionResult {
   grantedDurationSeconds?: number;
 }
 
+/** A grant as `GET /grants` returns it (`lambda/domain/grant.ts` without its version). */
+export interface GrantView {
+  readonly grantId: string;
+  readonly state: string;
+  readonly subjectUserId: string;
+  readonly action: { readonly type: string; readonly params: Record<string, unknown> };
+  readonly grantedAt: string;
+  readonly expiresAt: string;
+  readonly durationSeconds: number;
+  readonly durationReason: string;
+  readonly approvalId?: string;
+  readonly approvers: readonly string[];
+  readonly endedAt?: string;
+  readonly endedEarly?: { readonly login: string; readonly reason: string };
+}
+
+/** One line per grant, for `hookpilot grants list`. */
+export function grantLines(items: readonly GrantView[]): string[] {
+  if (items.length === 0) return ['no grants'];
+  return items.map((g) => {
+    const what = Object.entries(g.action.params)
+      .filter(([k]) => k !== 'userId')
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    const end = g.endedAt ? `ended ${g.endedAt}` : `until ${g.expiresAt}`;
+    return `${g.grantId}  ${g.state.padEnd(11)} ${g.subjectUserId}  ${g.action.type} ${what}  ${end}`;
+  });
+}
+
 export class ApprovalsClient {
   constructor(
     readonly baseUrl: string,
@@ -161,6 +190,21 @@ export class ApprovalsClient {
     body: { decision: 'approve' | 'reject'; payloadHash: string; reason?: string; durationSeconds?: number },
   ): Promise<DecisionResult> {
     return this.call('POST', `/approvals/${encodeURIComponent(id)}/decision`, body);
+  }
+
+  /** `GET /grants`: time-bound grants, newest first. */
+  grants(query: { user?: string; active?: boolean; limit?: number } = {}): Promise<{ items: GrantView[] }> {
+    const params = new URLSearchParams();
+    if (query.user) params.set('user', query.user);
+    if (query.active) params.set('active', 'true');
+    if (query.limit) params.set('limit', String(query.limit));
+    const qs = params.toString();
+    return this.call('GET', `/grants${qs ? `?${qs}` : ''}`);
+  }
+
+  /** `POST /grants/{id}/end`: end a grant early (its revocation is queued at once). */
+  endGrant(id: string, reason: string): Promise<{ grant: GrantView; queued: boolean }> {
+    return this.call('POST', `/grants/${encodeURIComponent(id)}/end`, { reason });
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
