@@ -128,7 +128,7 @@ describe('npm start', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 150_000); // two stack starts (each may take start()'s 60 s on a busy machine)
 
   it('explains a missing Java in one line, without a stack trace', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--port', '0'], {
