@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { startFauxqs } from 'fauxqs';
+import type { ActionMessage } from '../lambda/domain/action-message.ts';
+import { parsePolicy } from '../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../lambda/okta/okta-sdk-adapter.ts';
-import type { ActionMessage } from '../lambda/pipeline/action-messages.ts';
 import { RecordedApprovals } from '../lambda/pipeline/approvals.ts';
 import { routeEvent } from '../lambda/pipeline/event-routes.ts';
 import { processEvent } from '../lambda/pipeline/process-event.ts';
-import { parsePolicy } from '../lambda/policy/policy-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { buildContext } from '../lambda/recommend/context.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { ActionMessage } from '../lambda/pipeline/action-messages.ts';
-import { ACTION_TYPES, ActionSchema, describeAction, riskOf } from '../lambda/policy/catalog.ts';
+import type { ActionMessage } from '../lambda/domain/action-message.ts';
+import { ACTION_TYPES, ActionSchema, describeAction, riskOf } from '../lambda/domain/catalog.ts';
 import { SqsQueue } from '../lambda/store/sqs-queue.ts';
 import { localSqs } from '../local/resources.ts';
 import { CliError, print, printJson } from './output.ts';

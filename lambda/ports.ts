@@ -1,7 +1,17 @@
+import type { ActionMessage } from './domain/action-message.ts';
+import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
+import type { PolicyConfig } from './domain/policy-config.ts';
+import type { RecommendationContext, RecommendationResult } from './domain/recommendation.ts';
+import type { LogEvent } from './okta/event-hook.ts';
+
 /**
- * The small interfaces use cases depend on. Adapters in `store/` (and later `okta/`, `recommend/`) implement them; tests
- * pass the real adapters pointed at the local emulators, or tiny fakes to inject faults.
+ * The small interfaces use cases depend on, grouped by what they stand for: HTTP, the audit trail, queues and the
+ * clock, Okta, the action ledger, the recommender, approvals. Adapters in `store/`, `okta/` and `recommend/` implement
+ * them; tests pass the real adapters pointed at the local emulators, or tiny fakes to inject faults. A use case asks
+ * only for the ports it uses (e.g. `ExecutionLedger & RequestRegistry`), so a fake never has to stub the rest.
  */
+
+// ─── HTTP ───────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** A protocol-neutral HTTP request: what handlers build from an API Gateway event. Header names are lower case. */
 export interface HttpRequest {
@@ -17,6 +27,8 @@ export interface HttpResult {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+// ─── The audit trail ────────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
  * One append-only audit record. `(correlationId, recordKey)` identifies it: appending a record whose key exists already
@@ -65,6 +77,8 @@ export interface AuditLog {
 
 export const auditKeyString = (key: AuditKey): string => `${key.correlationId}\u0000${key.recordKey}`;
 
+// ─── Queues and the clock ───────────────────────────────────────────────────────────────────────────────────────────
+
 /** A message for a queue. `id` is the dedupe key the consumer uses (e.g. the Okta event uuid). */
 export interface QueueMessage<T> {
   readonly id: string;
@@ -80,3 +94,295 @@ export interface MessageQueue<T> {
 }
 
 export type Clock = () => Date;
+
+// ─── Okta ───────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * What hookpilot needs from an Okta org, as small interfaces over plain types (not SDK models). The SDK adapter
+ * (`okta/okta-sdk-adapter.ts`) implements them; use cases and the action catalog depend only on these.
+ */
+
+export const USER_STATUSES = [
+  'STAGED',
+  'PROVISIONED',
+  'ACTIVE',
+  'RECOVERY',
+  'LOCKED_OUT',
+  'PASSWORD_EXPIRED',
+  'SUSPENDED',
+  'DEPROVISIONED',
+] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export interface OktaUser {
+  readonly id: string;
+  readonly status: UserStatus;
+  /** Okta's profile: user-editable, attacker-controlled text. */
+  readonly profile: Readonly<Record<string, unknown>> & { readonly login: string };
+  readonly created?: string;
+  readonly lastUpdated?: string;
+  readonly statusChanged?: string | null;
+}
+
+export type GroupType = 'OKTA_GROUP' | 'APP_GROUP' | 'BUILT_IN';
+
+export interface OktaGroup {
+  readonly id: string;
+  readonly type: GroupType;
+  readonly name: string;
+  readonly description?: string | null;
+}
+
+export interface OktaAppLink {
+  readonly appInstanceId: string;
+  readonly appName: string;
+  readonly label: string;
+}
+
+export interface OktaAppAssignment {
+  readonly appId: string;
+  readonly userId: string;
+  /** USER: assigned directly (can be unassigned); GROUP: through a group (change the group instead). */
+  readonly scope: 'USER' | 'GROUP';
+}
+
+export interface OktaRoleAssignment {
+  /** The assignment id (needed to unassign). */
+  readonly id: string;
+  readonly type: string;
+  readonly label?: string;
+}
+
+/** What an Okta write returns for the audit trail. */
+export interface OktaWriteResult {
+  /** `X-Okta-Request-Id` of the call that made the change (Okta support can trace it). */
+  readonly requestId?: string;
+}
+
+export type LifecycleOperation =
+  | 'activate'
+  | 'reactivate'
+  | 'deactivate'
+  | 'suspend'
+  | 'unsuspend'
+  | 'unlock'
+  | 'expire_password'
+  | 'reset_password'
+  | 'reset_factors';
+
+export interface OktaDirectory {
+  /** By id or login; undefined when there is no such user. */
+  getUser(idOrLogin: string): Promise<OktaUser | undefined>;
+  getGroup(groupId: string): Promise<OktaGroup | undefined>;
+  /** A group by its exact name, or undefined. */
+  findGroupByName(name: string): Promise<OktaGroup | undefined>;
+  listUserGroups(userId: string): Promise<OktaGroup[]>;
+  listAppLinks(userId: string): Promise<OktaAppLink[]>;
+  /** The user's assignment to one app, or undefined when not assigned. */
+  getAppAssignment(appId: string, userId: string): Promise<OktaAppAssignment | undefined>;
+  listRoles(userId: string): Promise<OktaRoleAssignment[]>;
+  /** Users matching an Okta `search` expression (e.g. `profile.department eq "Sales"`), at most `limit`. */
+  searchUsers(search: string, limit: number): Promise<OktaUser[]>;
+  /**
+   * System Log events between two instants (a bounded query, oldest first), matching a SCIM `filter` such as
+   * `actor.id eq "00u…" or target.id eq "00u…"`, at most `limit`.
+   */
+  listLogEvents(query: { since: string; until: string; filter?: string; limit: number }): Promise<LogEvent[]>;
+}
+
+export interface OktaOperations {
+  addGroupMember(groupId: string, userId: string): Promise<OktaWriteResult>;
+  removeGroupMember(groupId: string, userId: string): Promise<OktaWriteResult>;
+  assignApp(appId: string, userId: string): Promise<OktaWriteResult>;
+  unassignApp(appId: string, userId: string): Promise<OktaWriteResult>;
+  /** Lifecycle operations never ask Okta to email tokens or links back to us (`sendEmail` is true where it exists). */
+  lifecycle(userId: string, operation: LifecycleOperation): Promise<OktaWriteResult>;
+  clearSessions(userId: string, options: { oauthTokens: boolean }): Promise<OktaWriteResult>;
+  assignRole(userId: string, roleType: string): Promise<OktaWriteResult>;
+  unassignRole(userId: string, roleAssignmentId: string): Promise<OktaWriteResult>;
+  updateProfile(userId: string, attributes: Readonly<Record<string, unknown>>): Promise<OktaWriteResult>;
+  deleteUser(userId: string): Promise<OktaWriteResult>;
+}
+
+export type Okta = OktaDirectory & OktaOperations;
+
+/** How a failed Okta call should be treated. */
+export type OktaFailureKind =
+  | 'rate_limited' // 429: try again after `retryAt`
+  | 'invalid_state' // E0000038 and friends: the user's status does not allow it (now)
+  | 'not_found' // E0000007: the user/group/app is gone
+  | 'conflict' // 409 other than "already assigned"
+  | 'already_done' // E0000062 / E0000090 / E0000263 / E0000016
+  | 'misconfigured' // 401: Okta rejects hookpilot's credentials; fix them, the actions wait (retry, then the DLQ)
+  | 'forbidden' // 403: the credentials may not do this; a permanent failure for this action
+  | 'invalid' // 400: the request itself is wrong
+  | 'transient'; // 5xx, network, timeout: retry later
+
+/** A failed Okta call, classified. Its message is safe to audit (Okta's errorSummary can echo input; we do not keep it). */
+export class OktaCallError extends Error {
+  override readonly name = 'OktaCallError';
+  constructor(
+    readonly kind: OktaFailureKind,
+    message: string,
+    readonly details: {
+      readonly status?: number;
+      readonly errorCode?: string;
+      readonly errorId?: string;
+      readonly requestId?: string;
+      readonly retryAt?: Date;
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A string literal for an Okta `search`/`filter` expression. Profile values are attacker-controlled text: quotes and
+ * backslashes are escaped so a value can never end the literal and add clauses of its own.
+ */
+export function searchLiteral(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+// ─── The action ledger (one DynamoDB table, `store/action-ledger.ts`, implements all four) ──────────────────────────
+
+export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
+export const FINAL_STATUSES: readonly ActionStatus[] = ['SUCCEEDED', 'VOIDED', 'FAILED'];
+
+/**
+ * What a finished action's outcome audit record says, kept with its final status: a redelivery writes the record again
+ * if it was lost (the audit store ignores a record it already has).
+ */
+export interface ActionResult {
+  readonly kind: string;
+  readonly summary: string;
+  /** When the action finished (ISO 8601). */
+  readonly at: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export type Claim =
+  | { readonly outcome: 'claimed'; readonly attempt: number }
+  | { readonly outcome: 'finished'; readonly status: ActionStatus; readonly result?: ActionResult }
+  | { readonly outcome: 'busy' };
+
+/** Executes each action once: the executor's claim on an action id and its final status. */
+export interface ExecutionLedger {
+  /**
+   * Takes the action for execution: only one worker holds it at a time (a lease), and an action that has reached a
+   * final status is never taken again. This is what makes a redelivered message execute once.
+   */
+  claim(actionId: string, now: Date, leaseMs: number, seed: Readonly<Record<string, unknown>>): Promise<Claim>;
+  /** Records the final status and the outcome (request id, inverse, expiry… in its detail). */
+  finish(actionId: string, status: 'SUCCEEDED' | 'VOIDED' | 'FAILED', result: ActionResult): Promise<void>;
+  /** Puts the action back for later (rate limited: DEFERRED; transient failure: RETRYING). */
+  release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date): Promise<void>;
+}
+
+/** Which Okta requests hookpilot made: Okta sends each change back as an event, which the consumer recognises as ours. */
+export interface RequestRegistry {
+  /** Notes that an Okta request (its X-Okta-Request-Id) was made by this action, for a week. */
+  rememberRequest(requestId: string, actionId: string, now: Date): Promise<void>;
+  /** The action that made an Okta request, if hookpilot made it. */
+  actionForRequest(requestId: string): Promise<string | undefined>;
+}
+
+/** The policy's cap on automatic actions per hour. */
+export interface HourlyBudget {
+  /**
+   * Takes one of `cap` automatic-action slots of an hour for an action; true if it got one (or already had it). The
+   * same action asking again never takes a second slot.
+   */
+  reserveAutoSlot(hour: string, actionId: string, cap: number, now: Date): Promise<boolean>;
+}
+
+/** Keys one event holds against the others ("the joiner response for user X", a security response in its window). */
+export interface Claims {
+  /**
+   * Claims a key for one event, for two days: undefined if this event holds it (now, or from an earlier attempt), else
+   * the event that claimed it first. Race-free across concurrent consumers.
+   */
+  claimOnce(key: string, correlationId: string, now: Date): Promise<string | undefined>;
+  /** The event holding a key claimed with `claimOnce`, if any. */
+  holderOf(key: string): Promise<string | undefined>;
+  /** Gives back a key this event claimed with `claimOnce` (a key another event holds is left alone). */
+  releaseOnce(key: string, correlationId: string): Promise<void>;
+}
+
+// ─── The recommender ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Proposes actions for one event's context (a model or the rules). What it returns is untrusted until validated. */
+export interface Recommender {
+  readonly name: 'llm' | 'rules';
+  recommend(context: RecommendationContext, policy: PolicyConfig): Promise<RecommendationResult>;
+}
+
+// ─── Approvals ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * THE APPROVAL SEAM. A decision that needs a human is handed to an `ApprovalGateway` with the exact action message that
+ * would be queued if a human approves it (`pipeline/approvals.ts` records it as pending until approvals exist).
+ */
+export interface PendingApproval {
+  /** Exactly what the executor would get once approved (`origin.kind` becomes `approval` then). */
+  readonly message: ActionMessage;
+  readonly risk: string;
+  readonly confidence: number;
+  readonly rationale: string;
+  readonly evidence: readonly string[];
+  /** The policy rule that asked for a human. */
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export interface ApprovalGateway {
+  /** Idempotent per action id. */
+  submit(pending: PendingApproval): Promise<void>;
+}
+
+// ── Approvals (the shared model is lambda/domain/approval.ts) ──────────────────────────────────────────────────────────
+
+/** One lifecycle step of an approval request, as stored in the outbox and published on the approval queue. */
+export interface ApprovalEvent {
+  /** Stable: the CloudEvent `id` consumers dedupe on (e.g. `<approvalId>:<step>:<n>`). */
+  readonly id: string;
+  readonly step: ApprovalStep;
+  readonly approvalId: string;
+  /** ISO time of the step. */
+  readonly time: string;
+  /** The CloudEvent `data` (it carries `schemaVersion`). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The approvals table. Every write that changes a request also stores the events it causes (outbox), atomically, so a
+ * failure to publish never loses a state change; the publisher sends them later and marks them sent.
+ */
+export interface ApprovalStore {
+  /** Creates the request (and its `requested` event) unless its id exists; returns the stored one either way. */
+  create(
+    record: ApprovalRecord,
+    events: readonly ApprovalEvent[],
+  ): Promise<{ created: boolean; record: ApprovalRecord }>;
+  get(approvalId: string): Promise<ApprovalRecord | undefined>;
+  /** Newest first; `cursor` pages. */
+  list(query: {
+    state?: ApprovalState;
+    subjectUserId?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: ApprovalRecord[]; cursor?: string }>;
+  /**
+   * Replaces the request iff the stored `version` is `expectedVersion` (`next.version` must be `expectedVersion + 1`),
+   * together with `events`. Returns false on a version conflict (someone else changed it first: re-read and retry/refuse).
+   */
+  update(next: ApprovalRecord, expectedVersion: number, events: readonly ApprovalEvent[]): Promise<boolean>;
+  /** Pending requests whose expiry, reminder or escalation time has come. */
+  pendingDue(now: Date, limit: number): Promise<ApprovalRecord[]>;
+}
+
+/** The outbox side of the approvals table: events not yet published on the approval queue. */
+export interface ApprovalOutbox {
+  unpublished(limit: number): Promise<ApprovalEvent[]>;
+  markPublished(ids: readonly string[]): Promise<void>;
+}

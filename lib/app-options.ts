@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { MODES } from '../lambda/policy/policy-config.ts';
+import { MODES } from '../lambda/domain/policy-config.ts';
 import type { LogLevel } from './constructs/functions.ts';
 import { DEFAULT_API_THROTTLE } from './constructs/hook-api.ts';
 import type { HookpilotStackProps } from './hookpilot-stack.ts';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTIONS, type ActionType, ADMIN_ROLE_TYPES, definitionOf } from '../lambda/policy/catalog.ts';
+import { ACTIONS, type ActionType, ADMIN_ROLE_TYPES, definitionOf } from '../lambda/domain/catalog.ts';
 
 /**
  * The action catalog as a Markdown table, from the code itself. `npm run docs:catalog` writes it into docs/actions.md

@@ -1,8 +1,8 @@
 import { ENV, eventHookConfig } from '../config.ts';
+import type { EventMessage } from '../domain/event-message.ts';
 import { logger } from '../log.ts';
 import { parseEventHookRequest } from '../okta/event-hook-request.ts';
 import { hookSecretVerifier } from '../okta/hook-secrets.ts';
-import type { EventMessage } from '../pipeline/messages.ts';
 import { receiveEvents } from '../pipeline/receive-events.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';

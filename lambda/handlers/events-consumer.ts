@@ -1,16 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
+import { type EventMessage, EventMessageSchema } from '../domain/event-message.ts';
+import { loadPolicy, modeFrom } from '../domain/policy-config.ts';
 import { logger } from '../log.ts';
-import { OktaCallError } from '../okta/directory.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
-import type { ActionMessage } from '../pipeline/action-messages.ts';
 import { RecordedApprovals } from '../pipeline/approvals.ts';
-import { MAX_DEFERRALS, secondsUntilRetry } from '../pipeline/deferral.ts';
-import { type EventMessage, EventMessageSchema } from '../pipeline/messages.ts';
+import { consumeEvent } from '../pipeline/consume-event.ts';
 import { processEvent } from '../pipeline/process-event.ts';
-import { loadPolicy, modeFrom } from '../policy/policy-config.ts';
 import { chooseRecommender } from '../recommend/choose.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
@@ -59,18 +58,15 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   const parsed = EventMessageSchema.safeParse(json);
   if (!parsed.success) throw new Error(`message ${record.messageId} is not an events queue message (schema v1)`);
   const message = parsed.data;
-  try {
-    const outcome = await once.run(message);
-    logger.info('event processed', { uuid: message.event.uuid, eventType: message.event.eventType, outcome });
-  } catch (error) {
-    // Rate limited by Okta: wait on the queue, not in the function, and without using up the record's receive count.
-    // (The failed run released its idempotency key, so the copy is processed normally.)
-    const deferrals = (message.deferrals ?? 0) + 1;
-    if (!(error instanceof OktaCallError && error.kind === 'rate_limited') || deferrals > MAX_DEFERRALS) throw error;
-    const delaySeconds = secondsUntilRetry(error.details.retryAt, clock());
-    await eventsQueue.send([{ id: message.event.uuid, body: { ...message, deferrals }, delaySeconds }]);
-    logger.info('Okta rate limit: event deferred', { uuid: message.event.uuid, delaySeconds, deferrals });
-  }
+  const result = await consumeEvent(message, (m) => once.run(m), { eventsQueue, clock });
+  const { uuid, eventType } = message.event;
+  if (result.status === 'processed') logger.info('event processed', { uuid, eventType, outcome: result.outcome });
+  else
+    logger.info('Okta rate limit: event deferred', {
+      uuid,
+      delaySeconds: result.delaySeconds,
+      deferrals: result.deferrals,
+    });
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {

@@ -1,10 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executorConfig } from '../config.ts';
+import { type ActionMessage, ActionMessageSchema } from '../domain/action-message.ts';
 import { logger } from '../log.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
-import { type ActionMessage, ActionMessageSchema } from '../pipeline/action-messages.ts';
 import { executeAction } from '../pipeline/execute-action.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';

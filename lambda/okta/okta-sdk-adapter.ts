@@ -11,8 +11,8 @@ import type {
   OktaUser,
   OktaWriteResult,
   UserStatus,
-} from './directory.ts';
-import { OktaCallError, searchLiteral } from './directory.ts';
+} from '../ports.ts';
+import { OktaCallError, searchLiteral } from '../ports.ts';
 import { type LogEvent, LogEventSchema } from './event-hook.ts';
 import type { OktaCredentials, OktaSettings } from './okta-config.ts';
 

@@ -1,3 +1,4 @@
+import type { Intent } from '../domain/intent.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
 import { subjectUserId } from '../okta/event-hook.ts';
 
@@ -6,8 +7,6 @@ import { subjectUserId } from '../okta/event-hook.ts';
  * whose `eventType` matches decides; a row may narrow itself to some outcomes. Everything else is skipped with a
  * reason, and costs no Okta or model call.
  */
-export type Intent = 'joiner' | 'mover' | 'leaver' | 'membership' | 'security';
-
 export interface EventRoute {
   /** An exact event type, or a prefix ending in `.*` (`security.*`). */
   readonly eventType: string;

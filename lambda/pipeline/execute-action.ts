@@ -1,14 +1,21 @@
-import type { Okta, OktaUser } from '../okta/directory.ts';
-import { OktaCallError } from '../okta/directory.ts';
-import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../policy/catalog.ts';
-import type { AuditLog, Clock, MessageQueue } from '../ports.ts';
-import type { ActionLedger, ActionResult } from '../store/action-ledger.ts';
-import type { ActionMessage } from './action-messages.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
+import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../domain/catalog.ts';
+import type {
+  ActionResult,
+  AuditLog,
+  Clock,
+  ExecutionLedger,
+  MessageQueue,
+  Okta,
+  OktaUser,
+  RequestRegistry,
+} from '../ports.ts';
+import { OktaCallError } from '../ports.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
 
 export interface ExecuteActionDeps {
   readonly okta: Okta;
-  readonly ledger: ActionLedger;
+  readonly ledger: ExecutionLedger & RequestRegistry;
   readonly audit: AuditLog;
   /** Where a rate-limited action is put back, delayed until Okta's reset. */
   readonly actionsQueue: MessageQueue<ActionMessage>;

@@ -1,27 +1,38 @@
-import type { OktaDirectory, UserStatus } from '../okta/directory.ts';
-import { type LogEvent, subjectUserId } from '../okta/event-hook.ts';
-import type { Action } from '../policy/catalog.ts';
-import { decide, demote, RULES } from '../policy/decide.ts';
-import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
-import type { AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
-import { buildContext, MOVER_ATTRIBUTES, moverDifferences } from '../recommend/context.ts';
-import type { Decision, RecommendationContext, Recommender, ValidProposal } from '../recommend/types.ts';
+import { type ActionMessage, actionIdFor, SECURITY_WINDOW_MINUTES } from '../domain/action-message.ts';
+import type { Action } from '../domain/catalog.ts';
+import type { EventMessage } from '../domain/event-message.ts';
+import type { Intent } from '../domain/intent.ts';
+import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
+import type { Decision, RecommendationContext } from '../domain/recommendation.ts';
+import type { LogEvent } from '../okta/event-hook.ts';
+import { subjectUserId } from '../okta/event-hook.ts';
+import { requestIdOf } from '../okta/log-event.ts';
+import { decide, describeOutcome } from '../policy/decide.ts';
+import { withinHourlyCap } from '../policy/hourly-cap.ts';
+import type {
+  ApprovalGateway,
+  AuditLog,
+  AuditRecord,
+  Claims,
+  Clock,
+  HourlyBudget,
+  MessageQueue,
+  OktaDirectory,
+  Recommender,
+  RequestRegistry,
+} from '../ports.ts';
+import { buildContext } from '../recommend/context.ts';
+import { moverChange, moverSnapshot, type ProfileSnapshot } from '../recommend/mover.ts';
 import { validateProposals } from '../recommend/validate.ts';
-import type { ActionLedger } from '../store/action-ledger.ts';
-import type { ActionMessage } from './action-messages.ts';
-import type { ApprovalGateway } from './approvals.ts';
-import { type EventRoute, type Intent, routeEvent } from './event-routes.ts';
-import type { EventMessage } from './messages.ts';
+import { type EventRoute, routeEvent } from './event-routes.ts';
+import { RECOMMENDATION_RECORD_KEY, type StoredRecommendation, storedRecommendation } from './stored-recommendation.ts';
 
 export interface ProcessEventDeps {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly routes?: readonly EventRoute[];
   readonly okta: OktaDirectory;
-  readonly ledger: Pick<
-    ActionLedger,
-    'actionForRequest' | 'reserveAutoSlot' | 'claimOnce' | 'releaseOnce' | 'holderOf'
-  >;
+  readonly ledger: RequestRegistry & HourlyBudget & Claims;
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;
@@ -45,18 +56,6 @@ export type ProcessOutcome =
       }[];
     };
 
-/** What the recommendation audit record keeps, so that a retry of the same event reuses it instead of asking again. */
-interface StoredRecommendation {
-  readonly intent: Intent;
-  readonly recommender: string;
-  readonly assessment: string;
-  readonly proposals: readonly ValidProposal[];
-  readonly userStatus: string;
-  /** How many proposals validation rejected. */
-  readonly rejected: number;
-  readonly preconditionProfile: Readonly<Record<string, string | number | boolean | null>>;
-}
-
 const MAX_PRECONDITION_CHARS = 190; // context values are trimmed at 200: only untrimmed ones can be compared later
 
 /**
@@ -69,10 +68,12 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
   const subject = subjectUserId(event);
   const record = recorder(event, deps);
   const skip = async (reason: string, detail: Record<string, unknown> = {}): Promise<ProcessOutcome> => {
-    await record('routed', 'event.skipped', `skipped: ${reason}`, subject, {
-      reason,
-      published: event.published,
-      ...detail,
+    await record({
+      recordKey: 'routed',
+      kind: 'event.skipped',
+      summary: `skipped: ${reason}`,
+      subject,
+      detail: { reason, published: event.published, ...detail },
     });
     return { status: 'skipped', reason };
   };
@@ -112,10 +113,12 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
       const earlier = await deps.ledger.claimOnce(joinerClaim, event.uuid, deps.clock());
       if (earlier) return skip(`this joiner is already being handled (event ${earlier})`);
     }
-    await record('routed', 'event.accepted', `accepted for recommendation (${route.intent})`, route.subjectUserId, {
-      intent: route.intent,
-      rule: route.rule,
-      published: event.published,
+    await record({
+      recordKey: 'routed',
+      kind: 'event.accepted',
+      summary: `accepted for recommendation (${route.intent})`,
+      subject: route.subjectUserId,
+      detail: { intent: route.intent, rule: route.rule, published: event.published },
     });
     try {
       stored = await recommend(context, route.intent, snapshot, deps, record);
@@ -130,24 +133,20 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
 async function recommend(
   context: RecommendationContext,
   intent: Intent,
-  snapshot: Record<string, string | number | boolean | null>,
+  snapshot: ProfileSnapshot,
   deps: ProcessEventDeps,
-  record: ReturnType<typeof recorder>,
+  record: Recorder,
 ): Promise<StoredRecommendation> {
   const result = await deps.recommender.recommend(context, deps.policy);
   const { valid, rejected } = validateProposals(result, context, deps.policy);
   for (const [i, r] of rejected.entries()) {
-    await record(
-      `proposal:${i}`,
-      'recommendation.rejected',
-      `rejected a proposed ${String(r.proposal.type).slice(0, 60)}: ${r.reason}`,
-      context.user.id,
-      {
-        reason: r.reason,
-        proposal: r.proposal,
-        recommender: result.recommender,
-      },
-    );
+    await record({
+      recordKey: `proposal:${i}`,
+      kind: 'recommendation.rejected',
+      summary: `rejected a proposed ${String(r.proposal.type).slice(0, 60)}: ${r.reason}`,
+      subject: context.user.id,
+      detail: { reason: r.reason, proposal: r.proposal, recommender: result.recommender },
+    });
   }
   const stored: StoredRecommendation = {
     intent,
@@ -161,12 +160,12 @@ async function recommend(
     ),
   };
   const via = result.fallback ? ` (the model failed: ${result.fallback.reason}; rules answered)` : '';
-  await record(
-    'recommendation',
-    'recommendation.made',
-    `${result.recommender} recommender proposed ${valid.length} action(s)${rejected.length ? `, ${rejected.length} rejected` : ''}${via}: ${stored.assessment}`,
-    context.user.id,
-    {
+  await record({
+    recordKey: RECOMMENDATION_RECORD_KEY,
+    kind: 'recommendation.made',
+    summary: `${result.recommender} recommender proposed ${valid.length} action(s)${rejected.length ? `, ${rejected.length} rejected` : ''}${via}: ${stored.assessment}`,
+    subject: context.user.id,
+    detail: {
       ...stored,
       ...(result.model ? { model: result.model } : {}),
       ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
@@ -175,7 +174,7 @@ async function recommend(
       profile: snapshot,
       context: { chars: JSON.stringify(context).length, truncated: context.truncated, peers: context.peers.sampled },
     },
-  );
+  });
   return stored;
 }
 
@@ -184,7 +183,7 @@ async function decideAndHandOff(
   userId: string,
   stored: StoredRecommendation,
   deps: ProcessEventDeps,
-  record: ReturnType<typeof recorder>,
+  record: Recorder,
 ): Promise<ProcessOutcome> {
   const now = deps.clock();
   const decided = decide(stored.proposals, { mode: deps.mode, policy: deps.policy });
@@ -192,18 +191,17 @@ async function decideAndHandOff(
   const summary: { actionId: string; type: string; outcome: string; observed: boolean; rule: string }[] = [];
   for (const [i, first] of decided.entries()) {
     const actionId = actionIdFor(event, stored.intent, userId, first.proposal.action, i);
-    let decision: Decision = first;
     if (stored.intent === 'security') {
       // A burst of signals about one user gets one response per action and window, however many events it spans.
       const earlier = await deps.ledger.claimOnce(actionId, event.uuid, now);
       if (earlier !== undefined) {
-        await record(
-          `decision:${actionId}`,
-          'decision.duplicate',
-          `already decided: ${describe(first.proposal.action)} for this user, by event ${earlier} in the same ${SECURITY_WINDOW_MINUTES}-minute window`,
-          userId,
-          { actionId, action: first.proposal.action, decidedBy: earlier },
-        );
+        await record({
+          recordKey: `decision:${actionId}`,
+          kind: 'decision.duplicate',
+          summary: `already decided: ${describe(first.proposal.action)} for this user, by event ${earlier} in the same ${SECURITY_WINDOW_MINUTES}-minute window`,
+          subject: userId,
+          detail: { actionId, action: first.proposal.action, decidedBy: earlier },
+        });
         summary.push({
           actionId,
           type: first.proposal.action.type,
@@ -214,30 +212,14 @@ async function decideAndHandOff(
         continue;
       }
     }
-    if (decision.outcome === 'auto' && !decision.observed) {
-      const hour = now.toISOString().slice(0, 13);
-      if (!(await deps.ledger.reserveAutoSlot(hour, actionId, deps.policy.limits.maxAutoActionsPerHour, now))) {
-        decision = demote(
-          decision,
-          RULES.capPerHour,
-          `the hour's ${deps.policy.limits.maxAutoActionsPerHour} automatic actions are used up`,
-        );
-      }
-    }
+    const decision = await withinHourlyCap(first, actionId, { budget: deps.ledger, policy: deps.policy, now });
     const message = actionMessage(event, actionId, decision.proposal.action, stored, decision, now);
-    const verb = decision.observed
-      ? `observed (would have ${decision.outcome === 'auto' ? 'run it automatically' : decision.outcome === 'approval' ? 'asked a human' : 'dropped it'})`
-      : decision.outcome === 'auto'
-        ? 'queued to run automatically'
-        : decision.outcome === 'approval'
-          ? 'sent for approval'
-          : 'dropped';
-    await record(
-      `decision:${actionId}`,
-      decision.observed ? 'decision.observed' : `decision.${decision.outcome}`,
-      `${verb}: ${describe(decision.proposal.action)} — ${decision.reason}`,
-      userId,
-      {
+    await record({
+      recordKey: `decision:${actionId}`,
+      kind: decision.observed ? 'decision.observed' : `decision.${decision.outcome}`,
+      summary: `${describeOutcome(decision)}: ${describe(decision.proposal.action)} — ${decision.reason}`,
+      subject: userId,
+      detail: {
         actionId,
         action: decision.proposal.action,
         outcome: decision.outcome,
@@ -250,7 +232,7 @@ async function decideAndHandOff(
         rationale: decision.proposal.rationale,
         evidence: decision.proposal.evidence,
       },
-    );
+    });
     if (!decision.observed && decision.outcome === 'auto') queued.push(message);
     if (!decision.observed && decision.outcome === 'approval') {
       await deps.approvals.submit({
@@ -297,77 +279,19 @@ function actionMessage(
     schemaVersion: 1,
     actionId,
     action: { type: action.type, params: action.params as Record<string, unknown> },
-    origin: { kind: 'recommendation', correlationId: event.uuid, recommendationId: `${event.uuid}:recommendation` },
+    origin: {
+      kind: 'recommendation',
+      correlationId: event.uuid,
+      recommendationId: `${event.uuid}:${RECOMMENDATION_RECORD_KEY}`,
+    },
     decidedAt: now.toISOString(),
     reason: decision.proposal.rationale.slice(0, 2000),
     // The facts the decision rested on: if they change before the executor runs, it voids the action.
     preconditions: {
-      status: [stored.userStatus as UserStatus],
+      status: [stored.userStatus],
       ...(Object.keys(stored.preconditionProfile).length > 0 ? { profile: { ...stored.preconditionProfile } } : {}),
     },
   };
-}
-
-const SECURITY_WINDOW_MINUTES = 10;
-
-/**
- * Action ids are the executor's idempotency keys. A recommendation's actions are numbered within their event; a
- * security response is named by what it does to whom and when (user, action, 10-minute window of the event), so the
- * same response to one burst of signals is one action.
- */
-function actionIdFor(event: LogEvent, intent: Intent, userId: string, action: Action, index: number): string {
-  if (intent !== 'security') return `${event.uuid}:${index}`;
-  const window = Math.floor(Date.parse(event.published) / (SECURITY_WINDOW_MINUTES * 60_000));
-  const params = action.params as Record<string, unknown>;
-  const detail = ['groupId', 'appId', 'roleType']
-    .map((k) => params[k])
-    .filter(Boolean)
-    .join('.');
-  return `security:${userId}:${action.type}${detail ? `.${detail}` : ''}:${window}`;
-}
-
-/** The attributes a mover is judged on, as they are now (recorded with every recommendation as a baseline). */
-function moverSnapshot(context: RecommendationContext): Record<string, string | number | boolean | null> {
-  const out: Record<string, string | number | boolean | null> = {};
-  for (const key of MOVER_ATTRIBUTES) out[key] = context.user.profile[key] ?? null;
-  return out;
-}
-
-/** Did a profile update make the user a mover? Okta's list of changed attributes decides; else the last recorded profile. */
-export function moverChange(context: RecommendationContext): { moved: boolean; reason: string } {
-  const tracked: readonly string[] = MOVER_ATTRIBUTES;
-  const changed = context.event.changedAttributes;
-  if (changed) {
-    const relevant = changed.filter((a) => tracked.includes(a));
-    return relevant.length > 0
-      ? { moved: true, reason: `${relevant.join(', ')} changed` }
-      : {
-          moved: false,
-          reason: `the profile change (${changed.slice(0, 5).join(', ')}) did not touch department, title, location or manager`,
-        };
-  }
-  if (!context.previousProfile) {
-    return {
-      moved: false,
-      reason: 'Okta did not say what changed and no earlier profile is on record; this one is now the baseline',
-    };
-  }
-  const differences = moverDifferences(context.previousProfile, context.user.profile);
-  return differences.length > 0
-    ? { moved: true, reason: `${differences.join(', ')} changed since last seen` }
-    : { moved: false, reason: 'department, title, location and manager are as last seen' };
-}
-
-/** The X-Okta-Request-Id of the request that caused the event, when Okta says. */
-function requestIdOf(event: LogEvent): string | undefined {
-  const debugData = (event.debugContext as { debugData?: { requestId?: unknown } } | undefined)?.debugData;
-  if (typeof debugData?.requestId === 'string' && debugData.requestId.length > 0) return debugData.requestId;
-  return undefined;
-}
-
-async function storedRecommendation(uuid: string, audit: AuditLog): Promise<StoredRecommendation | undefined> {
-  const existing = (await audit.byCorrelation(uuid)).find((r) => r.recordKey === 'recommendation');
-  return existing?.detail as StoredRecommendation | undefined;
 }
 
 function describe(action: Action): string {
@@ -376,14 +300,20 @@ function describe(action: Action): string {
   return `${action.type}${extra.length ? ` ${extra.join(' ')}` : ''}`;
 }
 
-function recorder(event: LogEvent, deps: ProcessEventDeps) {
-  return (
-    recordKey: string,
-    kind: string,
-    summary: string,
-    subject: string | undefined,
-    detail: Record<string, unknown>,
-  ) => {
+/** One audit record of the events consumer about the event it processes. */
+interface Entry {
+  readonly recordKey: string;
+  readonly kind: string;
+  readonly summary: string;
+  /** The Okta user the record is about, when there is one. */
+  readonly subject: string | undefined;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+type Recorder = (entry: Entry) => Promise<void>;
+
+function recorder(event: LogEvent, deps: ProcessEventDeps): Recorder {
+  return ({ recordKey, kind, summary, subject, detail }) => {
     const entry: AuditRecord = {
       correlationId: event.uuid,
       recordKey,

@@ -1,8 +1,8 @@
+import type { EventMessage } from '../domain/event-message.ts';
 import type { EventHookDelivery, LogEvent } from '../okta/event-hook.ts';
 import { subjectUserId } from '../okta/event-hook.ts';
 import type { AuditLog, AuditRecord, Clock, MessageQueue } from '../ports.ts';
 import { auditKeyString } from '../ports.ts';
-import type { EventMessage } from './messages.ts';
 
 export interface ReceiveEventsDeps {
   readonly audit: AuditLog;

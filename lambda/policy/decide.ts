@@ -1,6 +1,6 @@
-import type { Decision, ValidProposal } from '../recommend/types.ts';
-import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from './catalog.ts';
-import type { Mode, PolicyConfig } from './policy-config.ts';
+import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from '../domain/catalog.ts';
+import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
+import type { Decision, DecisionOutcome, ValidProposal } from '../domain/recommendation.ts';
 
 /**
  * The deterministic policy: for each validated proposal, auto (the executor acts), approval (a human decides) or drop.
@@ -151,8 +151,8 @@ function effectiveRisk(proposal: ValidProposal): RiskLevel {
 }
 
 /**
- * Sends an automatic decision to a human instead, naming the rule (e.g. `cap-per-hour`, applied by the pipeline with
- * its count of recent automatic actions). Approvals and drops are returned unchanged: demoting never drops an action
+ * Sends an automatic decision to a human instead, naming the rule (e.g. `cap-per-hour`, applied by `hourly-cap.ts` with
+ * the hour's budget). Approvals and drops are returned unchanged: demoting never drops an action
  * nor asks a human about a dropped one.
  */
 export function demote(decision: Decision, rule: string, reason: string): Decision {
@@ -163,4 +163,16 @@ export function demote(decision: Decision, rule: string, reason: string): Decisi
     rule,
     reason: decision.observed ? `${reason} (observe mode: nothing is done)` : reason,
   };
+}
+
+const OUTCOME_WORDS: Readonly<Record<DecisionOutcome, { readonly done: string; readonly wouldHave: string }>> = {
+  auto: { done: 'queued to run automatically', wouldHave: 'run it automatically' },
+  approval: { done: 'sent for approval', wouldHave: 'asked a human' },
+  drop: { done: 'dropped', wouldHave: 'dropped it' },
+};
+
+/** What became of a decided action, in words for the audit trail ("sent for approval", "observed (would have …)"). */
+export function describeOutcome(decision: Decision): string {
+  const words = OUTCOME_WORDS[decision.outcome];
+  return decision.observed ? `observed (would have ${words.wouldHave})` : words.done;
 }

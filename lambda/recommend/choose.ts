@@ -1,9 +1,9 @@
 import { logger } from '../log.ts';
+import type { Recommender } from '../ports.ts';
 import { FallbackRecommender } from './fallback.ts';
 import { describeLlmSettings, isModelConfigured, llmRecommenderOptions, llmSettings } from './llm-config.ts';
 import { LlmRecommender } from './llm-recommender.ts';
 import { RulesRecommender } from './rules-recommender.ts';
-import type { Recommender } from './types.ts';
 
 /**
  * The recommender in effect: the deterministic rules when no model is configured; otherwise the model, with the rules

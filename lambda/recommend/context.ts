@@ -1,9 +1,10 @@
-import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../okta/directory.ts';
+import type { Intent } from '../domain/intent.ts';
+import { isPrivileged, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
+import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from '../domain/recommendation.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
-import type { Intent } from '../pipeline/event-routes.ts';
-import { isPrivileged, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
 import type { AuditLog } from '../ports.ts';
-import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from './types.ts';
+import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../ports.ts';
+import { lastSeenProfile } from './mover.ts';
 
 /** Profile attributes worth a recommender's attention (the rest of a profile is noise, or private). */
 export const CONTEXT_ATTRIBUTES = [
@@ -25,25 +26,6 @@ export const CONTEXT_ATTRIBUTES = [
   'managerId',
   'manager',
 ] as const;
-
-/** Attributes whose change makes a user a mover. */
-export const MOVER_ATTRIBUTES = [
-  'department',
-  'title',
-  'city',
-  'countryCode',
-  'managerId',
-  'manager',
-  'division',
-] as const;
-
-/** The mover attributes whose values differ between two profiles (a missing attribute and a null one are the same). */
-export function moverDifferences(
-  previous: Readonly<Record<string, unknown>>,
-  current: Readonly<Record<string, unknown>>,
-): string[] {
-  return MOVER_ATTRIBUTES.filter((name) => (previous[name] ?? null) !== (current[name] ?? null));
-}
 
 const MAX_VALUE_CHARS = 200;
 /** How many Okta reads one context build has in flight at once (Okta's rate limits are per org). */
@@ -341,18 +323,6 @@ async function readTimeline(
       ...(client?.geographicalContext?.country ? { country: trim(client.geographicalContext.country) } : {}),
     };
   });
-}
-
-/** The profile as the audit trail last recorded it (each recommendation records the attributes it saw). */
-async function lastSeenProfile(
-  userId: string,
-  audit: AuditLog,
-): Promise<Record<string, string | number | boolean | null> | undefined> {
-  for (const record of await audit.bySubject(userId, { limit: 50 })) {
-    const profile = (record.detail as { profile?: unknown } | undefined)?.profile;
-    if (profile && typeof profile === 'object') return profile as Record<string, string | number | boolean | null>;
-  }
-  return undefined;
 }
 
 /**

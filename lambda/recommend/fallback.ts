@@ -1,6 +1,7 @@
-import type { PolicyConfig } from '../policy/policy-config.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
+import type { RecommendationContext, RecommendationResult } from '../domain/recommendation.ts';
+import type { Recommender } from '../ports.ts';
 import { type ModelFailure, toModelFailure } from './llm-recommender.ts';
-import type { RecommendationContext, RecommendationResult, Recommender } from './types.ts';
 
 export interface FallbackOptions {
   /**

@@ -13,10 +13,11 @@ import {
 import { ContentFilterFinishReasonError, LengthFinishReasonError } from 'openai/error';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
-import type { PolicyConfig } from '../policy/policy-config.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
+import type { Proposal, RecommendationContext, RecommendationResult, TokenUsage } from '../domain/recommendation.ts';
+import type { Recommender } from '../ports.ts';
 import { type ModelAction, ModelRecommendationSchema, RESPONSE_FORMAT_NAME } from './model-output.ts';
 import { buildMessages, PROMPT_VERSION } from './prompt.ts';
-import type { Proposal, RecommendationContext, RecommendationResult, Recommender, TokenUsage } from './types.ts';
 
 /**
  * Why a model call gave no usable answer, in one short word the audit trail can keep (never the provider's text: it

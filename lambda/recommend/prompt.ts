@@ -1,9 +1,9 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
-import { USER_STATUSES, type UserStatus } from '../okta/directory.ts';
-import { ACTIONS, ADMIN_ROLE_TYPES, IDENTITY_ATTRIBUTES, type RiskLevel } from '../policy/catalog.ts';
-import type { PolicyConfig } from '../policy/policy-config.ts';
-import type { RecommendationContext } from './types.ts';
+import { ACTIONS, ADMIN_ROLE_TYPES, IDENTITY_ATTRIBUTES, type RiskLevel } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
+import type { RecommendationContext } from '../domain/recommendation.ts';
+import { USER_STATUSES, type UserStatus } from '../ports.ts';
 
 /**
  * The prompt of the LLM recommender. Bump the version whenever the text sent to the model changes (the system prompt,
@@ -20,7 +20,7 @@ export const POLICY_OPEN = '<hookpilot_policy>';
 export const POLICY_CLOSE = '</hookpilot_policy>';
 
 // ---------------------------------------------------------------------------------------------------------------------
-// The action catalog, generated from lambda/policy/catalog.ts so the prompt cannot drift from what can be executed.
+// The action catalog, generated from lambda/domain/catalog.ts so the prompt cannot drift from what can be executed.
 
 const PARAM_TEXT: Readonly<Record<string, string>> = {
   userId: 'userId (the subject user: user.id in the data)',

@@ -1,14 +1,14 @@
-import { ADMIN_ROLE_TYPES } from '../policy/catalog.ts';
-import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
-import { moverDifferences } from './context.ts';
+import { ADMIN_ROLE_TYPES } from '../domain/catalog.ts';
+import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
 import type {
   GroupFact,
   PeerStats,
   Proposal,
   RecommendationContext,
   RecommendationResult,
-  Recommender,
-} from './types.ts';
+} from '../domain/recommendation.ts';
+import type { Recommender } from '../ports.ts';
+import { moverDifferences } from './mover.ts';
 
 /**
  * The deterministic recommender: proposals from the context and the policy alone (no I/O, no model), each with a

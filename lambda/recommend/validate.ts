@@ -1,12 +1,12 @@
-import { type Action, ActionSchema, definitionOf, maxRisk, type RiskLevel, riskOf } from '../policy/catalog.ts';
-import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../policy/policy-config.ts';
+import { type Action, ActionSchema, definitionOf, maxRisk, type RiskLevel, riskOf } from '../domain/catalog.ts';
+import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
 import type {
   Proposal,
   RecommendationContext,
   RecommendationResult,
   RejectedProposal,
   ValidProposal,
-} from './types.ts';
+} from '../domain/recommendation.ts';
 
 /**
  * The gate between a recommender and the policy. Whatever wrote the proposals (a model, possibly compromised, or the

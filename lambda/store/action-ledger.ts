@@ -7,65 +7,27 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DependencyError } from '../errors.ts';
-
-export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
-export const FINAL_STATUSES: readonly ActionStatus[] = ['SUCCEEDED', 'VOIDED', 'FAILED'];
-
-/**
- * What a finished action's outcome audit record says, kept with its final status: a redelivery writes the record again
- * if it was lost (the audit store ignores a record it already has).
- */
-export interface ActionResult {
-  readonly kind: string;
-  readonly summary: string;
-  /** When the action finished (ISO 8601). */
-  readonly at: string;
-  readonly detail: Readonly<Record<string, unknown>>;
-}
-
-export type Claim =
-  | { readonly outcome: 'claimed'; readonly attempt: number }
-  | { readonly outcome: 'finished'; readonly status: ActionStatus; readonly result?: ActionResult }
-  | { readonly outcome: 'busy' };
-
-export interface ActionLedger {
-  /**
-   * Takes the action for execution: only one worker holds it at a time (a lease), and an action that has reached a
-   * final status is never taken again. This is what makes a redelivered message execute once.
-   */
-  claim(actionId: string, now: Date, leaseMs: number, seed: Readonly<Record<string, unknown>>): Promise<Claim>;
-  /** Records the final status and the outcome (request id, inverse, expiry… in its detail). */
-  finish(actionId: string, status: 'SUCCEEDED' | 'VOIDED' | 'FAILED', result: ActionResult): Promise<void>;
-  /** Puts the action back for later (rate limited: DEFERRED; transient failure: RETRYING). */
-  release(actionId: string, status: 'DEFERRED' | 'RETRYING', now: Date): Promise<void>;
-  get(actionId: string): Promise<Readonly<Record<string, unknown>> | undefined>;
-  /** Notes that an Okta request (its X-Okta-Request-Id) was made by this action, for a week. */
-  rememberRequest(requestId: string, actionId: string, now: Date): Promise<void>;
-  /** The action that made an Okta request, if hookpilot made it. */
-  actionForRequest(requestId: string): Promise<string | undefined>;
-  /**
-   * Takes one of `cap` automatic-action slots of an hour for an action; true if it got one (or already had it). The
-   * same action asking again never takes a second slot.
-   */
-  reserveAutoSlot(hour: string, actionId: string, cap: number, now: Date): Promise<boolean>;
-  /**
-   * Claims a key (e.g. "the joiner response for user X") for one event, for two days: undefined if this event holds it
-   * (now, or from an earlier attempt), else the event that claimed it first. Race-free across concurrent consumers.
-   */
-  claimOnce(key: string, correlationId: string, now: Date): Promise<string | undefined>;
-  /** The event holding a key claimed with `claimOnce`, if any. */
-  holderOf(key: string): Promise<string | undefined>;
-  /** Gives back a key this event claimed with `claimOnce` (a key another event holds is left alone). */
-  releaseOnce(key: string, correlationId: string): Promise<void>;
-}
+import {
+  type ActionResult,
+  type ActionStatus,
+  type Claim,
+  type Claims,
+  type ExecutionLedger,
+  FINAL_STATUSES,
+  type HourlyBudget,
+  type RequestRegistry,
+} from '../ports.ts';
 
 const WEEK_SECONDS = 7 * 24 * 3600;
 const REQUEST_PREFIX = 'okta-request:';
 const BUDGET_PREFIX = 'auto-budget:';
 const CLAIM_PREFIX = 'claim:';
 
-/** The ledger in DynamoDB: one item per action id, moved between statuses by conditional writes. */
-export class DynamoActionLedger implements ActionLedger {
+/**
+ * The action ledger in DynamoDB: one item per action id, moved between statuses by conditional writes; the request
+ * registry, the hourly budgets and the claims are items of the same table under their own key prefixes.
+ */
+export class DynamoActionLedger implements ExecutionLedger, RequestRegistry, HourlyBudget, Claims {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -216,7 +178,8 @@ export class DynamoActionLedger implements ActionLedger {
     }
   }
 
-  async get(actionId: string) {
+  /** The raw ledger item (for tests and operators; no use case reads it). */
+  async get(actionId: string): Promise<Readonly<Record<string, unknown>> | undefined> {
     try {
       return (
         await this.client.send(new GetCommand({ TableName: this.tableName, Key: { actionId }, ConsistentRead: true }))

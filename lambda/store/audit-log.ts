@@ -8,6 +8,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod/mini';
 import { DependencyError } from '../errors.ts';
 import type { AuditKey, AuditLog, AuditRecord } from '../ports.ts';
 import { auditKeyString } from '../ports.ts';
@@ -16,6 +17,21 @@ import { AUDIT_TABLE } from './tables.ts';
 
 const SCHEMA_VERSION = 1;
 const WRITE_CONCURRENCY = 16;
+
+// What the table holds, checked on read (zod/mini: this adapter is in the synchronous receiver's bundle). Unknown
+// attributes — the table's own `day` and `schemaVersion` — are left out of the records returned.
+const AuditKeySchema = z.object({ correlationId: z.string(), recordKey: z.string() });
+const AuditRecordSchema = z.object({
+  correlationId: z.string(),
+  recordKey: z.string(),
+  kind: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  summary: z.string(),
+  subjectUserId: z.optional(z.string()),
+  eventType: z.optional(z.string()),
+  detail: z.optional(z.record(z.string(), z.unknown())),
+});
 
 export interface DynamoAuditLogOptions {
   /**
@@ -98,9 +114,8 @@ export class DynamoAuditLog implements AuditLog {
         } catch (error) {
           throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
         }
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          found.add(auditKeyString(item as unknown as AuditKey));
-        }
+        for (const item of result.Responses?.[this.tableName] ?? [])
+          found.add(auditKeyString(read(AuditKeySchema, item)));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
@@ -170,16 +185,21 @@ export class DynamoAuditLog implements AuditLog {
       } catch (error) {
         throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
       }
-      for (const item of page.Items ?? []) items.push(toRecord(item));
+      for (const item of page.Items ?? []) items.push(read(AuditRecordSchema, item));
       startKey = page.LastEvaluatedKey;
     } while (startKey && (limit === undefined || items.length < limit));
     return limit === undefined ? items : items.slice(0, limit);
   }
 }
 
-function toRecord(item: Record<string, unknown>): AuditRecord {
-  const { day: _day, schemaVersion: _v, ...record } = item;
-  return record as unknown as AuditRecord;
+/** An item as the schema says, or a DependencyError naming the first field that is not (the store holds something else). */
+function read<T>(schema: z.ZodMiniType<T>, item: Record<string, unknown>): T {
+  const parsed = schema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new DependencyError(
+    `the audit store (DynamoDB) returned an item that is not an audit record (${issue?.path.join('.') || 'item'}: ${issue?.message ?? 'invalid'})`,
+  );
 }
 
 /** UTC days from `from` to `to` inclusive (at most 366, so a typo cannot start a year-long scan). */

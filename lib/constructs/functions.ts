@@ -8,7 +8,7 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/policy/policy-config.ts';
+import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPrivileged, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import { isPrivileged, parsePolicy } from '../../lambda/policy/policy-config.ts';
 import { buildContext } from '../../lambda/recommend/context.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { ROOT } from '../../local/stack.ts';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { UserStatus } from '../../lambda/okta/directory.ts';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import {
   type ExecuteActionDeps,
   type ExecutionOutcome,
   executeAction,
   RetryLaterError,
 } from '../../lambda/pipeline/execute-action.ts';
-import type { AuditRecord } from '../../lambda/ports.ts';
+import type { AuditRecord, UserStatus } from '../../lambda/ports.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';

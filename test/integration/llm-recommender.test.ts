@@ -1,8 +1,10 @@
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/domain/policy-config.ts';
+import type { RecommendationContext } from '../../lambda/domain/recommendation.ts';
 import { ConfigError } from '../../lambda/errors.ts';
-import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/policy/policy-config.ts';
+import type { Recommender } from '../../lambda/ports.ts';
 import { FallbackRecommender } from '../../lambda/recommend/fallback.ts';
 import {
   createOpenAiClient,
@@ -25,7 +27,6 @@ import {
 import { RESPONSE_FORMAT_NAME } from '../../lambda/recommend/model-output.ts';
 import { DATA_CLOSE, DATA_OPEN, extractData, PROMPT_VERSION, SYSTEM_PROMPT } from '../../lambda/recommend/prompt.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
-import type { RecommendationContext, Recommender } from '../../lambda/recommend/types.ts';
 import {
   OFF_CATALOG_TYPES,
   type OpenAiStub,

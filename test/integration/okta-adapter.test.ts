@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OktaCallError } from '../../lambda/okta/directory.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
+import { OktaCallError } from '../../lambda/ports.ts';
 import { startTestSim, type TestSim } from '../support/okta-sim.ts';
 import { appLabelled, groupNamed, newUser, simSettings } from '../support/okta-users.ts';
 

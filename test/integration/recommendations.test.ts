@@ -2,19 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
+import type { EventMessage } from '../../lambda/domain/event-message.ts';
+import type { Mode } from '../../lambda/domain/policy-config.ts';
+import { type PolicyConfig, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import type { ActionMessage } from '../../lambda/pipeline/action-messages.ts';
 import { RecordedApprovals } from '../../lambda/pipeline/approvals.ts';
+import { consumeEvent } from '../../lambda/pipeline/consume-event.ts';
 import { type ProcessEventDeps, processEvent } from '../../lambda/pipeline/process-event.ts';
-import type { Mode } from '../../lambda/policy/policy-config.ts';
-import { type PolicyConfig, parsePolicy } from '../../lambda/policy/policy-config.ts';
-import type { AuditRecord } from '../../lambda/ports.ts';
+import type { AuditRecord, Recommender } from '../../lambda/ports.ts';
 import { FallbackRecommender } from '../../lambda/recommend/fallback.ts';
 import { LlmRecommender } from '../../lambda/recommend/llm-recommender.ts';
 import { extractData } from '../../lambda/recommend/prompt.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
-import type { Recommender } from '../../lambda/recommend/types.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
@@ -637,5 +638,39 @@ describe('Okta rate limits while gathering context', () => {
     const records = await recordsOf(event);
     expect(records.filter((r) => r.kind === 'recommendation.made')).toHaveLength(1);
     expect(await queueDepth(sqs, resources.queues.eventsQueue.dlqUrl)).toBe(0);
+  });
+  it('an event rate limited more than maxDeferrals times goes to SQS as an error instead of waiting for ever', async () => {
+    const { id } = await newUser(okta, 'ACTIVE', { department: 'Legal', city: 'Singapore' });
+    const event = eventFor('user.lifecycle.create', id);
+    const eventsQueue = new SqsQueue<EventMessage>(sqs, resources.queues.eventsQueue.url, 'events');
+    const before = await queueDepth(sqs, resources.queues.eventsQueue.url);
+    const capped = { eventsQueue, clock: () => new Date(), maxDeferrals: 2 };
+    const process = (m: EventMessage) => processEvent(m, deps('assisted'));
+    okta.sim.faults.add({ method: 'GET', path: `/api/v1/users/${id}`, status: 429, times: Number.POSITIVE_INFINITY });
+    try {
+      // The queue would bring back each deferred copy; here each comes back at once, with its deferral count.
+      const first = await consumeEvent(message(event), process, capped);
+      expect(first).toMatchObject({ status: 'deferred', deferrals: 1 });
+      expect(first.status === 'deferred' && first.delaySeconds).toBeGreaterThanOrEqual(1);
+      expect(await consumeEvent({ ...message(event), deferrals: 1 }, process, capped)).toMatchObject({
+        status: 'deferred',
+        deferrals: 2,
+      });
+      await expect(consumeEvent({ ...message(event), deferrals: 2 }, process, capped)).rejects.toMatchObject({
+        name: 'OktaCallError',
+        kind: 'rate_limited',
+      });
+    } finally {
+      okta.sim.faults.clear();
+    }
+    // Two delayed copies wait on the queue; nothing was recorded for the event while Okta refused.
+    expect(await queueDepth(sqs, resources.queues.eventsQueue.url)).toBe(before + 2);
+    expect(await recordsOf(event)).toEqual([]);
+    // Once Okta answers again, a copy is processed as usual: recommended once.
+    expect(await consumeEvent({ ...message(event), deferrals: 2 }, process, capped)).toMatchObject({
+      status: 'processed',
+      outcome: { status: 'decided', intent: 'joiner' },
+    });
+    expect((await recordsOf(event)).filter((r) => r.kind === 'recommendation.made')).toHaveLength(1);
   });
 });

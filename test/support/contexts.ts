@@ -1,4 +1,4 @@
-import type { GroupFact, RecommendationContext } from '../../lambda/recommend/types.ts';
+import type { GroupFact, RecommendationContext } from '../../lambda/domain/recommendation.ts';
 
 /**
  * A realistic recommendation context, built by hand: Sam Taylor joins Sales in London. Peers hold `dept-sales`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { UserStatus } from '../../lambda/okta/directory.ts';
 import type { OktaSettings } from '../../lambda/okta/okta-config.ts';
+import type { UserStatus } from '../../lambda/ports.ts';
 import type { TestSim } from './okta-sim.ts';
 
 /** Okta settings pointing hookpilot's adapter at a test simulator (API token). */

@@ -9,7 +9,7 @@ import {
   definitionOf,
   RISK_LEVELS,
   riskOf,
-} from '../../lambda/policy/catalog.ts';
+} from '../../lambda/domain/catalog.ts';
 
 const U = '00u8new3Hs5LpQ2zY1d7';
 const G = '00g4fin2Rr8KqW5tZ1d7';

@@ -8,17 +8,17 @@ import {
   RISK_LEVELS,
   type RiskLevel,
   riskOf,
-} from '../../lambda/policy/catalog.ts';
-import { decide, demote, RULES } from '../../lambda/policy/decide.ts';
-import type { Mode } from '../../lambda/policy/policy-config.ts';
+} from '../../lambda/domain/catalog.ts';
+import type { Mode } from '../../lambda/domain/policy-config.ts';
 import {
   DEFAULT_POLICY,
   MODES,
   type PolicyConfig,
   PolicyConfigSchema,
   type PolicyInput,
-} from '../../lambda/policy/policy-config.ts';
-import type { Decision, ValidProposal } from '../../lambda/recommend/types.ts';
+} from '../../lambda/domain/policy-config.ts';
+import type { Decision, ValidProposal } from '../../lambda/domain/recommendation.ts';
+import { decide, demote, RULES } from '../../lambda/policy/decide.ts';
 import { IDS } from '../support/contexts.ts';
 
 const S = IDS.subject;

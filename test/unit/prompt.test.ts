@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ACTIONS } from '../../lambda/policy/catalog.ts';
-import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/policy/policy-config.ts';
+import { ACTIONS } from '../../lambda/domain/catalog.ts';
+import { DEFAULT_POLICY, type PolicyConfig, PolicyConfigSchema } from '../../lambda/domain/policy-config.ts';
+import type { RecommendationContext } from '../../lambda/domain/recommendation.ts';
 import {
   buildMessages,
   DATA_CLOSE,
@@ -15,7 +16,6 @@ import {
   policyFacts,
   SYSTEM_PROMPT,
 } from '../../lambda/recommend/prompt.ts';
-import type { RecommendationContext } from '../../lambda/recommend/types.ts';
 import { salesJoinerContext } from '../support/contexts.ts';
 
 /**

@@ -1,16 +1,16 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { USER_STATUSES } from '../../lambda/okta/directory.ts';
-import { ADMIN_ROLE_TYPES } from '../../lambda/policy/catalog.ts';
-import { type PolicyConfig, PolicyConfigSchema, type PolicyInput } from '../../lambda/policy/policy-config.ts';
-import { MAX_REMOVAL_CONFIDENCE, RulesRecommender, riskLevelOf } from '../../lambda/recommend/rules-recommender.ts';
+import { ADMIN_ROLE_TYPES } from '../../lambda/domain/catalog.ts';
+import { type PolicyConfig, PolicyConfigSchema, type PolicyInput } from '../../lambda/domain/policy-config.ts';
 import type {
   GroupFact,
   Proposal,
   RecommendationContext,
   RecommendationResult,
   TimelineEntry,
-} from '../../lambda/recommend/types.ts';
+} from '../../lambda/domain/recommendation.ts';
+import { USER_STATUSES } from '../../lambda/ports.ts';
+import { MAX_REMOVAL_CONFIDENCE, RulesRecommender, riskLevelOf } from '../../lambda/recommend/rules-recommender.ts';
 import { validateProposals } from '../../lambda/recommend/validate.ts';
 import { GROUPS, IDS, salesJoinerContext } from '../support/contexts.ts';
 

@@ -7,8 +7,7 @@ import {
   ADMIN_ROLE_TYPES,
   RISK_LEVELS,
   riskOf,
-} from '../../lambda/policy/catalog.ts';
-import { decide } from '../../lambda/policy/decide.ts';
+} from '../../lambda/domain/catalog.ts';
 import {
   DEFAULT_POLICY,
   MODES,
@@ -17,8 +16,7 @@ import {
   type PolicyConfig,
   PolicyConfigSchema,
   type PolicyInput,
-} from '../../lambda/policy/policy-config.ts';
-import type { ModelAction } from '../../lambda/recommend/model-output.ts';
+} from '../../lambda/domain/policy-config.ts';
 import type {
   Decision,
   Proposal,
@@ -26,7 +24,9 @@ import type {
   RecommendationResult,
   RejectedProposal,
   ValidProposal,
-} from '../../lambda/recommend/types.ts';
+} from '../../lambda/domain/recommendation.ts';
+import { decide } from '../../lambda/policy/decide.ts';
+import type { ModelAction } from '../../lambda/recommend/model-output.ts';
 import { validateProposals } from '../../lambda/recommend/validate.ts';
 import {
   COMPROMISED_CATEGORIES,

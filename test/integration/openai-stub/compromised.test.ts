@@ -1,7 +1,7 @@
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ACTION_TYPES, IDENTITY_ATTRIBUTES, oktaId } from '../../../lambda/policy/catalog.ts';
+import { ACTION_TYPES, IDENTITY_ATTRIBUTES, oktaId } from '../../../lambda/domain/catalog.ts';
 import {
   type ModelAction,
   type ModelRecommendation,

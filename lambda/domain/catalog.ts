@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OktaDirectory, OktaOperations, OktaUser, OktaWriteResult, UserStatus } from '../okta/directory.ts';
-import { USER_STATUSES } from '../okta/directory.ts';
+import type { OktaDirectory, OktaOperations, OktaUser, OktaWriteResult, UserStatus } from '../ports.ts';
+import { USER_STATUSES } from '../ports.ts';
 
 /**
  * The action catalog: every action hookpilot can take on an Okta org, one definition each. Nothing outside this catalog

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { USER_STATUSES } from '../okta/directory.ts';
+import { USER_STATUSES } from '../ports.ts';
+import type { Action } from './catalog.ts';
+import type { Intent } from './intent.ts';
 
 /**
  * The actions queue's message contract (version 1): one catalogued action to execute, with its id (the idempotency
@@ -38,3 +40,28 @@ export const ActionMessageSchema = z.object({
 });
 
 export type ActionMessage = z.infer<typeof ActionMessageSchema>;
+
+/** How long one burst of security signals about a user counts as one: its responses share their action ids. */
+export const SECURITY_WINDOW_MINUTES = 10;
+
+/**
+ * Action ids are the executor's idempotency keys. A recommendation's actions are numbered within their event; a
+ * security response is named by what it does to whom and when (user, action, 10-minute window of the event), so the
+ * same response to one burst of signals is one action.
+ */
+export function actionIdFor(
+  event: { readonly uuid: string; readonly published: string },
+  intent: Intent,
+  userId: string,
+  action: Action,
+  index: number,
+): string {
+  if (intent !== 'security') return `${event.uuid}:${index}`;
+  const window = Math.floor(Date.parse(event.published) / (SECURITY_WINDOW_MINUTES * 60_000));
+  const params = action.params as Record<string, unknown>;
+  const detail = ['groupId', 'appId', 'roleType']
+    .map((k) => params[k])
+    .filter(Boolean)
+    .join('.');
+  return `security:${userId}:${action.type}${detail ? `.${detail}` : ''}:${window}`;
+}

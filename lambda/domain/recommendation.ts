@@ -1,7 +1,12 @@
-import type { UserStatus } from '../okta/directory.ts';
-import type { Intent } from '../pipeline/event-routes.ts';
-import type { Action, RiskLevel } from '../policy/catalog.ts';
-import type { Mode, PolicyConfig } from '../policy/policy-config.ts';
+import type { UserStatus } from '../ports.ts';
+import type { Action, RiskLevel } from './catalog.ts';
+import type { Intent } from './intent.ts';
+import type { Mode } from './policy-config.ts';
+
+/*
+ * The recommendation's vocabulary, shared by the recommenders (which produce it), the policy (which decides on it) and
+ * the events consumer's use case (which carries it from one to the other).
+ */
 
 /**
  * What a recommender sees about one event: what a careful admin would look at, gathered from Okta and trimmed to a size
@@ -108,11 +113,6 @@ export interface RecommendationResult {
   readonly usage?: TokenUsage;
   /** Set when the model failed and the rules recommender answered instead: why. */
   readonly fallback?: { readonly from: 'llm'; readonly reason: string };
-}
-
-export interface Recommender {
-  readonly name: 'llm' | 'rules';
-  recommend(context: RecommendationContext, policy: PolicyConfig): Promise<RecommendationResult>;
 }
 
 /** A proposal that passed validation: a catalog action on ids from the context, nothing protected. */
