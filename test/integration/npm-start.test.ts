@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
-import { STATE_FILE } from '../../local/state.ts';
 import { localDocuments } from '../../local/resources.ts';
 import { ROOT } from '../../local/stack.ts';
+import { STATE_FILE } from '../../local/state.ts';
 import { freshDelivery } from '../support/fixtures.ts';
 
 /**
