@@ -5,13 +5,13 @@ import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { bindHost, DEFAULT_HOST, HOST_ENV, isLoopback } from './bind.ts';
-import { localState, STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { stopOnSignals } from './signals.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, SWEEP_INTERVAL_ENV, startLocalStack } from './stack.ts';
+import { localState, STATE_FILE } from './state.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
