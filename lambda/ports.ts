@@ -396,48 +396,6 @@ export interface ApprovalOutbox {
   markPublished(ids: readonly string[]): Promise<void>;
 }
 
-// ---- approvers' (and Okta's) access tokens ------------------------------------------------------------------------
-
-/** Who presented a verified Okta access token issued to a person (the approvers' API and console). */
-export interface Principal {
-  /** The Okta user id (`uid` claim, `00u…`): what audit records and separation-of-duties checks use. */
-  readonly userId: string;
-  /** The user's Okta login (`sub` claim). */
-  readonly login: string;
-  /** Group names from the token's `groups` claim (empty when the authorization server adds none). */
-  readonly groups: readonly string[];
-  /** Granted scopes (`scp` claim). */
-  readonly scopes: readonly string[];
-  /** The OAuth client the token was issued to (`cid` claim). */
-  readonly clientId: string;
-  /** The token's id (`jti` claim): safe to log and audit, unlike the token. */
-  readonly tokenId: string;
-  readonly expiresAt: Date;
-}
-
-/** Who presented a verified access token issued to a client itself (client credentials: Okta calling an inline hook). */
-export interface ServicePrincipal {
-  readonly clientId: string;
-  /** `sub` (the client id for client-credentials tokens). */
-  readonly subject: string;
-  readonly scopes: readonly string[];
-  readonly tokenId: string;
-  readonly expiresAt: Date;
-}
-
-/**
- * Verifies `Authorization: Bearer <JWT>`. Throws `UnauthorizedError` (401, naming the failed check, with a
- * `WWW-Authenticate` challenge), `InsufficientScopeError` (403) or `DependencyError` (503: the issuer's keys could not
- * be fetched). Implemented by `lambda/okta/access-token.ts`.
- */
-export interface AccessTokenVerifier {
-  verify(authorizationHeader: string | undefined): Promise<Principal>;
-}
-
-export interface ServiceTokenVerifier {
-  verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
-}
-
 /** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */
 export interface ApprovalFeedback {
   /**

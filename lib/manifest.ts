@@ -63,14 +63,14 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly uses: Uses;
+  /** Run on a fixed schedule (EventBridge in AWS, a timer in the local stack). */
+  readonly schedule?: { readonly everyMinutes: number };
   /**
    * Someone waits for its answer (Okta's 3-second deadline, a person signing in): its bundle must stay near the floor of
    * the AWS clients it needs (`npm run bench:cold-start`), and never carry the Okta SDK, openai or zod's full build.
    * @default false
    */
   readonly synchronous?: boolean;
-  /** Run on a fixed schedule (EventBridge in AWS, a timer in the local stack). */
-  readonly schedule?: { readonly everyMinutes: number };
 }
 
 export const FUNCTIONS = {
