@@ -89,6 +89,7 @@ export function approvalsConfig() {
 export function sweeperConfig() {
   return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     ...approvalsConfig(),
   };
 }

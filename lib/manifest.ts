@@ -110,11 +110,13 @@ export const FUNCTIONS = {
   },
   sweeper: {
     entry: 'lambda/handlers/sweeper.ts',
-    description: 'Scheduled sweeper: expires, reminds and escalates pending approvals; publishes what the outbox holds',
+    description:
+      'Scheduled sweeper: expires, reminds and escalates pending approvals; re-queues approved actions that never reached the executor; publishes what the outbox holds',
     timeoutSeconds: 120,
     memoryMb: 512,
     schedule: { everyMinutes: 5 },
-    uses: { auditTable: 'append', approvalsTable: 'update', approvalQueue: 'send' },
+    // Approved requests whose action never reached the executor are queued again (decide-approval.ts explains).
+    uses: { auditTable: 'append', approvalsTable: 'update', approvalQueue: 'send', actionsQueue: 'send' },
   },
   approvalsApi: {
     entry: 'lambda/handlers/approvals-api.ts',

@@ -1,6 +1,8 @@
 import { sweeperConfig } from '../config.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
+import { dispatchApproved } from '../pipeline/dispatch-approved.ts';
 import { runSweep, type SweepStep } from '../pipeline/sweep.ts';
 import { sweepApprovals } from '../pipeline/sweep-approvals.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
@@ -21,8 +23,14 @@ const publish = {
   source: approvalEventSource(config.instance),
 };
 
+const actionsQueue = new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions');
+
 const steps: readonly SweepStep[] = [
   { name: 'approvals', run: (now) => sweepApprovals({ store: approvals, publish }, now) },
+  {
+    name: 'approved-dispatch',
+    run: (now) => dispatchApproved({ store: approvals, actionsQueue, audit: publish.audit }, now),
+  },
 ];
 
 export const handler = async (): Promise<void> => {
