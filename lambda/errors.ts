@@ -6,18 +6,27 @@
 export abstract class HookpilotError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** The class name, written out in each class: bundles are minified, so `constructor.name` is not reliable. */
+  abstract override readonly name: string;
+
+  /** `options.cause` keeps the error this one explains (for logs and debugging; never put in a response). */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 /** The request is malformed or not what the endpoint accepts. Nothing was changed. */
 export class BadRequestError extends HookpilotError {
+  override readonly name = 'BadRequestError';
   readonly status = 400;
   constructor(
     message: string,
     readonly code = 'bad_request',
     /** Where the problem is (e.g. `data.events[2].uuid`), when it is about one field. */
     readonly details?: readonly { path: string; message: string }[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -26,6 +35,7 @@ export class BadRequestError extends HookpilotError {
  * check failed (never echoing the token), and `challenge` is the `WWW-Authenticate` header to answer with (RFC 6750).
  */
 export class UnauthorizedError extends HookpilotError {
+  override readonly name = 'UnauthorizedError';
   readonly status = 401;
   constructor(
     message = 'unauthorized',
@@ -38,6 +48,7 @@ export class UnauthorizedError extends HookpilotError {
 
 /** A valid access token without a scope the endpoint requires (RFC 6750 `insufficient_scope`). */
 export class InsufficientScopeError extends HookpilotError {
+  override readonly name = 'InsufficientScopeError';
   readonly status = 403;
   readonly code = 'insufficient_scope';
   constructor(
@@ -49,12 +60,14 @@ export class InsufficientScopeError extends HookpilotError {
 }
 
 export class NotFoundError extends HookpilotError {
+  override readonly name = 'NotFoundError';
   readonly status = 404;
   readonly code = 'not_found';
 }
 
 /** Valid credentials, but no right to do this (e.g. not an approver of this request, or its subject). */
 export class ForbiddenError extends HookpilotError {
+  override readonly name = 'ForbiddenError';
   readonly status = 403;
   constructor(
     message: string,
@@ -67,6 +80,7 @@ export class ForbiddenError extends HookpilotError {
 
 /** The request conflicts with the resource's current state (e.g. a decision on a request that is no longer pending). */
 export class ConflictError extends HookpilotError {
+  override readonly name = 'ConflictError';
   readonly status = 409;
   constructor(
     message: string,
@@ -78,6 +92,7 @@ export class ConflictError extends HookpilotError {
 }
 
 export class MethodNotAllowedError extends HookpilotError {
+  override readonly name = 'MethodNotAllowedError';
   readonly status = 405;
   readonly code = 'method_not_allowed';
   constructor(readonly allow: readonly string[]) {
@@ -86,11 +101,13 @@ export class MethodNotAllowedError extends HookpilotError {
 }
 
 export class PayloadTooLargeError extends HookpilotError {
+  override readonly name = 'PayloadTooLargeError';
   readonly status = 413;
   readonly code = 'payload_too_large';
 }
 
 export class UnsupportedMediaTypeError extends HookpilotError {
+  override readonly name = 'UnsupportedMediaTypeError';
   readonly status = 415;
   readonly code = 'unsupported_media_type';
 }
@@ -100,17 +117,19 @@ export class UnsupportedMediaTypeError extends HookpilotError {
  * retries; the message says what failed in general terms, never the upstream error text.
  */
 export class DependencyError extends HookpilotError {
+  override readonly name = 'DependencyError';
   readonly status = 503;
   readonly code = 'dependency_unavailable';
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
+  /** `cause`: the dependency's own error, kept as `error.cause` for the logs. */
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
-/** A required setting is missing or invalid. Thrown at start-up, naming the variable and what it should hold. */
+/**
+ * A required setting is missing or invalid. Thrown at start-up, naming the variable and what it should hold; pass
+ * `{ cause }` when it wraps a parse error.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

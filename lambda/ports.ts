@@ -395,7 +395,20 @@ export interface ApprovalOutbox {
   markPublished(ids: readonly string[]): Promise<void>;
 }
 
-// ---- approvers' (and Okta's) access tokens ------------------------------------------------------------------------
+// ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Short claims on work, so that concurrent copies of the same work do it once: the first caller to claim a key holds it
+ * until it releases it or the claim's time runs out; meanwhile nobody else can claim it.
+ */
+export interface WorkClaims {
+  /** Claims every key that is free (never claimed, released, or expired); returns the keys `holder` now holds. */
+  claim(keys: readonly string[], holder: string, until: Date): Promise<Set<string>>;
+  /** Gives back keys `holder` holds (best effort: an unreleased claim simply runs out). */
+  release(keys: readonly string[], holder: string): Promise<void>;
+}
+
+// ─── Access tokens: approvers', and Okta's for inline hooks ───────────────────────────────────────────────────────
 
 /** Who presented a verified Okta access token issued to a person (the approvers' API and console). */
 export interface Principal {

@@ -20,7 +20,7 @@ import { Functions, type LogLevel } from './constructs/functions.ts';
 import { HookApi } from './constructs/hook-api.ts';
 import { constructId, entriesOf } from './constructs/names.ts';
 import { Schedules } from './constructs/schedules.ts';
-import type { FunctionId, QueueId, SecretId, TableId } from './manifest.ts';
+import { EVENT_HOOK_PATH, type FunctionId, type QueueId, type SecretId, type TableId } from './manifest.ts';
 
 export interface HookpilotStackProps extends StackProps {
   /**
@@ -155,9 +155,6 @@ export function approverTokenSettings(
   if (audience.trim() === '') throw new Error('approvalsAudience must not be empty');
   return { issuer: issuer.replace(/\/+$/, ''), audience };
 }
-
-/** The path of the event hook on the API (what Okta's event hook configuration points at). */
-export const EVENT_HOOK_PATH = '/okta/events';
 
 /**
  * hookpilot on AWS, built from `lib/manifest.ts`: tables and secrets, queues, functions with their grants, the hook API

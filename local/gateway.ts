@@ -20,7 +20,8 @@ const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 /**
  * A local stand-in for the API Gateway HTTP API: it builds the same payload-2.0 events and invokes the same handlers.
- * Unknown routes get API Gateway's own `{"message":"Not Found"}`.
+ * Unknown routes get API Gateway's own `{"message":"Not Found"}`; a path with dot segments or broken percent-encoding
+ * `{"message":"Bad Request"}`.
  */
 export async function startGateway(options: {
   routes: readonly GatewayRoute[];
@@ -48,16 +49,17 @@ export async function startGateway(options: {
 async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly GatewayRoute[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = (req.method ?? 'GET').toUpperCase();
-  const matched = routes
-    .filter((r) => r.method === method)
-    .map((r) => ({ route: r, params: matchPath(r.path, url.pathname) }))
-    .find((m) => m.params !== undefined);
   const body = await readBody(req, MAX_PAYLOAD_BYTES);
   if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
-  if (!matched?.params) return send(res, 404, { message: 'Not Found' });
-  const { route, params } = matched;
-  const event = toEvent(req, method, url, route.path, body, params);
-  const result = await route.fn.handler(event, route.fn.context());
+  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+  const path = routePath(rawPath);
+  if (path === undefined) return send(res, 400, { message: 'Bad Request' });
+  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404; a literal path before a
+  // template (`/approvals/{id}`).
+  const matched = findRoute(routes, method, path) ?? findRoute(routes, 'ANY', path);
+  if (!matched) return send(res, 404, { message: 'Not Found' });
+  const event = toEvent(req, method, url, rawPath, matched.route, body, matched.params);
+  const result = await matched.route.fn.handler(event, matched.route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
@@ -68,8 +70,41 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
 }
 
 /**
- * API Gateway's route matching: a literal path, or a template whose `{name}` segments match one non-empty segment each
- * (`/approvals/{id}`). Returns the path parameters, or undefined when the path does not match.
+ * The path a request is routed by, or undefined when it must be refused (400): percent-decoded once, as API Gateway
+ * matches routes, and with no `.` or `..` segment, raw or encoded (`%2e%2e`). Node's URL parser would resolve
+ * `/health/../okta/events` to `/okta/events`; clients resolve dot segments before they send, so a request that still has
+ * one was crafted, and it reaches no function (see docs/local-stack.md).
+ */
+function routePath(rawPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return undefined; // malformed percent-encoding
+  }
+  if (!decoded.startsWith('/')) return undefined;
+  if (decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..')) return undefined;
+  return decoded;
+}
+
+function findRoute(
+  routes: readonly GatewayRoute[],
+  method: string,
+  path: string,
+): { route: GatewayRoute; params: Record<string, string> } | undefined {
+  const candidates = routes.filter((r) => r.method === method);
+  const literal = candidates.find((r) => r.path === path);
+  if (literal) return { route: literal, params: {} };
+  for (const route of candidates) {
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
+/**
+ * A route template's match: a literal path, or a template whose `{name}` segments each match one non-empty segment of
+ * the (already decoded) path, e.g. `/approvals/{id}`. Returns the path parameters, or undefined when it does not match.
  */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
   const want = template.split('/');
@@ -81,11 +116,7 @@ export function matchPath(template: string, path: string): Record<string, string
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
     if (name) {
       if (actual === '') return undefined;
-      try {
-        params[name] = decodeURIComponent(actual);
-      } catch {
-        return undefined;
-      }
+      params[name] = actual;
     } else if (part !== actual) return undefined;
   }
   return params;
@@ -95,20 +126,23 @@ function toEvent(
   req: IncomingMessage,
   method: string,
   url: URL,
-  path: string,
+  rawPath: string,
+  route: GatewayRoute,
   body: Buffer,
   pathParameters: Record<string, string>,
 ): APIGatewayProxyEventV2 {
+  // API Gateway joins a repeated header's values with commas (two Authorization headers become "a,b", which no secret
+  // matches). Node's `req.headers` keeps only the first of some (Authorization among them); `headersDistinct` has all.
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values !== undefined) headers[name.toLowerCase()] = values.join(',');
   }
   const textual = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i.test(headers['content-type'] ?? '');
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: url.pathname,
+    routeKey: `${route.method} ${route.path}`,
+    rawPath,
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
     ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
@@ -120,13 +154,13 @@ function toEvent(
       domainPrefix: 'local',
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${method} ${path}`,
+      routeKey: `${route.method} ${route.path}`,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

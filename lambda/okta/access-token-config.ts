@@ -1,6 +1,7 @@
 import { intEnv, optionalEnv, requiredEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import type { AccessTokenSettings } from './access-token.ts';
+import type { AccessTokenVerifier } from '../ports.ts';
+import { type AccessTokenSettings, createAccessTokenVerifier } from './access-token.ts';
 
 /**
  * Which access tokens the approvals API and console accept: those of one Okta custom authorization server, for one
@@ -27,6 +28,14 @@ export type AccessTokenEnvNames = { readonly [K in keyof typeof APPROVER_TOKEN_E
 /** Settings for `createAccessTokenVerifier`, read from the environment (a missing or malformed value names the variable). */
 export function approverTokenSettings(): AccessTokenSettings {
   return accessTokenSettingsFromEnv(APPROVER_TOKEN_ENV);
+}
+
+/**
+ * The approvals API's verifier, configured from the environment. Create it once, at module scope of the handler, so the
+ * JWKS cache lives as long as the warm function: `const verifier = approverTokenVerifier();`.
+ */
+export function approverTokenVerifier(): AccessTokenVerifier {
+  return createAccessTokenVerifier(approverTokenSettings());
 }
 
 /** The same for any set of variable names (e.g. an OAuth-secured inline hook's). */

@@ -145,7 +145,8 @@ export class AuthorizationServer {
   readonly scopes: string[];
   readonly lifetimeSeconds: number;
   private readonly groupsFilter: RegExp;
-  private keys: Promise<SigningKey[]>;
+  private keys?: Promise<SigningKey[]>;
+  private readonly initialKeys?: readonly JWK[];
 
   constructor(
     input: AuthorizationServerInput,
@@ -160,11 +161,15 @@ export class AuthorizationServer {
     this.scopes = [...OIDC_SCOPES, ...(input.scopes ?? DEFAULT_CUSTOM_SCOPES)];
     this.lifetimeSeconds = input.accessTokenLifetimeSeconds ?? 3600;
     this.groupsFilter = new RegExp(input.groupsFilter ?? '.*');
-    this.keys = input.signingKeys?.length
-      ? Promise.all(input.signingKeys.map(importSigningKey))
+    // Keys are made (or imported) on first use, so starting the simulator costs nothing.
+    if (input.signingKeys?.length) this.initialKeys = input.signingKeys;
+  }
+
+  private keyring(): Promise<SigningKey[]> {
+    this.keys ??= this.initialKeys
+      ? Promise.all(this.initialKeys.map(importSigningKey))
       : newSigningKey().then((k) => [k]);
-    // A failed key import surfaces on first use; keep it from being an unhandled rejection meanwhile.
-    this.keys.catch(() => undefined);
+    return this.keys;
   }
 
   get issuer(): string {
@@ -173,13 +178,13 @@ export class AuthorizationServer {
 
   /** The published keys: the signing key first, then the previous one (kept so tokens it signed still verify). */
   async jwks(): Promise<JSONWebKeySet> {
-    return { keys: (await this.keys).map((k) => ({ ...k.publicJwk })) };
+    return { keys: (await this.keyring()).map((k) => ({ ...k.publicJwk })) };
   }
 
   /** A new signing key; the previous one stays published (one rotation's overlap), older ones are dropped. */
   async rotateKeys(): Promise<string> {
     const fresh = await newSigningKey();
-    const current = await this.keys;
+    const current = await this.keyring();
     this.keys = Promise.resolve([fresh, ...current.slice(0, 1)]);
     return fresh.kid;
   }
@@ -330,7 +335,7 @@ export class AuthorizationServer {
   }
 
   private async sign(claims: Record<string, unknown>, _kind: 'access' | 'id'): Promise<string> {
-    const [key] = await this.keys;
+    const [key] = await this.keyring();
     if (!key) throw new Error(`authorization server ${this.id} has no signing key`);
     return new SignJWT(claims).setProtectedHeader({ kid: key.kid, alg: 'RS256' }).sign(key.privateKey);
   }

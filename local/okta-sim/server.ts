@@ -1,7 +1,8 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, readBody } from '../http.ts';
+import { pathBeyondDepth } from '../../lambda/json-depth.ts';
+import { controlRequestRefusal, listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
 import { registerAuthorizationControl, registerAuthorizationServers } from './authorization-routes.ts';
 import {
@@ -32,6 +33,9 @@ import { renderApp, renderGroup, renderRole, renderUser } from './render.ts';
 import { type ApiRequest, type ApiResponse, type Principal, Router } from './router.ts';
 import { loadSeed, type Seed } from './seed.ts';
 import { type LogActor, type LogContext, type LogEvent, SystemLog } from './system-log.ts';
+
+/** No Okta API body nests deeper than this (profiles are flat; hooks and policies a few levels). */
+const MAX_BODY_DEPTH = 32;
 
 export interface ServiceAppInput {
   clientId?: string;
@@ -473,6 +477,14 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       const rawBody = bytes.toString('utf8');
 
       const isControl = path.startsWith('/__sim/');
+      const refused = isControl ? controlRequestRefusal(req, bytes.length > 0) : undefined;
+      if (refused) {
+        return fail(
+          refused.status === 415
+            ? new OktaError(415, 'E0000003', 'The request body was not well-formed.', [refused.message])
+            : E.noPermission([refused.message]),
+        );
+      }
       const router = isControl ? controlRouter : apiRouter;
       const match = router.match(method, path);
       if (!match.route) {
@@ -516,6 +528,8 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
         } catch {
           return fail(E.malformedBody());
         }
+        // Handlers clone and compare bodies with recursive code: a depth bomb is refused as malformed before they run.
+        if (pathBeyondDepth(body, MAX_BODY_DEPTH)) return fail(E.malformedBody());
       }
       const apiRequest: ApiRequest = {
         method,

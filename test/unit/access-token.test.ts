@@ -11,7 +11,11 @@ import {
   createAccessTokenVerifier,
   createServiceTokenVerifier,
 } from '../../lambda/okta/access-token.ts';
-import { APPROVER_TOKEN_ENV, accessTokenSettingsFromEnv } from '../../lambda/okta/access-token-config.ts';
+import {
+  APPROVER_TOKEN_ENV,
+  accessTokenSettingsFromEnv,
+  approverTokenVerifier,
+} from '../../lambda/okta/access-token-config.ts';
 
 /**
  * The approver-token verifier against a local RS256 key and a tiny JWKS server on 127.0.0.1 (real HTTP, real jose).
@@ -120,7 +124,8 @@ afterAll(async () => {
 
 describe('createAccessTokenVerifier', () => {
   it('accepts an Okta-shaped access token and returns who presented it', async () => {
-    const token = await sign();
+    const payload = claims();
+    const token = await sign(payload);
     const principal = await createAccessTokenVerifier(settings()).verify(`Bearer ${token}`);
     expect(principal).toEqual({
       userId: '00u1approver000000000',
@@ -129,7 +134,7 @@ describe('createAccessTokenVerifier', () => {
       scopes: ['openid', 'hookpilot.approvals'],
       clientId: 'hookpilot-console',
       tokenId: 'AT.test-token-id',
-      expiresAt: new Date((claims().exp as number) * 1000),
+      expiresAt: new Date((payload.exp as number) * 1000),
     });
   });
 
@@ -429,6 +434,16 @@ describe('settings from the environment', () => {
         });
       },
     );
+  });
+
+  it('builds the approvals verifier from them', async () => {
+    let verifier: ReturnType<typeof approverTokenVerifier> | undefined;
+    env({ HOOKPILOT_APPROVALS_ISSUER: issuer, HOOKPILOT_APPROVALS_AUDIENCE: AUDIENCE }, () => {
+      verifier = approverTokenVerifier();
+    });
+    await expect(verifier?.verify(`Bearer ${await sign()}`)).resolves.toMatchObject({
+      userId: '00u1approver000000000',
+    });
   });
 
   it('names the missing or unsafe variable', () => {
