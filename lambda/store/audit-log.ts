@@ -18,6 +18,21 @@ import { AUDIT_TABLE } from './tables.ts';
 const SCHEMA_VERSION = 1;
 const WRITE_CONCURRENCY = 16;
 
+// What the table holds, checked on read (zod/mini: this adapter is in the synchronous receiver's bundle). Unknown
+// attributes — the table's own `day` and `schemaVersion` — are left out of the records returned.
+const AuditKeySchema = z.object({ correlationId: z.string(), recordKey: z.string() });
+const AuditRecordSchema = z.object({
+  correlationId: z.string(),
+  recordKey: z.string(),
+  kind: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  summary: z.string(),
+  subjectUserId: z.optional(z.string()),
+  eventType: z.optional(z.string()),
+  detail: z.optional(z.record(z.string(), z.unknown())),
+});
+
 export interface DynamoAuditLogOptions {
   /**
    * Items asked for per Query request (DynamoDB's `Limit`). Every read pages with `Limit` + `ExclusiveStartKey` and stops
@@ -39,21 +54,6 @@ export function auditItem(record: AuditRecord): Record<string, unknown> {
     schemaVersion: SCHEMA_VERSION,
   };
 }
-
-// What the table holds, checked on read (zod/mini: this adapter is in the synchronous receiver's bundle). Unknown
-// attributes — the table's own `day` and `schemaVersion` — are left out of the records returned.
-const AuditKeySchema = z.object({ correlationId: z.string(), recordKey: z.string() });
-const AuditRecordSchema = z.object({
-  correlationId: z.string(),
-  recordKey: z.string(),
-  kind: z.string(),
-  at: z.string(),
-  actor: z.string(),
-  summary: z.string(),
-  subjectUserId: z.optional(z.string()),
-  eventType: z.optional(z.string()),
-  detail: z.optional(z.record(z.string(), z.unknown())),
-});
 
 /**
  * The audit trail in DynamoDB. Append-only: every write is a conditional put that never replaces an existing record

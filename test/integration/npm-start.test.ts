@@ -136,7 +136,7 @@ describe('npm start', { timeout: 150_000 }, () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 90_000); // two stacks, one after the other, on a shared machine
+  }, 150_000); // two stack starts (each may take start()'s 60 s on a busy machine)
 
   it('refuses a second stack in the same clone while one runs, and leaves its state file alone', async () => {
     const first = await start([]);
