@@ -395,6 +395,26 @@ export interface ApprovalOutbox {
   markPublished(ids: readonly string[]): Promise<void>;
 }
 
+/** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */
+export interface ApprovalFeedback {
+  /**
+   * Why the action may not run — its request is not `approved` (expired, cancelled, unknown…) or the message is not the
+   * action that was approved — or undefined when it may.
+   */
+  blockedReason(approvalId: string, action: { actionId: string; action: unknown }): Promise<string | undefined>;
+  /** Moves the request `approved → executed | voided | failed` and publishes it. Idempotent (redeliveries repeat it). */
+  completed(approvalId: string, outcome: ApprovalOutcome): Promise<void>;
+}
+
+export interface ApprovalOutcome {
+  readonly state: 'executed' | 'voided' | 'failed';
+  /** When the executor finished. */
+  readonly at: string;
+  readonly oktaRequestId?: string;
+  /** Why it was voided or failed, or what "already done" meant. */
+  readonly detail?: string;
+}
+
 // ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -448,24 +468,4 @@ export interface AccessTokenVerifier {
 
 export interface ServiceTokenVerifier {
   verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
-}
-
-/** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */
-export interface ApprovalFeedback {
-  /**
-   * Why the action may not run — its request is not `approved` (expired, cancelled, unknown…) or the message is not the
-   * action that was approved — or undefined when it may.
-   */
-  blockedReason(approvalId: string, action: { actionId: string; action: unknown }): Promise<string | undefined>;
-  /** Moves the request `approved → executed | voided | failed` and publishes it. Idempotent (redeliveries repeat it). */
-  completed(approvalId: string, outcome: ApprovalOutcome): Promise<void>;
-}
-
-export interface ApprovalOutcome {
-  readonly state: 'executed' | 'voided' | 'failed';
-  /** When the executor finished. */
-  readonly at: string;
-  readonly oktaRequestId?: string;
-  /** Why it was voided or failed, or what "already done" meant. */
-  readonly detail?: string;
 }

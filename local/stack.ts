@@ -98,6 +98,8 @@ export interface LocalStack {
   readonly recommender: string;
   readonly mode: string;
   readonly policyFile: string;
+  /** How often the sweeper runs (seconds; 0: not at all). */
+  readonly sweepIntervalSeconds: number;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
   /** What each queue's worker has done so far (empty when `consumers` is false). */
@@ -253,6 +255,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       recommender,
       mode,
       policyFile,
+      sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,

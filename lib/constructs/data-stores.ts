@@ -18,7 +18,8 @@ export interface DataStoresProps {
    * Tables that may never be deleted by CloudFormation (deletion protection), on top of `RemovalPolicy.RETAIN` that
    * every table has.
    *
-   * @default ['auditTable'] — the append-only audit trail
+   * @default ['auditTable', 'approvalsTable'] — the append-only audit trail, and the approval requests with their
+   * decision history
    */
   readonly deletionProtected?: readonly TableId[];
 }
@@ -33,7 +34,7 @@ export class DataStores extends Construct {
 
   constructor(scope: Construct, id: string, props: DataStoresProps = {}) {
     super(scope, id);
-    const protectedTables = new Set<TableId>(props.deletionProtected ?? ['auditTable']);
+    const protectedTables = new Set<TableId>(props.deletionProtected ?? ['auditTable', 'approvalsTable']);
 
     const tables = {} as Record<TableId, ITable>;
     for (const [tableId, design] of entriesOf<TableId, TableDesign>(TABLES)) {

@@ -32,8 +32,9 @@ const ofType = (type: string) => Object.values(resources).filter((r) => r.Type =
 const resolved = (value: unknown) => JSON.stringify(stack.resolve(value));
 
 describe('the approvals table', () => {
-  it('is encrypted, has point-in-time recovery and is retained', () => {
+  it('is encrypted, has point-in-time recovery, is retained and protected from deletion (the decision history)', () => {
     const table = resourceOf(stack.tables.approvalsTable);
+    expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
     expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
     expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.DeletionPolicy).toBe('Retain');

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApprovalsClient } from '../../cli/approvals-client.ts';
+import { approvalEvent } from '../../lambda/domain/approval-events.ts';
+import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { localApproverToken } from '../../local/approver-login.ts';
 import { runDemo } from '../../local/demo.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { newRequest } from '../support/approvals.ts';
 import { emulators, testClients } from '../support/emulators.ts';
 import { freshDelivery } from '../support/fixtures.ts';
-import { queueDepth } from '../support/queues.ts';
+import { drain, queueDepth } from '../support/queues.ts';
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -25,6 +28,7 @@ beforeAll(async () => {
     emulators: emulators(),
     prefix: `ls${randomUUID().slice(0, 6)}`,
     okta: { port: 0 },
+    sweepIntervalSeconds: 1,
   });
   audit = new DynamoAuditLog(documents, stack.resources.tables.auditTable);
 });
@@ -41,6 +45,28 @@ const deliver = (body: unknown, secret = stack.hookSecret, contentType = 'applic
   });
 
 describe('the local stack', () => {
+  it('runs the sweeper on its timer: a request past its expiry is expired and published on the approval queue', async () => {
+    expect(stack.sweepIntervalSeconds).toBe(1);
+    const store = new DynamoApprovalStore(documents, stack.resources.tables.approvalsTable);
+    const record = newRequest(new Date(Date.now() - 100 * 3_600_000));
+    await store.create(record, [approvalEvent('requested', record)]);
+    await vi.waitFor(async () => expect((await store.get(record.approvalId))?.state).toBe('expired'), {
+      timeout: 15_000,
+      interval: 200,
+    });
+    const types = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        for (const m of await drain(sqs, stack.resources.queues.approvalQueue.url)) {
+          const body = JSON.parse(m.Body ?? '{}') as { subject: string; type: string };
+          if (body.subject === record.approvalId) types.add(body.type);
+        }
+        expect([...types].sort()).toEqual(['dev.hookpilot.approval.expired', 'dev.hookpilot.approval.requested']);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+  });
+
   it('uses the fixed, labelled local default secret when none is set', () => {
     expect(stack.hookSecretIsLocalDefault).toBe(true);
     expect(stack.hookSecret).toMatch(/local-only/);
