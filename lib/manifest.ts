@@ -125,17 +125,18 @@ export const FUNCTIONS = {
   sweeper: {
     entry: 'lambda/handlers/sweeper.ts',
     description:
-      'Scheduled sweeper: expires, reminds and escalates pending approvals; publishes the outbox; revokes expired grants',
+      'Scheduled sweeper: expires, reminds and escalates pending approvals; re-queues approved actions that never reached the executor; publishes what the outbox holds; revokes expired grants',
     timeoutSeconds: 120,
     memoryMb: 512,
     schedule: { everyMinutes: 5 },
-    // Expired grants: their inverse goes to the actions queue (the executor runs it like any action).
+    // Approved requests whose action never reached the executor are queued again (decide-approval.ts explains); expired
+    // grants' inverses go to the actions queue (the executor runs them like any action).
     uses: {
       auditTable: 'append',
       approvalsTable: 'update',
       approvalQueue: 'send',
-      grantsTable: 'update',
       actionsQueue: 'send',
+      grantsTable: 'update',
     },
   },
   approvalsApi: {

@@ -52,18 +52,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   const body = await readBody(req, MAX_PAYLOAD_BYTES);
   if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
   const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-  if (routePath(rawPath) === undefined) return send(res, 400, { message: 'Bad Request' });
-  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404.
-  const matching = (m: string) =>
-    routes
-      .filter((r) => r.method === m)
-      .map((r) => ({ route: r, params: matchPath(r.path, rawPath) }))
-      .find((x) => x.params !== undefined);
-  const matched = matching(method) ?? matching('ANY');
-  if (!matched?.params) return send(res, 404, { message: 'Not Found' });
-  const { route, params } = matched;
-  const event = toEvent(req, method, url, rawPath, route, body, params);
-  const result = await route.fn.handler(event, route.fn.context());
+  const path = routePath(rawPath);
+  if (path === undefined) return send(res, 400, { message: 'Bad Request' });
+  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404; a literal path before a
+  // template (`/approvals/{id}`).
+  const matched = findRoute(routes, method, path) ?? findRoute(routes, 'ANY', path);
+  if (!matched) return send(res, 404, { message: 'Not Found' });
+  const event = toEvent(req, method, url, rawPath, matched.route, body, matched.params);
+  const result = await matched.route.fn.handler(event, matched.route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
@@ -91,9 +87,24 @@ function routePath(rawPath: string): string | undefined {
   return decoded;
 }
 
+function findRoute(
+  routes: readonly GatewayRoute[],
+  method: string,
+  path: string,
+): { route: GatewayRoute; params: Record<string, string> } | undefined {
+  const candidates = routes.filter((r) => r.method === method);
+  const literal = candidates.find((r) => r.path === path);
+  if (literal) return { route: literal, params: {} };
+  for (const route of candidates) {
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
 /**
- * API Gateway's route matching: a literal path, or a template whose `{name}` segments match one non-empty segment each
- * (`/approvals/{id}`). Returns the path parameters, or undefined when the path does not match.
+ * A route template's match: a literal path, or a template whose `{name}` segments each match one non-empty segment of
+ * the (already decoded) path, e.g. `/approvals/{id}`. Returns the path parameters, or undefined when it does not match.
  */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
   const want = template.split('/');
@@ -103,16 +114,10 @@ export function matchPath(template: string, path: string): Record<string, string
   for (const [i, part] of want.entries()) {
     const actual = got[i] as string;
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(actual); // API Gateway matches routes on the percent-decoded path
-    } catch {
-      return undefined;
-    }
     if (name) {
       if (actual === '') return undefined;
-      params[name] = decoded;
-    } else if (part !== decoded) return undefined;
+      params[name] = actual;
+    } else if (part !== actual) return undefined;
   }
   return params;
 }

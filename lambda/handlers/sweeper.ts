@@ -2,6 +2,7 @@ import { sweeperConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
+import { dispatchApproved } from '../pipeline/dispatch-approved.ts';
 import { sweepGrants } from '../pipeline/grants.ts';
 import { runSweep, type SweepStep } from '../pipeline/sweep.ts';
 import { sweepApprovals } from '../pipeline/sweep-approvals.ts';
@@ -24,13 +25,15 @@ const publish = {
   source: approvalEventSource(config.instance),
 };
 
-const grants = {
-  store: new DynamoGrantStore(dynamoDocumentClient(), config.grantsTable),
-  actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
-};
+const actionsQueue = new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions');
+const grants = { store: new DynamoGrantStore(dynamoDocumentClient(), config.grantsTable), actionsQueue };
 
 const steps: readonly SweepStep[] = [
   { name: 'approvals', run: (now) => sweepApprovals({ store: approvals, publish }, now) },
+  {
+    name: 'approved-dispatch',
+    run: (now) => dispatchApproved({ store: approvals, actionsQueue, audit: publish.audit }, now),
+  },
   { name: 'grants', run: (now) => sweepGrants(grants, now) },
 ];
 

@@ -1,10 +1,13 @@
 import type { TransactWriteItemsCommandInput } from '@aws-sdk/client-dynamodb';
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import { type ApprovalRecord, nextRecord } from '../../lambda/domain/approval.ts';
+import { dispatchApproved } from '../../lambda/pipeline/dispatch-approved.ts';
 import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { dynamoClient, sqsClient } from '../../lambda/store/aws-clients.ts';
+import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
 import { ROUTES } from '../../lib/manifest.ts';
 import { startGateway } from '../../local/gateway.ts';
 import { lambdaContext } from '../../local/lambda-context.ts';
@@ -440,6 +443,34 @@ describe('faults while deciding lose no state change and double no execution', (
     const trail = await kinds(record);
     expect(trail.filter((k) => k === 'action.executed')).toHaveLength(1);
     expect(trail.filter((k) => k === 'approval.approved')).toHaveLength(1);
+  });
+
+  it('the actions queue fails and the approver never comes back: the sweeper queues it after the grace time; once', async () => {
+    const record = await request();
+    fault(sqsClient(), 'SendMessageBatchCommand', { times: 1 });
+    const token = await tokenFor(IT);
+    expect(
+      (await decide(record.approvalId, token, { decision: 'approve', payloadHash: record.payloadHash })).status,
+    ).toBe(503);
+    const deps = {
+      store,
+      actionsQueue: new SqsQueue<ActionMessage>(sqs, actionsQueue(), 'actions'),
+      audit,
+    };
+    // Within the grace time the sweeper leaves it (the decision's own path may still be finishing).
+    expect((await dispatchApproved(deps, new Date())).requeued).toBe(0);
+    expect(await queueDepth(sqs, actionsQueue())).toBe(0);
+    const later = new Date(Date.now() + 11 * 60_000);
+    expect((await dispatchApproved(deps, later)).requeued).toBeGreaterThanOrEqual(1);
+    expect((await dispatchApproved(deps, later)).requeued).toBeGreaterThanOrEqual(1); // a second sweep: a second copy
+    await execute();
+    expect(isMember(record.subjectUserId as string, 'dept-sales')).toBe(true);
+    expect((await kinds(record)).filter((k) => k === 'action.executed')).toHaveLength(1);
+    expect((await store.get(record.approvalId))?.state).toBe('executed');
+    // Executed: the next sweep leaves it alone.
+    expect((await store.list({ state: 'approved', limit: 100 })).items.map((r) => r.approvalId)).not.toContain(
+      record.approvalId,
+    );
   });
 
   it('the audit write fails after the decision: 503; the retry completes the trail once', async () => {

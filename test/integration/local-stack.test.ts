@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApprovalsClient } from '../../cli/approvals-client.ts';
 import { approvalEvent } from '../../lambda/domain/approval-events.ts';
 import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { localApproverToken } from '../../local/approver-login.ts';
 import { runDemo } from '../../local/demo.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
 import { newRequest } from '../support/approvals.ts';
@@ -213,6 +215,51 @@ describe('the local stack', () => {
     );
     expect(text).toMatch(/why: /);
     expect(text).toMatch(/── Failed sign-ins: .*\n(.*\n)*.*user\.clear_sessions/);
+  });
+
+  it('ends the demo with the pending approvals and the commands to approve one; following them runs it once', async () => {
+    const lines: string[] = [];
+    await runDemo(stack, (line) => lines.push(line));
+    const text = lines.join('\n');
+    expect(text).toMatch(/── Waiting for a human: \d+ approval requests?/);
+    const login = /npx hookpilot approvals login --as (\S+)/.exec(text)?.[1];
+    const id = /npx hookpilot approvals approve (apr_\w+)/.exec(text)?.[1];
+    const event = /npx hookpilot audit --event (\S+)/.exec(text)?.[1];
+    expect([login, id, event].every(Boolean)).toBe(true);
+
+    // What `approvals login --as` and `approvals approve` do: a token from the simulator, then show → decide with the hash.
+    const { accessToken } = await localApproverToken({
+      simUrl: stack.okta.orgUrl,
+      simToken: stack.okta.token,
+      login: login as string,
+    });
+    const api = new ApprovalsClient(stack.url, accessToken);
+    const shown = await api.show(id as string);
+    expect(shown.caller.mayApprove).toBe(true);
+    await expect(
+      api.decide(id as string, { decision: 'approve', payloadHash: shown.payloadHash }),
+    ).resolves.toMatchObject({
+      state: 'approved',
+      queued: true,
+    });
+    await vi.waitFor(async () => expect((await api.show(id as string)).approval.state).toBe('executed'), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    const kinds = (await audit.byCorrelation(event as string)).map((r) => r.kind);
+    for (const step of [
+      'event.received',
+      'recommendation.made',
+      'decision.approval',
+      'approval.requested',
+      'approval.approve',
+      'approval.approved',
+      'action.executed',
+      'approval.executed',
+    ]) {
+      expect(kinds, step).toContain(step);
+    }
+    expect(kinds.filter((k) => k === 'action.executed')).toHaveLength(1);
   });
 
   it('serves /health, and API Gateway’s 404 for unknown routes', async () => {
