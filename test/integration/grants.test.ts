@@ -256,6 +256,24 @@ describe('a time-bound grant from an approval', () => {
     expect((await grantOf(message.actionId)).state).toBe('revoked');
   });
 
+  it('DynamoDB failing as the executor ends the grant: the inverse ran once; the redelivery ends the grant', async () => {
+    const { user, groupId, approved, message } = await approvedGroupAdd('dept-legal', 3600);
+    await runActionsQueue();
+    now = new Date(Date.parse((await grantOf(message.actionId)).expiresAt) + 1000);
+    await sweep();
+    const [revocation] = await drain(sqs, resources.queues.actionsQueue.url);
+    const body = JSON.parse(revocation?.Body ?? '') as ActionMessage;
+    fault(dynamo, 'PutItemCommand', { times: 1, when: (input) => input.TableName === resources.tables.grantsTable });
+    await expect(executeAction(body, executorDeps())).rejects.toThrow(/grants table/);
+    expect(await isMember(user.id, groupId)).toBe(false); // the access is gone; the grant does not say so yet
+    expect((await grantOf(message.actionId)).state).toBe('revoking');
+    expect(await executeAction(body, executorDeps())).toBe('duplicate'); // SQS redelivers it
+    expect(removals(user.id, groupId)).toHaveLength(1);
+    expect((await grantOf(message.actionId)).state).toBe('revoked');
+    const ended = (await approvalEventsFor(approved.approvalId)).filter((e) => e.type.endsWith('.ended'));
+    expect(ended).toHaveLength(1);
+  });
+
   it('DynamoDB failing as the executor records the grant: the redelivery records it once, from the same grant time', async () => {
     const { message } = await approvedGroupAdd('dept-people', 3600);
     const executedAt = now.toISOString();
