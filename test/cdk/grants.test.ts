@@ -35,7 +35,9 @@ describe('the grants table', () => {
     expect(table.Properties?.SSESpecification).toEqual({ SSEEnabled: true });
     expect(table.Properties?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(table.DeletionPolicy).toBe('Retain');
-    const indexes = (table.Properties?.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName);
+    const indexes = ((table.Properties?.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map(
+      (i) => i.IndexName,
+    );
     expect(indexes.sort()).toEqual(['byDue', 'bySubject', 'byTime']);
   });
 
