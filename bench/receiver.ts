@@ -1,6 +1,7 @@
 import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { bundleEntry } from '../lib/bundling.ts';
+import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { localDocuments, localSqs } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { deliveryOf } from '../test/support/fixtures.ts';
@@ -18,7 +19,7 @@ try {
   const table = stack.resources.tables.auditTable;
 
   const deliver = async (n: number) => {
-    const response = await fetch(`${stack.url}/okta/events`, {
+    const response = await fetch(`${stack.url}${EVENT_HOOK_PATH}`, {
       method: 'POST',
       headers: { authorization: stack.hookSecret, 'content-type': 'application/json' },
       body: JSON.stringify(deliveryOf(n)),

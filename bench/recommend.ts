@@ -5,7 +5,6 @@
  * many reach the model, how many Okta reads they take. Figures only; nothing is asserted.
  */
 import { readFileSync } from 'node:fs';
-import { startFauxqs } from 'fauxqs';
 import type { ActionMessage } from '../lambda/domain/action-message.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../lambda/okta/event-hook.ts';
@@ -26,6 +25,7 @@ import { type OktaSim, startOktaSim } from '../local/okta-sim/index.ts';
 import { startOpenAiStub } from '../local/openai-stub/index.ts';
 import { createResources, localDocuments, localSqs } from '../local/resources.ts';
 import { simApi } from '../local/sim-api.ts';
+import { startSqsEmulator } from '../local/sqs-emulator.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const policy = parsePolicy(JSON.parse(readFileSync(`${ROOT}/policy/hookpilot.policy.json`, 'utf8')), 'policy');
@@ -52,11 +52,7 @@ for (let i = 0; i < 500; i++) {
   });
 }
 
-const [dynamo, sqsServer, stub] = await Promise.all([
-  startDynamoLocal(),
-  startFauxqs({ port: 0, logger: false }),
-  startOpenAiStub(),
-]);
+const [dynamo, sqsServer, stub] = await Promise.all([startDynamoLocal(), startSqsEmulator(), startOpenAiStub()]);
 const sim: OktaSim = await startOktaSim({ seed, rateLimits: UNLIMITED });
 try {
   const okta = new OktaSdkAdapter({
@@ -65,7 +61,7 @@ try {
     requestTimeoutMs: 10_000,
     maxRateLimitWaitMs: 0,
   });
-  const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.address };
+  const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint };
   const resources = await createResources(endpoints, { prefix: 'bench' });
   const documents = localDocuments(dynamo.endpoint);
   const audit = new DynamoAuditLog(documents, resources.tables.auditTable);
@@ -156,7 +152,7 @@ try {
     [LLM_ENV.maxRetries]: '0',
   });
   const { recommender: llm } = chooseRecommender();
-  const sqs = localSqs(sqsServer.address);
+  const sqs = localSqs(sqsServer.endpoint);
   const clock = () => new Date();
   const deps = {
     audit,

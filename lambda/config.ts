@@ -54,6 +54,7 @@ export function eventHookConfig() {
   return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
+    idempotencyTable: requiredEnv(ENV.idempotencyTable, 'the name of the idempotency DynamoDB table (event claims)'),
     authHeader: (optionalEnv(ENV.eventHookAuthHeader) ?? 'authorization').toLowerCase(),
     maxBodyBytes: intEnv(ENV.maxBodyBytes, 1024 * 1024, { min: 1024, max: 6 * 1024 * 1024 }),
   };

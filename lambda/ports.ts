@@ -393,3 +393,58 @@ export interface ApprovalOutbox {
   unpublished(limit: number): Promise<ApprovalEvent[]>;
   markPublished(ids: readonly string[]): Promise<void>;
 }
+
+// ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Short claims on work, so that concurrent copies of the same work do it once: the first caller to claim a key holds it
+ * until it releases it or the claim's time runs out; meanwhile nobody else can claim it.
+ */
+export interface WorkClaims {
+  /** Claims every key that is free (never claimed, released, or expired); returns the keys `holder` now holds. */
+  claim(keys: readonly string[], holder: string, until: Date): Promise<Set<string>>;
+  /** Gives back keys `holder` holds (best effort: an unreleased claim simply runs out). */
+  release(keys: readonly string[], holder: string): Promise<void>;
+}
+
+// ─── Access tokens: approvers', and Okta's for inline hooks ───────────────────────────────────────────────────────
+
+/** Who presented a verified Okta access token issued to a person (the approvers' API and console). */
+export interface Principal {
+  /** The Okta user id (`uid` claim, `00u…`): what audit records and separation-of-duties checks use. */
+  readonly userId: string;
+  /** The user's Okta login (`sub` claim). */
+  readonly login: string;
+  /** Group names from the token's `groups` claim (empty when the authorization server adds none). */
+  readonly groups: readonly string[];
+  /** Granted scopes (`scp` claim). */
+  readonly scopes: readonly string[];
+  /** The OAuth client the token was issued to (`cid` claim). */
+  readonly clientId: string;
+  /** The token's id (`jti` claim): safe to log and audit, unlike the token. */
+  readonly tokenId: string;
+  readonly expiresAt: Date;
+}
+
+/** Who presented a verified access token issued to a client itself (client credentials: Okta calling an inline hook). */
+export interface ServicePrincipal {
+  readonly clientId: string;
+  /** `sub` (the client id for client-credentials tokens). */
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  readonly tokenId: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Verifies `Authorization: Bearer <JWT>`. Throws `UnauthorizedError` (401, naming the failed check, with a
+ * `WWW-Authenticate` challenge), `InsufficientScopeError` (403) or `DependencyError` (503: the issuer's keys could not
+ * be fetched). Implemented by `lambda/okta/access-token.ts`.
+ */
+export interface AccessTokenVerifier {
+  verify(authorizationHeader: string | undefined): Promise<Principal>;
+}
+
+export interface ServiceTokenVerifier {
+  verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
+}

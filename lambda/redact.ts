@@ -8,9 +8,17 @@ const ID_KEY = /(id|ids|type|count|expires?(at)?|name)$/i;
 const SECRET_VALUE = /^(ssws|bearer|basic|dpop)\s+\S{8,}/i;
 export const REDACTED = '[redacted]';
 
+/** A UTF-16 surrogate without its other half: not a character, and no UTF-8 store can hold it as it is. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Also makes every string well-formed (a lone surrogate becomes U+FFFD), so what is written is what is read back. The
+ * walk is bounded: below 12 levels everything is replaced, so no input can exhaust the stack.
+ */
 export function redactSecrets<T>(value: T, depth = 0): T {
   if (depth > 12) return REDACTED as T;
-  if (typeof value === 'string') return (SECRET_VALUE.test(value) ? REDACTED : value) as T;
+  if (typeof value === 'string')
+    return (SECRET_VALUE.test(value) ? REDACTED : value.replace(LONE_SURROGATE, '\ufffd')) as T;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

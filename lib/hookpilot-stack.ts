@@ -19,7 +19,7 @@ import { EventPipeline } from './constructs/event-pipeline.ts';
 import { Functions, type LogLevel } from './constructs/functions.ts';
 import { HookApi } from './constructs/hook-api.ts';
 import { constructId, entriesOf } from './constructs/names.ts';
-import type { FunctionId, QueueId, SecretId, TableId } from './manifest.ts';
+import { EVENT_HOOK_PATH, type FunctionId, type QueueId, type SecretId, type TableId } from './manifest.ts';
 
 export interface HookpilotStackProps extends StackProps {
   /**
@@ -115,9 +115,6 @@ function validHeaderName(name: string): string {
     throw new Error(`eventHookAuthHeader "${name}" is not an HTTP header name`);
   return name.toLowerCase();
 }
-
-/** The path of the event hook on the API (what Okta's event hook configuration points at). */
-export const EVENT_HOOK_PATH = '/okta/events';
 
 /**
  * hookpilot on AWS, built from `lib/manifest.ts`: tables and secrets, queues, functions with their grants, the hook API

@@ -47,15 +47,23 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly uses: Uses;
+  /**
+   * Someone waits for its answer (Okta's 3-second deadline, a person signing in): its bundle must stay near the floor of
+   * the AWS clients it needs (`npm run bench:cold-start`), and never carry the Okta SDK, openai or zod's full build.
+   * @default false
+   */
+  readonly synchronous?: boolean;
 }
 
 export const FUNCTIONS = {
   eventHook: {
     entry: 'lambda/handlers/event-hook.ts',
     description: 'Okta event hook receiver: verification, authentication, validation, queueing',
+    synchronous: true,
     timeoutSeconds: 10,
     memoryMb: 512,
-    uses: { auditTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
+    // The idempotency table holds its claims on event uuids (conditional puts only: `append`).
+    uses: { auditTable: 'append', idempotencyTable: 'append', eventsQueue: 'send', eventHookSecret: 'read' },
   },
   eventsConsumer: {
     entry: 'lambda/handlers/events-consumer.ts',
@@ -85,6 +93,7 @@ export const FUNCTIONS = {
   health: {
     entry: 'lambda/handlers/health.ts',
     description: 'Liveness check',
+    synchronous: true,
     timeoutSeconds: 3,
     memoryMb: 256,
     uses: {},
@@ -94,15 +103,21 @@ export const FUNCTIONS = {
 export type FunctionId = keyof typeof FUNCTIONS;
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  /** `ANY` catches every method without a route of its own (API Gateway's rule), e.g. to answer 405 with `Allow`. */
+  readonly method: 'GET' | 'POST' | 'ANY';
   readonly path: string;
   readonly fn: FunctionId;
 }
 
+/** Where Okta's event hook points (its one-time verification GET and the deliveries). */
+export const EVENT_HOOK_PATH = '/okta/events';
+
 /** The HTTP routes (stable: Okta configurations and scripts rely on them). */
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: '/okta/events', fn: 'eventHook' },
-  { method: 'POST', path: '/okta/events', fn: 'eventHook' },
+  { method: 'GET', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  { method: 'POST', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  // Other methods reach the function too, which answers 405 with `Allow: GET, POST` (without it API Gateway says 404).
+  { method: 'ANY', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 

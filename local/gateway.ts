@@ -20,7 +20,8 @@ const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 /**
  * A local stand-in for the API Gateway HTTP API: it builds the same payload-2.0 events and invokes the same handlers.
- * Unknown routes get API Gateway's own `{"message":"Not Found"}`.
+ * Unknown routes get API Gateway's own `{"message":"Not Found"}`; a path with dot segments or broken percent-encoding
+ * `{"message":"Bad Request"}`.
  */
 export async function startGateway(options: {
   routes: readonly GatewayRoute[];
@@ -48,11 +49,17 @@ export async function startGateway(options: {
 async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly GatewayRoute[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const method = (req.method ?? 'GET').toUpperCase();
-  const route = routes.find((r) => r.method === method && r.path === url.pathname);
   const body = await readBody(req, MAX_PAYLOAD_BYTES);
   if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
+  const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+  const path = routePath(rawPath);
+  if (path === undefined) return send(res, 400, { message: 'Bad Request' });
+  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404.
+  const route =
+    routes.find((r) => r.method === method && r.path === path) ??
+    routes.find((r) => r.method === 'ANY' && r.path === path);
   if (!route) return send(res, 404, { message: 'Not Found' });
-  const event = toEvent(req, method, url, route.path, body);
+  const event = toEvent(req, method, url, rawPath, route, body);
   const result = await route.fn.handler(event, route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
@@ -63,17 +70,44 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   );
 }
 
-function toEvent(req: IncomingMessage, method: string, url: URL, path: string, body: Buffer): APIGatewayProxyEventV2 {
+/**
+ * The path a request is routed by, or undefined when it must be refused (400): percent-decoded once, as API Gateway
+ * matches routes, and with no `.` or `..` segment, raw or encoded (`%2e%2e`). Node's URL parser would resolve
+ * `/health/../okta/events` to `/okta/events`; clients resolve dot segments before they send, so a request that still has
+ * one was crafted, and it reaches no function (see docs/local-stack.md).
+ */
+function routePath(rawPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return undefined; // malformed percent-encoding
+  }
+  if (!decoded.startsWith('/')) return undefined;
+  if (decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..')) return undefined;
+  return decoded;
+}
+
+function toEvent(
+  req: IncomingMessage,
+  method: string,
+  url: URL,
+  rawPath: string,
+  route: GatewayRoute,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
+  // API Gateway joins a repeated header's values with commas (two Authorization headers become "a,b", which no secret
+  // matches). Node's `req.headers` keeps only the first of some (Authorization among them); `headersDistinct` has all.
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values !== undefined) headers[name.toLowerCase()] = values.join(',');
   }
   const textual = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i.test(headers['content-type'] ?? '');
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: url.pathname,
+    routeKey: `${route.method} ${route.path}`,
+    rawPath,
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
     headers,
@@ -84,13 +118,13 @@ function toEvent(req: IncomingMessage, method: string, url: URL, path: string, b
       domainPrefix: 'local',
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${req.httpVersion}`,
         sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${method} ${path}`,
+      routeKey: `${route.method} ${route.path}`,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),

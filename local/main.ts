@@ -1,9 +1,11 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
-import { STATE_FILE } from './cli/state.ts';
+import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
+import { bindHost, DEFAULT_HOST, HOST_ENV, isLoopback } from './bind.ts';
+import { localState, STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
@@ -21,6 +23,9 @@ Runs hookpilot locally: DynamoDB Local, an SQS emulator, the HTTP routes and the
 
 Options:
   --port <n>        gateway port (default: HOOKPILOT_PORT or ${DEFAULT_PORT}; 0 = any free port)
+  --host <address>  the address every service listens on (default: ${HOST_ENV} or ${DEFAULT_HOST}, this machine
+                    only); 0.0.0.0 opens the whole stack to your network, with a warning — DynamoDB Local and the
+                    SQS emulator then accept anyone's requests
   --persist         keep DynamoDB data across restarts in .hookpilot/data (or HOOKPILOT_DATA_DIR)
   --data-dir <dir>  keep DynamoDB data in <dir>
   --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or ${DEFAULT_SIM_PORT}; 0 = any free port)
@@ -34,6 +39,7 @@ Options:
 Environment:
   HOOKPILOT_EVENT_HOOK_SECRET  the event hook secret to accept (default: a fixed local-only value, printed below)
   HOOKPILOT_DATA_DIR           same as --data-dir
+  HOOKPILOT_HOST               same as --host
   HOOKPILOT_SIM_TOKEN          the Okta simulator's API token (default: a fixed local-only value, printed below)
   HOOKPILOT_MODE               observe | assisted | autonomous (default: the policy file's mode)
   HOOKPILOT_POLICY_FILE        the policy (default: policy/hookpilot.policy.json)
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
+      host: { type: 'string' },
       persist: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -68,6 +75,8 @@ async function main(): Promise<void> {
   if (simPort !== undefined && (!Number.isInteger(simPort) || simPort < 0 || simPort > 65535)) {
     throw new LocalStackError(`--sim-port must be a port number (got "${values['sim-port']}")`);
   }
+  const host = bindHost(values.host);
+  await refuseSecondStack();
   const dataDir =
     values['data-dir'] ??
     process.env.HOOKPILOT_DATA_DIR ??
@@ -79,6 +88,7 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack({
       port,
+      host,
       dataDir,
       okta: { port: simPort, seed: values['sim-seed'] },
       ...(values['llm-stub'] ? { llmStub: stubMode(values['llm-stub']) } : {}),
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
     'hookpilot',
     async () => {
       await stack.stop();
-      rmSync(STATE_FILE, { force: true });
+      removeOwnStateFile();
       print('hookpilot: stopped');
     },
     print,
@@ -123,8 +133,9 @@ async function main(): Promise<void> {
   const queues = Object.values(stack.resources.queues).flatMap((q) => [q.url, q.dlqUrl].map((u) => u.split('/').pop()));
   const seed = stack.okta.sim.seed as { users?: unknown[]; groups?: unknown[]; apps?: unknown[] };
   print(`
+  listening on     ${host}${isLoopback(host) ? '   (this machine only; --host opens it)' : '   (NOT only this machine — see the warning)'}
   gateway          ${stack.url}
-  event hook       GET|POST ${stack.url}/okta/events   (health: ${stack.url}/health)
+  event hook       GET|POST ${stack.url}${EVENT_HOOK_PATH}   (health: ${stack.url}/health)
   hook secret      ${stack.hookSecret}
                    ${
                      stack.hookSecretIsLocalDefault
@@ -136,7 +147,7 @@ async function main(): Promise<void> {
   SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
   Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps
   Okta API token   ${stack.okta.token}   (SSWS; local only — npx hookpilot sim info --json)
-                   ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}/okta/events` : 'no event hook registered'}
+                   ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}${EVENT_HOOK_PATH}` : 'no event hook registered'}
   recommender      ${stack.recommender}${
     stack.llmStub
       ? `
@@ -153,6 +164,7 @@ async function main(): Promise<void> {
     npx hookpilot deliver test/fixtures/okta/event-hook-delivery-user-lifecycle-create.json
     npx hookpilot audit --recent
 `);
+  for (const warning of stack.warnings) process.stderr.write(`hookpilot: ${warning}\n`);
   print('hookpilot local stack ready');
   if (!values['no-demo']) {
     try {
@@ -160,6 +172,34 @@ async function main(): Promise<void> {
     } catch (error) {
       print(`hookpilot: the demo stopped: ${(error as Error).message}`);
     }
+  }
+}
+
+/**
+ * One stack per clone: `.hookpilot/local-stack.json` is how the CLI finds it, so a second `npm start` must not replace
+ * (and on exit delete) a live stack's file. Live = its process runs and its gateway answers /health; a file left by a
+ * stack that died is replaced.
+ */
+async function refuseSecondStack(): Promise<void> {
+  const running = localState();
+  if (!running) return;
+  const answers = await fetch(`${running.url}/health`, { signal: AbortSignal.timeout(2000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (!answers) return;
+  throw new LocalStackError(
+    `a local stack is already running from this folder (pid ${running.pid}, ${running.url}): stop it first (Ctrl-C in its terminal, or kill ${running.pid}). One stack per clone: the CLI finds it through ${STATE_FILE}.`,
+  );
+}
+
+/** Removes the state file if it still describes this process (never another stack's). */
+function removeOwnStateFile(): void {
+  try {
+    const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid?: unknown };
+    if (state.pid === process.pid) rmSync(STATE_FILE, { force: true });
+  } catch {
+    // missing or unreadable: nothing of ours to remove
   }
 }
 

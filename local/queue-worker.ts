@@ -15,6 +15,8 @@ export interface QueueFunction {
 }
 
 export interface WorkerStats {
+  /** Messages taken from the queue (counted as soon as the receive returns, before the handler runs). */
+  received: number;
   batches: number;
   succeeded: number;
   failed: number;
@@ -32,7 +34,7 @@ export function startQueueWorker(options: {
   fn: QueueFunction;
   onBatch?: (result: { size: number; failed: number; error?: unknown }) => void;
 }): { stats: WorkerStats; stop(): Promise<void> } {
-  const stats: WorkerStats = { batches: 0, succeeded: 0, failed: 0 };
+  const stats: WorkerStats = { received: 0, batches: 0, succeeded: 0, failed: 0 };
   let running = true;
   let queueArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${options.queueUrl.split('/').pop()}`;
 
@@ -58,6 +60,7 @@ export function startQueueWorker(options: {
           }),
         );
         messages = result.Messages ?? [];
+        stats.received += messages.length;
       } catch {
         if (running) await new Promise((r) => setTimeout(r, 500));
         continue;

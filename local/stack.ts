@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startFauxqs } from 'fauxqs';
 import { ENV } from '../lambda/config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
+import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
-import { FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
+import { EVENT_HOOK_PATH, FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
+import { DEFAULT_HOST, exposureWarning, isLoopback } from './bind.ts';
 import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
@@ -16,7 +17,7 @@ import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
 import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
 import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
 import { type OpenAiStub, type StubMode, startOpenAiStub } from './openai-stub/index.ts';
-import { type QueueFunction, startQueueWorker } from './queue-worker.ts';
+import { type QueueFunction, startQueueWorker, type WorkerStats } from './queue-worker.ts';
 import {
   createResources,
   type Endpoints,
@@ -25,12 +26,17 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */
   readonly port?: number;
+  /**
+   * The address every service listens on (gateway, DynamoDB Local, the SQS emulator, the Okta simulator, the OpenAI
+   * stub). Default 127.0.0.1; anything else is reported in `warnings`.
+   */
   readonly host?: string;
   /** Keep DynamoDB data in this folder across restarts. Default: in memory. */
   readonly dataDir?: string;
@@ -76,6 +82,10 @@ export interface LocalStack {
   readonly policyFile: string;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
+  /** What each queue's worker has done so far (empty when `consumers` is false). */
+  readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
+  /** Things the user must know, e.g. that the stack listens beyond this machine. */
+  readonly warnings: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -86,6 +96,8 @@ export interface LocalStack {
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
+  const host = options.host ?? DEFAULT_HOST;
+  const warnings = isLoopback(host) ? [] : [exposureWarning(host)];
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -95,15 +107,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let dynamo: DynamoLocal | undefined;
     if (!endpoints) {
       const [started, sqs] = await Promise.all([
-        startDynamoLocal({ dataDir: options.dataDir }),
-        startFauxqs({ port: 0, logger: false }),
+        startDynamoLocal({ dataDir: options.dataDir, host }),
+        startSqsEmulator({ host }),
       ]);
       dynamo = started;
       stops.push(
         () => started.stop(),
         () => sqs.stop(),
       );
-      endpoints = { dynamodb: started.endpoint, sqs: sqs.address };
+      if (started.boundHost !== host) {
+        warnings.push(
+          `WARNING: DynamoDB Local listens on every interface, not ${host}: this Java runtime cannot run the launcher that binds it (it lacks the jdk.compiler module; a full JDK 17+ has it). It accepts any signature, so anyone on your network can read and rewrite the local audit trail.`,
+        );
+      }
+      endpoints = { dynamodb: started.endpoint, sqs: sqs.endpoint };
     }
     const resources = await createResources(endpoints, {
       prefix: options.prefix ?? 'hookpilot',
@@ -118,12 +135,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ? { seed: options.okta?.seed ?? process.env.HOOKPILOT_SIM_SEED }
         : {}),
       hooks: { allowHttp: true },
+      host,
     });
     stops.push(() => sim.stop());
 
     let llmStub: OpenAiStub | undefined;
     if (options.llmStub) {
-      const stub = await startOpenAiStub({ mode: options.llmStub });
+      const stub = await startOpenAiStub({ mode: options.llmStub, host });
       llmStub = stub;
       stops.push(() => stub.stop());
       Object.assign(process.env, {
@@ -140,6 +158,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [OKTA_ENV.orgUrl]: sim.orgUrl,
       [OKTA_ENV.apiToken]: sim.token,
       [OKTA_ENV.allowHttp]: 'true',
+      // Approvers' access tokens come from the simulator's `default` authorization server (docs/approver-tokens.md).
+      [APPROVER_TOKEN_ENV.issuer]: process.env[APPROVER_TOKEN_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
+      [APPROVER_TOKEN_ENV.audience]: process.env[APPROVER_TOKEN_ENV.audience]?.trim() || 'api://default',
       [POLICY_ENV.file]: policyFile,
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -157,13 +178,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = await startGateway({
       routes,
       port: options.port ?? envPort('HOOKPILOT_PORT') ?? DEFAULT_PORT,
-      host: options.host,
+      host,
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
     stops.push(() => gateway.stop());
 
     const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());
+    const workers: Partial<Record<QueueId, WorkerStats>> = {};
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
       if (options.consumers === false) break;
       const worker = startQueueWorker({
@@ -174,6 +196,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onBatch: (b) =>
           log(`${spec.consumer}: ${b.size} message(s), ${b.failed} failed${b.error ? ` (${String(b.error)})` : ''}`),
       });
+      workers[id] = worker.stats;
       stops.push(() => worker.stop());
     }
 
@@ -184,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         : await registerEventHook({
             orgUrl: sim.orgUrl,
             token: sim.token,
-            uri: `${gateway.url}/okta/events`,
+            uri: `${gateway.url}${EVENT_HOOK_PATH}`,
             secret: process.env[ENV.eventHookSecret] as string,
             events: LOCAL_HOOK_EVENT_TYPES,
           });
@@ -201,6 +224,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       resources,
       dataDir: dynamo?.dataDir,
+      workers,
+      warnings,
       stop: stopAll,
     };
   } catch (error) {

@@ -7,6 +7,7 @@ import { receiveEvents } from '../pipeline/receive-events.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { MAX_BATCH_BYTES, SqsQueue } from '../store/sqs-queue.ts';
+import { DynamoWorkClaims } from '../store/work-claims.ts';
 import { httpHandler } from './http.ts';
 
 /** `GET|POST /okta/events`: Okta's verification challenge, and event deliveries (queued, audited, answered 204). */
@@ -15,6 +16,7 @@ const verifier = hookSecretVerifier(ENV.eventHookSecret, ENV.eventHookSecretArn)
 const deps = {
   audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable),
   queue: new SqsQueue<EventMessage>(sqsClient(), config.eventsQueueUrl, 'events'),
+  claims: new DynamoWorkClaims(dynamoDocumentClient(), config.idempotencyTable, 'receive'),
   clock: () => new Date(),
 };
 
@@ -23,7 +25,8 @@ export const handler = httpHandler(async (request) => {
     verify: await verifier(),
     authHeader: config.authHeader,
     maxBodyBytes: config.maxBodyBytes,
-    maxEventBytes: MAX_BATCH_BYTES - 4096,
+    // Room for the rest of the message: the delivery's eventId (≤ 256) and source (≤ 2,048), escaped, and attributes.
+    maxEventBytes: MAX_BATCH_BYTES - 16 * 1024,
   });
   if (parsed.kind === 'verification') {
     logger.info('event hook verification answered');

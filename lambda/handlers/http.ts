@@ -43,7 +43,12 @@ export function errorResult(error: unknown): HttpResult {
     return {
       status: error.status,
       body: { error: { code: error.code, message: error.message, ...details } },
-      headers: error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : undefined,
+      headers:
+        error instanceof MethodNotAllowedError
+          ? { allow: error.allow.join(', ') }
+          : 'challenge' in error && typeof error.challenge === 'string'
+            ? { 'www-authenticate': error.challenge }
+            : undefined,
     };
   }
   if (error instanceof ConfigError) {

@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import type { core } from 'zod/mini';
+import { asciiJson } from '../ascii-json.ts';
 import {
   BadRequestError,
   MethodNotAllowedError,
@@ -6,11 +7,27 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../errors.ts';
+import { pathBeyondDepth } from '../json-depth.ts';
 import type { HttpRequest } from '../ports.ts';
 import { type EventHookDelivery, EventHookDeliverySchema } from './event-hook.ts';
 import type { SecretVerifier } from './hook-auth.ts';
+import { jsonErrorLocation } from './json-error.ts';
 
 export const VERIFICATION_HEADER = 'x-okta-verification-challenge';
+
+/**
+ * The most events one delivery may carry. Okta does not document a maximum (it batches events that happen close
+ * together); a real LogEvent is 1.5–4 KB, so the 1 MiB body limit already holds a real delivery to a few hundred
+ * events. This cap only refuses floods of tiny synthetic events, which could not be queued inside Okta's 3-second
+ * timeout. A 413 is not retried by Okta: keep it far above anything Okta sends.
+ */
+export const MAX_EVENTS_PER_DELIVERY = 1000;
+
+/**
+ * The deepest nesting of objects and arrays accepted anywhere in a delivery (Okta's LogEvents nest about 7 levels
+ * from the envelope). Anything deeper is refused before any recursive code sees it.
+ */
+export const MAX_JSON_DEPTH = 32;
 
 export type EventHookRequest =
   | { readonly kind: 'verification'; readonly challenge: string }
@@ -21,7 +38,10 @@ export interface EventHookRequestOptions {
   /** Lower-case name of the header that carries the secret (Okta's `authScheme.key`). */
   readonly authHeader: string;
   readonly maxBodyBytes: number;
-  /** The largest single event hookpilot will queue (an SQS message holds at most 256 KiB on every queue setting). */
+  /**
+   * The largest single event hookpilot will queue, as queued (`asciiJson`: non-ASCII characters take 6 bytes per UTF-16
+   * unit). An SQS message holds at most 256 KiB on every queue setting.
+   */
   readonly maxEventBytes: number;
 }
 
@@ -64,7 +84,19 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new BadRequestError(`the body is not valid JSON (${(error as Error).message})`, 'invalid_json');
+    throw new BadRequestError(`the body is not valid JSON (at ${jsonErrorLocation(body, error)})`, 'invalid_json');
+  }
+  const deep = pathBeyondDepth(json, MAX_JSON_DEPTH);
+  if (deep) {
+    const path = `${formatPath(deep.slice(0, 8))}${deep.length > 8 ? '…' : ''}`;
+    const message = `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`;
+    throw new BadRequestError(`the body ${message} (at ${path})`, 'too_deep', [{ path, message }]);
+  }
+  const events = (json as { data?: { events?: unknown } } | null)?.data?.events;
+  if (Array.isArray(events) && events.length > MAX_EVENTS_PER_DELIVERY) {
+    throw new PayloadTooLargeError(
+      `data.events holds ${events.length} events; one delivery may carry at most ${MAX_EVENTS_PER_DELIVERY}`,
+    );
   }
   const parsed = EventHookDeliverySchema.safeParse(json);
   if (!parsed.success) {
@@ -79,7 +111,7 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
     );
   }
   parsed.data.data.events.forEach((event, index) => {
-    const eventBytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    const eventBytes = asciiJson(event).length;
     if (eventBytes > options.maxEventBytes) {
       throw new PayloadTooLargeError(
         `data.events[${index}] (uuid ${event.uuid}) is ${eventBytes} bytes; one event may be at most ${options.maxEventBytes}`,
@@ -90,11 +122,16 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
 }
 
 /** zod issues as `{path, message}` with JSON-ish paths (`data.events[0].uuid`), at most 20 of them. */
-export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+export function describeIssues(error: core.$ZodError): { path: string; message: string }[] {
   return error.issues.slice(0, 20).map((issue) => ({
-    path:
-      issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') ||
-      '(root)',
+    path: formatPath(issue.path),
     message: issue.message,
   }));
+}
+
+/** A JSON-ish path: `data.events[0].uuid`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return (
+    path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(root)'
+  );
 }

@@ -7,9 +7,9 @@ export const MIN_SECRET_LENGTH = 16;
 export type SecretVerifier = (presented: string | undefined) => boolean;
 
 /**
- * Okta authenticates hook calls with one header whose value is exactly the configured secret (okta-protocol.md §1.7,
- * §2.2). Every accepted secret is checked, in constant time, so a secret can be rotated without downtime: add the new
- * one, change Okta, then remove the old one. Values are hashed first so that comparisons never depend on length.
+ * Okta authenticates hook calls with one header whose value is exactly the configured secret (docs/okta-protocol.md
+ * §1.7, §2.3). Every accepted secret is checked, in constant time, so a secret can be rotated without downtime: add the
+ * new one, change Okta, then remove the old one. Values are hashed first so that comparisons never depend on length.
  */
 export function createSecretVerifier(secrets: readonly string[], source: string): SecretVerifier {
   if (secrets.length === 0) throw new ConfigError(`${source} holds no secret`);

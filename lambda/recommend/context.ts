@@ -1,6 +1,7 @@
 import type { Intent } from '../domain/intent.ts';
 import { isPrivileged, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
 import type { AppFact, GroupFact, PeerStats, RecommendationContext, TimelineEntry } from '../domain/recommendation.ts';
+import { pathBeyondDepth } from '../json-depth.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
 import type { AuditLog } from '../ports.ts';
 import { type OktaDirectory, type OktaGroup, type OktaUser, searchLiteral } from '../ports.ts';
@@ -134,7 +135,10 @@ function selectProfile(profile: Readonly<Record<string, unknown>>): Record<strin
         ? trim(value)
         : typeof value === 'number' || typeof value === 'boolean' || value === null
           ? value
-          : trim(JSON.stringify(value));
+          : // bounded: a value nested deeper than Okta's own (arrays of strings) is not serialised at all
+            pathBeyondDepth(value, 8)
+            ? '[nested value]'
+            : trim(JSON.stringify(value));
   }
   return out;
 }

@@ -53,8 +53,11 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   private async put(record: AuditRecord): Promise<void> {
+    const { subjectUserId, ...rest } = redactSecrets(record);
     const item = {
-      ...redactSecrets(record),
+      ...rest,
+      // An index key DynamoDB cannot hold would make the whole write fail: such a record is kept, just not indexed.
+      ...(subjectUserId !== undefined && isIndexKey(subjectUserId) ? { subjectUserId } : {}),
       day: record.at.slice(0, 10),
       schemaVersion: SCHEMA_VERSION,
     };
@@ -69,6 +72,10 @@ export class DynamoAuditLog implements AuditLog {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return; // already recorded: a retry of the same step
+      // DynamoDB refusing the record is a bug to fix, not an outage to wait out: say so, and do not blame the store.
+      if ((error as { name?: unknown }).name === 'ValidationException') {
+        throw new Error(`the audit store refused record ${record.recordKey} as invalid`, { cause: error });
+      }
       throw new DependencyError('the audit store (DynamoDB) is unavailable', error);
     }
   }
@@ -165,6 +172,11 @@ export class DynamoAuditLog implements AuditLog {
     } while (startKey && (limit === undefined || items.length < limit));
     return limit === undefined ? items : items.slice(0, limit);
   }
+}
+
+/** DynamoDB's rules for an index partition key: a non-empty string of at most 2,048 UTF-8 bytes (1,024 to be safe). */
+export function isIndexKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && Buffer.byteLength(value, 'utf8') <= 1024;
 }
 
 /** An item as the schema says, or a DependencyError naming the first field that is not (the store holds something else). */

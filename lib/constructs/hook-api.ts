@@ -12,7 +12,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionId, ROUTES } from '../manifest.ts';
+import { EVENT_HOOK_PATH, type FunctionId, ROUTES } from '../manifest.ts';
 import { constructId } from './names.ts';
 
 export interface HookApiProps {
@@ -62,7 +62,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
  * until they get an authorizer (the approvals API will use a JWT authorizer for Okta-authenticated humans) or a reason.
  */
 export const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
-  '/okta/events':
+  [EVENT_HOOK_PATH]:
     'Okta event hooks support only header-secret authentication (no OAuth or JWT, so no API Gateway authorizer can verify them), and the one-time verification GET may arrive without that header. The function checks the header in constant time against every accepted secret before it parses the body, and answers 401 otherwise.',
   '/health': 'Public liveness check: answers a constant body, reads no data and holds no permissions.',
 };

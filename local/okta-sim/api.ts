@@ -40,7 +40,7 @@ import {
 import type { ApiRequest, ApiResponse, Router } from './router.ts';
 import type { SystemLog } from './system-log.ts';
 
-/** The Management API routes the simulator implements (okta-protocol §3.2; paths and scopes from the OAS). */
+/** The Management API routes the simulator implements (docs/okta-protocol.md §3.2; paths and scopes from the OAS). */
 
 export interface ApiDeps {
   org: Org;
@@ -198,7 +198,7 @@ export function registerApi(router: Router, deps: ApiDeps): void {
     const filter = req.query.get('filter');
     const q = req.query.get('q');
     let list = [...org.users.values()];
-    // GET /api/v1/users omits DEPROVISIONED users unless a filter or search asks (okta-protocol §3.1).
+    // GET /api/v1/users omits DEPROVISIONED users unless a filter or search asks (docs/okta-protocol.md §3.1).
     if (!search && !filter) list = list.filter((u) => u.status !== 'DEPROVISIONED');
     if (filter) {
       const expr = parse(filter, 'filter');

@@ -1,6 +1,6 @@
 import { newErrorId } from './ids.ts';
 
-/** Okta's error body (okta-protocol §3.3; OAS `Error`). `errorLink` equals `errorCode`, as Okta sends today. */
+/** Okta's error body (docs/okta-protocol.md §3.3; OAS `Error`). `errorLink` equals `errorCode`, as Okta sends today. */
 export interface OktaErrorBody {
   errorCode: string;
   errorSummary: string;
@@ -18,8 +18,9 @@ export class OktaError extends Error {
     readonly summary: string,
     readonly causes: readonly string[] = [],
     readonly headers: Record<string, string> = {},
+    options?: ErrorOptions,
   ) {
-    super(`${status} ${code}: ${summary}`);
+    super(`${status} ${code}: ${summary}`, options);
   }
 
   body(): OktaErrorBody {
@@ -33,7 +34,7 @@ export class OktaError extends Error {
   }
 }
 
-/** The error codes the simulator uses (Okta's error catalog, okta-protocol §3.3). */
+/** The error codes the simulator uses (Okta's error catalog, docs/okta-protocol.md §3.3). */
 export const E = {
   validation: (field: string, causes: readonly string[]) =>
     new OktaError(400, 'E0000001', `Api validation failed: ${field}`, causes),

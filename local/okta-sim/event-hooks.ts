@@ -8,9 +8,10 @@ import { isObject } from './org.ts';
 import type { LogContext, LogEvent, LogTarget, SystemLog } from './system-log.ts';
 
 /**
- * Event hooks as Okta runs them (okta-protocol §1): the admin API (`/api/v1/eventHooks`), the one-time verification GET
- * with `x-okta-verification-challenge`, and deliveries of System Log events to ACTIVE + VERIFIED hooks, batched, with
- * at most one retry (on a timeout, a network error or a 5xx; never on a 4xx), and occasionally twice (at-least-once).
+ * Event hooks as Okta runs them (docs/okta-protocol.md §1): the admin API (`/api/v1/eventHooks`), the one-time
+ * verification GET with `x-okta-verification-challenge`, and deliveries of System Log events to ACTIVE + VERIFIED
+ * hooks, batched, with at most one retry (on a timeout, a network error or a 5xx; never on a 4xx), and occasionally
+ * twice (at-least-once).
  */
 
 export interface EventHookOptions {

@@ -1,9 +1,10 @@
 /**
  * System Log event types the simulator emits, with the display message, severity and `legacyEventType` it gives them,
- * and the list of event types an event hook may subscribe to (okta-protocol §1.8, Okta's `event-hook-eligible` tag).
+ * and the list of event types an event hook may subscribe to (docs/okta-protocol.md §1.8, Okta's `event-hook-eligible`
+ * tag).
  *
- * `legacyEventType` is only set where a source shows Okta's value (okta-protocol §1.3 and the fixtures); elsewhere it
- * is `null`, which Okta also sends for many events.
+ * `legacyEventType` is only set where a source shows Okta's value (docs/okta-protocol.md §1.3 and the fixtures);
+ * elsewhere it is `null`, which Okta also sends for many events.
  */
 
 export type Severity = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -63,7 +64,7 @@ export const EVENT_TYPES: Readonly<Record<string, EventTypeInfo>> = {
   'event_hook.delivery': info('Event hook delivery failed', 'WARN'),
 };
 
-/** Event types an event hook may subscribe to (okta-protocol §1.8). */
+/** Event types an event hook may subscribe to (docs/okta-protocol.md §1.8). */
 const ELIGIBLE = [
   'user.lifecycle.create',
   'user.lifecycle.activate',
@@ -146,7 +147,7 @@ const ELIGIBLE = [
   'inline_hook.executed',
 ];
 
-/** Families the catalog marks eligible as a whole (okta-protocol §1.8 lists them with a wildcard). */
+/** Families the catalog marks eligible as a whole (docs/okta-protocol.md §1.8 lists them with a wildcard). */
 const ELIGIBLE_PREFIXES = ['iam.role.', 'iam.resourceset.', 'security.authenticator.lifecycle.'];
 
 const ELIGIBLE_SET = new Set(ELIGIBLE);

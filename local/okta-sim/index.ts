@@ -2,6 +2,13 @@
  * The Okta org simulator: an HTTP server implementing the part of the Okta Management API hookpilot uses, faithfully
  * enough that `@okta/okta-sdk-nodejs` cannot tell it from a real org. See docs/okta-simulator.md.
  */
+export {
+  type AuthorizationServerInput,
+  DEFAULT_OIDC_CLIENTS,
+  LOCAL_INLINE_CLIENT_SECRET,
+  type OidcClientInput,
+  type TokenResponse,
+} from './authorization-server.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export type { ControlEventInput } from './control.ts';
 export type { DeliveryAttempt, DeliveryOutcome, EventHookEnvelope, EventHookOptions } from './event-hooks.ts';

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   print(`  token: ${sim.token}   (Authorization: SSWS <token>)`);
   print(`  try:   curl -H "Authorization: SSWS ${sim.token}" ${sim.orgUrl}/api/v1/users?limit=2`);
   print(`  SDK:   OKTA_CLIENT_ORGURL=${sim.orgUrl} OKTA_CLIENT_TOKEN=${sim.token}`);
+  print(`  OAuth: issuer ${sim.authorizationServers.issuer()} (audience api://default) — LOCAL-ONLY sign-in page,`);
+  print(`         or a user's token: POST ${sim.orgUrl}/__sim/tokens {"login": "…"} with the SSWS token`);
 
   stopOnSignals('Okta simulator', () => sim.stop(), print);
 }

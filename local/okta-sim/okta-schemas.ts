@@ -419,7 +419,7 @@ export const EventHookSchema = z.strictObject({
   _links: LinksSchema,
 });
 
-/** An event hook delivery body (okta-protocol §1.3): the envelope around System Log events. */
+/** An event hook delivery body (docs/okta-protocol.md §1.3): the envelope around System Log events. */
 export const EventHookDeliverySchema = z.strictObject({
   eventType: z.literal('com.okta.event_hook'),
   eventTypeVersion: z.literal('1.0'),

@@ -7,7 +7,8 @@ import type { LogContext, LogEventInput, LogTarget, SystemLog } from './system-l
 
 /**
  * The org's state and every operation that changes it. Each operation checks what Okta checks, applies the change and
- * appends the System Log events Okta would (okta-protocol §3.1–3.2). Rendering to Okta JSON lives in `render.ts`.
+ * appends the System Log events Okta would (docs/okta-protocol.md §3.1–3.2). Rendering to Okta JSON lives in
+ * `render.ts`.
  */
 
 export interface UserRecord {
@@ -83,7 +84,10 @@ export interface RoleRecord {
 
 export type AppScope = 'USER' | 'GROUP';
 
-/** The lifecycle operations of `POST /api/v1/users/{id}/lifecycle/{op}` and where each may start (okta-protocol §3.1). */
+/**
+ * The lifecycle operations of `POST /api/v1/users/{id}/lifecycle/{op}` and where each may start (docs/okta-protocol.md
+ * §3.1).
+ */
 export const LIFECYCLE_FROM: Readonly<Record<LifecycleOperation, readonly UserStatus[]>> = {
   activate: ['STAGED', 'DEPROVISIONED'],
   reactivate: ['PROVISIONED', 'RECOVERY'],
@@ -529,7 +533,7 @@ export class Org {
     switch (operation) {
       case 'activate': {
         // STAGED users with a password go straight to ACTIVE; others wait in PROVISIONED for the welcome flow.
-        // A DEPROVISIONED user always restarts activation (okta-protocol §3.1 diagram).
+        // A DEPROVISIONED user always restarts activation (docs/okta-protocol.md §3.1 diagram).
         const next = user.status === 'STAGED' && user.hasPassword ? 'ACTIVE' : 'PROVISIONED';
         this.withAppDiff(ctx, [user.id], () => {
           if (user.status === 'DEPROVISIONED') user.hasPassword = false;

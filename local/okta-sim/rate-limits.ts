@@ -1,8 +1,8 @@
 import type { Clock } from './clock.ts';
 
 /**
- * Per-endpoint-group rate limits (okta-protocol §3.4): each bucket allows `limit` requests per window (60 s by default);
- * the window starts with the bucket's first request, not on the wall-clock minute. Every response carries
+ * Per-endpoint-group rate limits (docs/okta-protocol.md §3.4): each bucket allows `limit` requests per window (60 s by
+ * default); the window starts with the bucket's first request, not on the wall-clock minute. Every response carries
  * `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and `X-Rate-Limit-Reset` (UTC epoch seconds); past the limit Okta
  * answers 429 E0000047 until the reset.
  */

@@ -26,6 +26,8 @@ export interface ApiResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string | string[]>;
+  /** `html`: the body is a page (a string), sent as `text/html` and not schema-checked. Default JSON. */
+  contentType?: 'html';
   /** Response body schema to check when the simulator validates its own responses. */
   schema?: ZodType;
 }

@@ -1,8 +1,17 @@
 import type { JsonWebKey } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, readBody } from '../http.ts';
+import { pathBeyondDepth } from '../../lambda/json-depth.ts';
+import { controlRequestRefusal, listen, readBody } from '../http.ts';
 import { registerApi } from './api.ts';
+import { registerAuthorizationControl, registerAuthorizationServers } from './authorization-routes.ts';
+import {
+  type AuthorizationServerInput,
+  AuthorizationServers,
+  DEFAULT_OIDC_CLIENTS,
+  type OidcClientInput,
+  type TokenResponse,
+} from './authorization-server.ts';
 import { type Clock, iso, systemClock } from './clock.ts';
 import { type ControlEventInput, registerControl } from './control.ts';
 import { E, OktaError } from './errors.ts';
@@ -24,6 +33,9 @@ import { renderApp, renderGroup, renderRole, renderUser } from './render.ts';
 import { type ApiRequest, type ApiResponse, type Principal, Router } from './router.ts';
 import { loadSeed, type Seed } from './seed.ts';
 import { type LogActor, type LogContext, type LogEvent, SystemLog } from './system-log.ts';
+
+/** No Okta API body nests deeper than this (profiles are flat; hooks and policies a few levels). */
+const MAX_BODY_DEPTH = 32;
 
 export interface ServiceAppInput {
   clientId?: string;
@@ -56,6 +68,13 @@ export interface OktaSimOptions {
   lockoutAttempts?: number;
   /** OAuth 2.0 service apps (in addition to the seed's `serviceApps`). */
   serviceApps?: readonly ServiceAppInput[];
+  /**
+   * Custom authorization servers (`/oauth2/{id}`). `default` (audience `api://default`) is always there unless given
+   * here with other settings.
+   */
+  authorizationServers?: readonly AuthorizationServerInput[];
+  /** OIDC clients of the custom authorization servers, in addition to hookpilot-console, hookpilot-cli and hookpilot-inline-hooks. */
+  oidcClients?: readonly OidcClientInput[];
   /** Check every response body against okta-schemas.ts and keep violations (`sim.schemaViolations()`). */
   validateResponses?: boolean;
   /** Called with one line per request (method, path, status, ms). */
@@ -149,6 +168,24 @@ export interface OktaSim {
     /** Invalidates every access token (the SDK then gets a 401 and fetches a new one). */
     revokeTokens(): void;
   };
+  /** The custom authorization servers (`/oauth2/{id}`): signed JWT access tokens for simulated users — LOCAL ONLY. */
+  readonly authorizationServers: {
+    /** `${orgUrl}/oauth2/${id}` (default `default`). */
+    issuer(id?: string): string;
+    /** A signed access token for a user, as `POST /__sim/tokens` mints it (scopes default `hookpilot.approvals`). */
+    mintToken(input: {
+      login: string;
+      authServerId?: string;
+      audience?: string;
+      scopes?: readonly string[];
+      clientId?: string;
+      lifetimeSeconds?: number;
+    }): Promise<TokenResponse>;
+    /** A new signing key; the previous one stays published. Returns the new `kid`. */
+    rotateKeys(id?: string): Promise<string>;
+    add(input: AuthorizationServerInput): void;
+    addClient(input: OidcClientInput): void;
+  };
   /** A successful end-user sign-in (`user.session.start` SUCCESS) — or a failure if the user's status forbids it. */
   signIn(idOrLogin: string, options?: SignInOptions): { result: 'SUCCESS' | 'FAILURE'; reason: string | null };
   /** `count` failed sign-ins; an ACTIVE user is locked out after `lockoutAttempts` in a row. */
@@ -208,6 +245,11 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
   for (const app of [...seed.serviceApps, ...(options.serviceApps ?? [])]) {
     oauth.register({ ...app, jwks: app.jwks as unknown as JsonWebKey[] });
   }
+  const authServers = new AuthorizationServers(clock, org, base);
+  const serverInputs = options.authorizationServers ?? [];
+  if (!serverInputs.some((s) => s.id === 'default')) authServers.add({ id: 'default', audience: 'api://default' });
+  for (const input of serverInputs) authServers.add(input);
+  for (const client of [...DEFAULT_OIDC_CLIENTS, ...(options.oidcClients ?? [])]) authServers.addClient(client);
   const limiter = new RateLimiter(clock, options.rateLimits);
   const faults = new Faults();
   const requests: RequestRecord[] = [];
@@ -285,7 +327,9 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       }
     },
   });
+  registerAuthorizationServers(apiRouter, { org, servers: authServers });
   const controlRouter = new Router();
+  registerAuthorizationControl(controlRouter, { org, servers: authServers });
   registerControl(controlRouter, {
     org,
     log,
@@ -371,7 +415,7 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
         res.writeHead(status);
         res.end();
       } else if (type === 'html') {
-        res.setHeader('Content-Type', 'text/html');
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
         res.writeHead(status);
         res.end(String(body));
       } else {
@@ -433,6 +477,14 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       const rawBody = bytes.toString('utf8');
 
       const isControl = path.startsWith('/__sim/');
+      const refused = isControl ? controlRequestRefusal(req, bytes.length > 0) : undefined;
+      if (refused) {
+        return fail(
+          refused.status === 415
+            ? new OktaError(415, 'E0000003', 'The request body was not well-formed.', [refused.message])
+            : E.noPermission([refused.message]),
+        );
+      }
       const router = isControl ? controlRouter : apiRouter;
       const match = router.match(method, path);
       if (!match.route) {
@@ -476,6 +528,8 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
         } catch {
           return fail(E.malformedBody());
         }
+        // Handlers clone and compare bodies with recursive code: a depth bomb is refused as malformed before they run.
+        if (pathBeyondDepth(body, MAX_BODY_DEPTH)) return fail(E.malformedBody());
       }
       const apiRequest: ApiRequest = {
         method,
@@ -491,8 +545,8 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
       };
       const response = await route.handler(apiRequest);
       if (afterFault && (await faultResponse(afterFault, bucketLimit))) return;
-      validate(method, path, response.status, response.body, response.schema);
-      finish(response.status, response.body, response.headers);
+      if (response.contentType !== 'html') validate(method, path, response.status, response.body, response.schema);
+      finish(response.status, response.body, response.headers, response.contentType ?? 'json');
     } catch (error) {
       if (error instanceof OktaError) return fail(error);
       console.error('okta-sim: unexpected error', error);
@@ -539,6 +593,30 @@ export async function startOktaSim(options: OktaSimOptions = {}): Promise<OktaSi
     oauth: {
       registerServiceApp: (input) => oauth.register({ ...input, jwks: [...input.jwks] }),
       revokeTokens: () => oauth.revokeAll(),
+    },
+    authorizationServers: {
+      issuer: (id = 'default') => `${orgUrl}/oauth2/${id}`,
+      mintToken: async (input) => {
+        const server = authServers.get(input.authServerId ?? 'default');
+        if (!server) throw new Error(`no authorization server ${input.authServerId}`);
+        return server.mintForUser({
+          user: org.user(input.login),
+          clientId: input.clientId ?? 'hookpilot-cli',
+          scopes: input.scopes ?? ['hookpilot.approvals'],
+          withIdToken: false,
+          ...(input.audience ? { audience: input.audience } : {}),
+          ...(input.lifetimeSeconds ? { lifetimeSeconds: input.lifetimeSeconds } : {}),
+        });
+      },
+      rotateKeys: (id = 'default') => {
+        const server = authServers.get(id);
+        if (!server) throw new Error(`no authorization server ${id}`);
+        return server.rotateKeys();
+      },
+      add: (input) => {
+        authServers.add(input);
+      },
+      addClient: (input) => authServers.addClient(input),
     },
     signIn: (idOrLogin, signIn = {}) =>
       org.signIn(endUserContext(signIn as Record<string, unknown>), org.user(idOrLogin)),

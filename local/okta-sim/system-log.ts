@@ -235,9 +235,9 @@ export class SystemLog {
   }
 
   /**
-   * `GET /api/v1/logs` (okta-protocol §3.5): `since` (default 7 days before `until`), `until` (default now), `after`
-   * (instead of `since`), `filter`, `q`, `limit` (default 100, max 1000), `sortOrder`. A polling query (ASCENDING with no
-   * `until`) always returns a `next` cursor, even on an empty page, as Okta does.
+   * `GET /api/v1/logs` (docs/okta-protocol.md §3.5): `since` (default 7 days before `until`), `until` (default now),
+   * `after` (instead of `since`), `filter`, `q`, `limit` (default 100, max 1000), `sortOrder`. A polling query
+   * (ASCENDING with no `until`) always returns a `next` cursor, even on an empty page, as Okta does.
    */
   query(params: URLSearchParams): LogQueryResult {
     const sortOrder = (params.get('sortOrder') ?? 'ASCENDING').toUpperCase();

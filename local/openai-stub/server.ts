@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { listen, readBody } from '../http.ts';
+import { controlRequestRefusal, listen, readBody } from '../http.ts';
 import {
   type ContentMode,
   completeAnswer,
@@ -531,6 +531,11 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       const bytes = await readBody(req, MAX_BODY_BYTES);
       if (!bytes) return finish(fail(413, errorBody('The request body is too large.', 'invalid_request_error')));
       const raw = bytes.toString('utf8');
+      const refused = isControl ? controlRequestRefusal(req, bytes.length > 0) : undefined;
+      if (refused) {
+        const code = refused.status === 415 ? 'unsupported_media_type' : 'cross_origin_refused';
+        return finish(fail(refused.status, errorBody(refused.message, 'invalid_request_error', null, code)));
+      }
       let body: unknown;
       let badJson = false;
       if (raw.trim() !== '') {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
 import { OKTA_ENV } from '../../lambda/okta/okta-config.ts';
 import { bundle } from '../../lib/bundling.ts';
-import { FUNCTIONS, type FunctionId, type Uses } from '../../lib/manifest.ts';
+import { FUNCTIONS, type FunctionId, type FunctionSpec, type Uses } from '../../lib/manifest.ts';
 
 type Bundle = BuildResult<{ metafile: true; write: false }>;
 
@@ -41,10 +41,25 @@ function bundleOf(id: FunctionId): Bundle {
 const inputsOf = (id: FunctionId) => Object.keys(bundleOf(id).metafile.inputs);
 
 describe('function bundles', () => {
-  it('keep the Okta SDK and the OpenAI client out of the event hook receiver', () => {
-    const inputs = inputsOf('eventHook');
+  const synchronous = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) => {
+    const spec: FunctionSpec = FUNCTIONS[id];
+    return spec.synchronous === true;
+  });
+
+  it('mark the event hook receiver and health as synchronous (held to the cold-start floor)', () => {
+    expect(synchronous).toEqual(expect.arrayContaining(['eventHook', 'health']));
+  });
+
+  it.each(synchronous)('keep the Okta SDK, the OpenAI client and zod’s full build out of %s (synchronous)', (id) => {
+    const inputs = inputsOf(id);
     expect(inputs.filter((path) => path.includes('node_modules/@okta/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('node_modules/openai/'))).toEqual([]);
+    expect(inputs.filter((path) => /node_modules\/zod\/(v4\/classic|v3)\//.test(path))).toEqual([]);
+  });
+
+  it('(control) zod’s builds are told apart by path: the receiver carries zod/mini, the consumer the full build', () => {
+    expect(inputsOf('eventHook').some((path) => path.startsWith('node_modules/zod/v4/mini/'))).toBe(true);
+    expect(inputsOf('eventsConsumer').some((path) => path.startsWith('node_modules/zod/v4/classic/'))).toBe(true);
   });
 
   it.each(Object.keys(FUNCTIONS) as FunctionId[])('%s carries the Okta SDK only if it uses Okta', (id) => {
@@ -112,6 +127,7 @@ describe('bundled handlers load and answer as ESM', () => {
     const env = {
       AWS_REGION: 'us-east-1',
       [ENV.auditTable]: 'audit',
+      [ENV.idempotencyTable]: 'idempotency',
       [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
       [ENV.eventHookSecret]: secret,
     };

@@ -128,9 +128,10 @@ beforeAll(() => {
 afterAll(cleanUp);
 
 describe('IAM', () => {
-  it('gives the event hook receiver exactly: append on the audit table, send on the events queue, read on the secret, its own logs', () => {
+  it('gives the event hook receiver exactly: append on the audit and idempotency tables, send on the events queue, read on the secret, its own logs', () => {
     const fn = stack.functions.eventHook;
     const audit = view.resolve(stack.tables.auditTable.tableArn);
+    const claims = view.resolve(stack.tables.idempotencyTable.tableArn);
     const indexes = Object.keys(TABLES.auditTable.indexes).map((name) =>
       view.resolve(`${stack.tables.auditTable.tableArn}/index/${name}`),
     );
@@ -145,6 +146,10 @@ describe('IAM', () => {
         grant('dynamodb:BatchGetItem', audit),
         grant('dynamodb:Query', audit),
         ...indexes.map((index) => grant('dynamodb:Query', index)),
+        grant('dynamodb:PutItem', claims),
+        grant('dynamodb:GetItem', claims),
+        grant('dynamodb:BatchGetItem', claims),
+        grant('dynamodb:Query', claims),
         grant('sqs:SendMessage', queue),
         grant('sqs:GetQueueAttributes', queue),
         grant('sqs:GetQueueUrl', queue),

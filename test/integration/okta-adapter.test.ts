@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
 import { OktaCallError } from '../../lambda/ports.ts';
-import { startTestSim, type TestSim } from '../support/okta-sim.ts';
+import { useTestSim } from '../support/okta-sim.ts';
 import { appLabelled, groupNamed, newUser, simSettings } from '../support/okta-users.ts';
 
 /** hookpilot's Okta adapter against the Okta org simulator, over HTTP, through the real @okta/okta-sdk-nodejs. */
-let okta: TestSim;
+const okta = useTestSim();
 let adapter: OktaSdkAdapter;
 
-beforeAll(async () => {
-  okta = await startTestSim();
+beforeAll(() => {
   adapter = new OktaSdkAdapter(simSettings(okta));
-});
-
-afterAll(async () => {
-  await okta?.stop();
 });
 
 const failure = async (promise: Promise<unknown>) => {

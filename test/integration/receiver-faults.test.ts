@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { dynamoClient, sqsClient } from '../../lambda/store/aws-clients.ts';
+import { DynamoWorkClaims } from '../../lambda/store/work-claims.ts';
 import type { LocalResources } from '../../local/resources.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { freshResources, testClients, useLocalEnv } from '../support/emulators.ts';
@@ -69,6 +70,20 @@ async function post(delivery: Delivery) {
 }
 
 const queueUrl = () => resources.queues.eventsQueue.url;
+
+/** Up to `max` visible messages, left in the queue (they become visible again at once). */
+async function peek(max: number) {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl(),
+      MaxNumberOfMessages: Math.min(10, max),
+      MessageAttributeNames: ['All'],
+      VisibilityTimeout: 0,
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return Messages;
+}
 const consumerFn = () => ({
   handler: consumer,
   context: () => ({ getRemainingTimeInMillis: () => 60_000, awsRequestId: 'test' }) as never,
@@ -152,7 +167,10 @@ describe('the receiver under dependency faults', () => {
 
   it('the audit write fails after queueing: 503; the retry queues again, but the consumer acts once per event', async () => {
     const delivery = deliveryOf(4);
-    const f = fault(dynamoClient(), 'PutItemCommand', { times: 100 });
+    const f = fault(dynamoClient(), 'PutItemCommand', {
+      times: 100,
+      when: (input) => input.TableName === resources.tables.auditTable, // the receipts, not the claims
+    });
     expectRetryable(await post(delivery));
     expect(await queueDepth(sqs, queueUrl())).toBe(4); // queued, but not yet receipted
     f.remove();
@@ -196,10 +214,42 @@ describe('the receiver under dependency faults', () => {
     expect(new Set(ids)).toEqual(new Set(delivery.data.events.map((e) => e.uuid)));
   });
 
-  it('concurrent duplicate deliveries: every one is answered 2xx and each event takes effect once', async () => {
+  it('concurrent duplicate deliveries: every one is answered 2xx, each event is queued once, no record fails', async () => {
     const delivery = deliveryOf(5);
-    const results = await Promise.all(Array.from({ length: 5 }, () => post(delivery)));
-    expect(results.map((r) => r.statusCode)).toEqual([204, 204, 204, 204, 204]);
+    const copies = 8;
+    const results = await Promise.all(Array.from({ length: copies }, () => post(delivery)));
+    expect(results.map((r) => r.statusCode)).toEqual(Array(copies).fill(204));
+    // One copy claimed each event and queued it; the others waited for its receipt and queued nothing.
+    expect(messageIds(await peek(delivery.data.events.length + 1)).sort()).toEqual(
+      delivery.data.events.map((e) => e.uuid).sort(),
+    );
+    const stats = await consumeAll(sqs, queueUrl(), consumerFn());
+    expect(stats).toMatchObject({ succeeded: 5, failed: 0 });
+    await expectProcessedOnce(delivery);
+  });
+
+  it('a copy whose claimant failed takes over at once: the claimant gave its claims back', async () => {
+    const delivery = deliveryOf(3);
+    const f = fault(sqsClient(), 'SendMessageBatchCommand', { times: 3 });
+    expectRetryable(await post(delivery)); // claimed, failed to queue, released
+    f.remove();
+    expect((await post(delivery)).statusCode).toBe(204);
+    expect(await queueDepth(sqs, queueUrl())).toBe(3);
+    await consumeAll(sqs, queueUrl(), consumerFn());
+    await expectProcessedOnce(delivery);
+  });
+
+  it('a claimant that never finishes (stuck or crashed) does not lose the events: after a wait, the copy queues them', async () => {
+    const delivery = deliveryOf(2);
+    const stuck = new DynamoWorkClaims(documents, resources.tables.idempotencyTable, 'receive');
+    const held = await stuck.claim(
+      delivery.data.events.map((e) => e.uuid),
+      'a-receiver-that-died',
+      new Date(Date.now() + 60_000),
+    );
+    expect(held.size).toBe(2);
+    expect((await post(delivery)).statusCode).toBe(204);
+    expect(await queueDepth(sqs, queueUrl())).toBe(2);
     await consumeAll(sqs, queueUrl(), consumerFn());
     await expectProcessedOnce(delivery);
   });

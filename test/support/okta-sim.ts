@@ -1,14 +1,16 @@
 import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { Client, DefaultRequestExecutor, OktaApiError } from '@okta/okta-sdk-nodejs';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type OktaSim, type OktaSimOptions, startOktaSim } from '../../local/okta-sim/index.ts';
 
 /**
  * The Okta org simulator for tests: `startTestSim()` starts one (seeded with `local/okta-sim/seed-org.json` unless told
  * otherwise) with fast event hook timings and response validation on, and hands out `@okta/okta-sdk-nodejs` clients
- * pointed at it. Stop it in `afterAll`.
+ * pointed at it. Stop it in `afterAll` — or let `useTestSim()` start and stop one for the whole test file.
  *
  * ```ts
- * const okta = await startTestSim();
+ * const okta = useTestSim();                          // at the top of a test file
+ * const okta = await startTestSim();                  // or by hand, e.g. a second simulator inside one test
  * const client = okta.client();                       // SSWS
  * const { client: app } = okta.oauthClient(['okta.users.read']); // OAuth 2.0 service app (private_key_jwt)
  * ```
@@ -102,6 +104,38 @@ export async function startTestSim(options: OktaSimOptions = {}): Promise<TestSi
         `app ${name}`,
       ),
     stop: () => sim.stop(),
+  };
+}
+
+/**
+ * One simulator for the whole test file: started in `beforeAll`, and in `afterAll` checked to have sent nothing that
+ * breaks Okta's schemas (`checkResponses: false` skips that) and stopped. The returned object is usable from the tests
+ * and later hooks (before the simulator has started, using it is an error that says so).
+ */
+export function useTestSim(options: OktaSimOptions = {}, { checkResponses = true } = {}): TestSim {
+  let started: TestSim | undefined;
+  beforeAll(async () => {
+    started = await startTestSim(options);
+  });
+  afterAll(async () => {
+    if (!started) return;
+    if (checkResponses) expect(started.sim.schemaViolations()).toEqual([]);
+    await started.stop();
+  });
+  const current = (): TestSim => {
+    if (!started) throw new Error('useTestSim: the simulator starts in beforeAll; use it inside a hook or a test');
+    return started;
+  };
+  return {
+    get sim() {
+      return current().sim;
+    },
+    client: (o) => current().client(o),
+    oauthClient: (scopes, o) => current().oauthClient(scopes, o),
+    seedUser: (login) => current().seedUser(login),
+    seedGroup: (name) => current().seedGroup(name),
+    seedApp: (name) => current().seedApp(name),
+    stop: () => current().stop(),
   };
 }
 

@@ -38,7 +38,7 @@ export async function newUser(
         city: 'London',
         ...profile,
       },
-      ...(withPassword ? { credentials: { password: { value: `Pw-${tag}-${tag}!` } } } : {}),
+      ...(withPassword ? { credentials: { password: { value: `Pw1-${tag}-${tag}!` } } } : {}),
     },
     activate: status !== 'STAGED',
   });

@@ -20,6 +20,7 @@ import {
 } from '../../lambda/domain/policy-config.ts';
 import type { Decision, ValidProposal } from '../../lambda/domain/recommendation.ts';
 import { decide, demote, RULES } from '../../lambda/policy/decide.ts';
+import { oktaId, policyCore, runMode, unitInterval } from '../support/arbitraries.ts';
 import { IDS } from '../support/contexts.ts';
 
 const S = IDS.subject;
@@ -294,18 +295,12 @@ describe('demote (the pipeline’s per-hour cap)', () => {
 
 // --- Properties ----------------------------------------------------------------------------------------------------
 
-const arbOktaId = (prefix: string) => fc.stringMatching(/^[A-Za-z0-9]{17}$/).map((rest) => `${prefix}${rest}`);
-const arbUnit = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 100 }).map((n) => n / 100) },
-  { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
-);
-
 /** Any catalog action on the subject. */
 const arbAction: fc.Arbitrary<Action> = fc
   .record({
     type: fc.constantFrom(...ACTION_TYPES),
-    groupId: arbOktaId('00g'),
-    appId: arbOktaId('0oa'),
+    groupId: oktaId('00g'),
+    appId: oktaId('0oa'),
     roleType: fc.constantFrom(...ADMIN_ROLE_TYPES),
     attributes: fc.dictionary(
       fc.constantFrom('title', 'department', 'city', 'email', 'login', 'mobilePhone'),
@@ -333,7 +328,7 @@ const arbValid: fc.Arbitrary<ValidProposal> = fc
   .record({
     action: arbAction,
     risk: fc.option(fc.constantFrom(...RISK_LEVELS), { nil: undefined }),
-    confidence: arbUnit,
+    confidence: unitInterval,
   })
   .map(({ action, risk, confidence }) => ({
     action,
@@ -343,31 +338,19 @@ const arbValid: fc.Arbitrary<ValidProposal> = fc
     evidence: [],
   }));
 
-const arbThreshold = fc.option(fc.record({ minConfidence: arbUnit }), { nil: null });
 const arbPolicy: fc.Arbitrary<PolicyConfig> = fc
   .record({
-    mode: fc.constantFrom(...MODES),
-    autoApprove: fc.record({ low: arbThreshold, medium: arbThreshold }),
-    dropBelowConfidence: arbUnit,
-    actions: fc.dictionary(
-      fc.constantFrom(...ACTION_TYPES),
-      fc.record(
-        { mode: fc.constantFrom(...MODES), minConfidence: arbUnit, disabled: fc.boolean() },
-        { requiredKeys: [] },
-      ),
-      { maxKeys: 8 },
-    ),
+    ...policyCore({ maxActionOverrides: 8 }),
     limits: fc.record({ maxAutoActionsPerEvent: fc.nat(6), maxAutoActionsPerHour: fc.nat(100) }),
   })
   .map((input) => PolicyConfigSchema.parse({ version: 1, ...input }));
-const arbMode = fc.constantFrom<Mode>('observe', 'assisted', 'autonomous', 'autonomous');
 
 const worst = (d: Decision): RiskLevel =>
   RISK_LEVELS[Math.max(RISK_LEVELS.indexOf(d.proposal.risk), RISK_LEVELS.indexOf(riskOf(d.proposal.action)))] ??
   'critical';
 
 describe('decide: properties', () => {
-  test.prop([fc.array(arbValid, { maxLength: 20 }), arbPolicy, arbMode], { numRuns: 500 })(
+  test.prop([fc.array(arbValid, { maxLength: 20 }), arbPolicy, runMode], { numRuns: 500 })(
     'no high or critical action is ever auto; observe observes; caps hold; one decision per proposal, in order',
     (proposals, policy, mode) => {
       const decisions = decideOpen(proposals, { mode, policy });
@@ -391,7 +374,7 @@ describe('decide: properties', () => {
     },
   );
 
-  test.prop([fc.array(arbValid, { maxLength: 20 }), arbPolicy, arbMode])(
+  test.prop([fc.array(arbValid, { maxLength: 20 }), arbPolicy, runMode])(
     'is deterministic and leaves its input alone',
     (proposals, policy, mode) => {
       const before = structuredClone({ proposals, policy });

@@ -32,7 +32,10 @@ const LAYERS: readonly (readonly { readonly group: string; readonly match: (file
   [
     {
       group: 'base',
-      match: (f) => ['config.ts', 'errors.ts', 'log.ts', 'redact.ts', 'secrets.ts'].some((b) => f === `lambda/${b}`),
+      match: (f) =>
+        ['ascii-json.ts', 'config.ts', 'errors.ts', 'json-depth.ts', 'log.ts', 'redact.ts', 'secrets.ts'].some(
+          (b) => f === `lambda/${b}`,
+        ),
     },
   ],
 ];

@@ -12,6 +12,7 @@ import type {
 import { USER_STATUSES } from '../../lambda/ports.ts';
 import { MAX_REMOVAL_CONFIDENCE, RulesRecommender, riskLevelOf } from '../../lambda/recommend/rules-recommender.ts';
 import { validateProposals } from '../../lambda/recommend/validate.ts';
+import { oktaId } from '../support/arbitraries.ts';
 import { GROUPS, IDS, salesJoinerContext } from '../support/contexts.ts';
 
 /** The rules recommender: every intent and threshold, from the Sales joiner in London and variations of it. */
@@ -610,16 +611,15 @@ describe('security: other signals', () => {
 // ---------------------------------------------------------------------------------------------------------------------
 // Properties over arbitrary contexts: deterministic, only ids from the context, never APP_GROUP/BUILT_IN changes.
 
-const idOf = (prefix: string) => fc.stringMatching(/^[A-Za-z0-9]{17}$/).map((s) => `${prefix}${s}`);
 const groupArb = fc.record({
-  id: idOf('00g'),
+  id: oktaId('00g'),
   name: fc.oneof(
     fc.constantFrom('dept-sales', 'loc-london', 'aws-prod-admin', 'Okta Admins', 'finance-approvers', 'Everyone'),
     fc.string({ maxLength: 20 }),
   ),
   type: fc.constantFrom('OKTA_GROUP', 'APP_GROUP', 'BUILT_IN') as fc.Arbitrary<GroupFact['type']>,
 });
-const appArb = fc.record({ id: idOf('0oa'), label: fc.string({ maxLength: 20 }) });
+const appArb = fc.record({ id: oktaId('0oa'), label: fc.string({ maxLength: 20 }) });
 const shareArb = fc.nat({ max: 20 }).map((h) => ({ holders: h, share: Math.round((h / 20) * 100) / 100 }));
 const eventTypeArb = fc.constantFrom(
   'user.lifecycle.create',

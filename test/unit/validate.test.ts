@@ -11,8 +11,6 @@ import {
 import { INTENTS } from '../../lambda/domain/intent.ts';
 import {
   DEFAULT_POLICY,
-  MODES,
-  type Mode,
   matchesName,
   type PolicyConfig,
   PolicyConfigSchema,
@@ -36,6 +34,7 @@ import {
   NONEXISTENT_IDS,
   OFF_CATALOG_TYPES,
 } from '../../local/openai-stub/compromised.ts';
+import { policyCore, runMode, unitInterval } from '../support/arbitraries.ts';
 import { GROUPS, IDS, LOGINS, salesJoinerContext } from '../support/contexts.ts';
 
 const S = IDS.subject;
@@ -446,13 +445,8 @@ const arbAttributes = fc.dictionary(
   fc.oneof(fc.string({ maxLength: 20 }), fc.constant(null), fc.boolean()),
   { maxKeys: 3 },
 );
-/** fc.double spreads over representable doubles (mostly tiny ones): hundredths give realistic confidences. */
-const arbUnit = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 100 }).map((n) => n / 100) },
-  { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
-);
 const arbConfidence = fc.oneof(
-  { weight: 6, arbitrary: arbUnit },
+  { weight: 6, arbitrary: unitInterval },
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 0.8, 0.2, 1.5, -1) },
   { weight: 1, arbitrary: fc.double() },
   { weight: 1, arbitrary: junk },
@@ -494,8 +488,6 @@ const arbProposal: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.anything() },
 );
 
-const arbThreshold = fc.option(fc.record({ minConfidence: arbUnit }), { nil: null });
-
 /** Mostly nothing protected (else most runs would reject everything), sometimes a selection. */
 const rarely = (list: fc.Arbitrary<string[]>) =>
   fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, { weight: 1, arbitrary: list });
@@ -503,21 +495,7 @@ const rarely = (list: fc.Arbitrary<string[]>) =>
 /** Any valid policy, with protected principals, patterns and combinations drawn from the context's names and ids. */
 const arbPolicy: fc.Arbitrary<PolicyConfig> = fc
   .record({
-    mode: fc.constantFrom(...MODES),
-    autoApprove: fc.record({ low: arbThreshold, medium: arbThreshold }),
-    dropBelowConfidence: arbUnit,
-    actions: fc.dictionary(
-      fc.constantFrom(...ACTION_TYPES),
-      fc.record(
-        {
-          mode: fc.constantFrom(...MODES),
-          minConfidence: arbUnit,
-          disabled: fc.boolean(),
-        },
-        { requiredKeys: [] },
-      ),
-      { maxKeys: 6 },
-    ),
+    ...policyCore({ maxActionOverrides: 6 }),
     protected: fc.record({
       users: rarely(fc.subarray([S, LOGINS.subject.toUpperCase(), LOGINS.manager, IDS.actor])),
       groups: rarely(fc.subarray([...GROUP_NAMES, ...CONTEXT_GROUP_IDS, 'finance-*'])),
@@ -534,9 +512,6 @@ const arbPolicy: fc.Arbitrary<PolicyConfig> = fc
     }),
   })
   .map((input) => PolicyConfigSchema.parse({ version: 1, ...input }));
-
-/** Autonomous twice as often: it is where automatic decisions happen. */
-const arbMode = fc.constantFrom<Mode>('observe', 'assisted', 'autonomous', 'autonomous');
 
 /** The Sales joiner, holding an arbitrary selection of the context's groups. */
 const arbContext = fc
@@ -606,7 +581,7 @@ function assertSafeDecisions(decisions: readonly Decision[], context: Recommenda
 }
 
 describe('validateProposals and decide: properties', () => {
-  test.prop([fc.array(arbProposal, { maxLength: 40, size: 'medium' }), arbContext, arbPolicy, arbMode], {
+  test.prop([fc.array(arbProposal, { maxLength: 40, size: 'medium' }), arbContext, arbPolicy, runMode], {
     numRuns: 300,
   })(
     'every proposal ends valid or rejected, nothing invalid is valid, and no high or critical action is auto',

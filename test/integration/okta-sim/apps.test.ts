@@ -1,9 +1,9 @@
 import type { Client } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AppUserSchema, AssignedAppLinkSchema } from '../../../local/okta-sim/okta-schemas.ts';
-import { call, collect, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, collect, oktaError, startTestSim, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 let client: Client;
 
 const app = (name: string) => okta.seedApp(name);
@@ -12,14 +12,8 @@ const userId = (login: string) => okta.seedUser(login).id;
 /** The SDK types `name` only on the sign-on-mode subclasses of Application. */
 const nameOf = (application: object) => (application as { name?: string }).name;
 
-beforeAll(async () => {
-  okta = await startTestSim();
+beforeAll(() => {
   client = okta.client();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
 });
 
 describe('applications', () => {

@@ -2,22 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LogEventSchema } from '../../../local/okta-sim/okta-schemas.ts';
-import { call, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, useTestSim } from '../../support/okta-sim.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-let okta: TestSim;
+const okta = useTestSim();
 const login = (name: string) => `${name}@acme-demo.example`;
-
-beforeAll(async () => {
-  okta = await startTestSim();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
-});
 
 describe('control API (/__sim)', () => {
   it('needs the API token', async () => {

@@ -1,21 +1,15 @@
 import type { Client } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, collect, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, collect, oktaError, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 let client: Client;
 
 const seedGroup = (name: string) => okta.seedGroup(name);
 const seedUserId = (login: string) => okta.seedUser(login).id;
 
-beforeAll(async () => {
-  okta = await startTestSim();
+beforeAll(() => {
   client = okta.client();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
 });
 
 describe('listing and finding groups', () => {

@@ -1,11 +1,12 @@
 import type { Client } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { UserStatus } from '../../../local/okta-sim/index.ts';
-import { call, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, oktaError, useTestSim } from '../../support/okta-sim.ts';
 
 /**
- * Every lifecycle operation from every status (okta-protocol §3.1 and the choices in docs/okta-simulator.md), through
- * the SDK. Each user is brought to its starting status through the API itself (and the control API for LOCKED_OUT).
+ * Every lifecycle operation from every status (docs/okta-protocol.md §3.1 and the choices in docs/okta-simulator.md),
+ * through the SDK. Each user is brought to its starting status through the API itself (and the control API for
+ * LOCKED_OUT).
  */
 
 type Operation =
@@ -102,18 +103,12 @@ const EVENT: Record<Operation, (from: UserStatus) => string | null> = {
   delete: (from) => (from === 'DEPROVISIONED' ? 'user.lifecycle.delete.completed' : 'user.lifecycle.deactivate'),
 };
 
-let okta: TestSim;
+const okta = useTestSim({ rateLimits: { users: 10_000 }, lockoutAttempts: 3 });
 let client: Client;
 let counter = 0;
 
-beforeAll(async () => {
-  okta = await startTestSim({ rateLimits: { users: 10_000 }, lockoutAttempts: 3 });
+beforeAll(() => {
   client = okta.client();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
 });
 
 /** A new user, brought to `status` through the API. */

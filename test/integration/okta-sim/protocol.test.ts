@@ -1,24 +1,15 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { Client } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorSchema } from '../../../local/okta-sim/okta-schemas.ts';
-import { call, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, oktaError, startTestSim, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 const activeUser = () => {
   const user = okta.sim.seed.users.find((u) => u.status === 'ACTIVE' && u.profile.login.startsWith('felix'));
   if (!user) throw new Error('no seed user felix');
   return user.id;
 };
-
-beforeAll(async () => {
-  okta = await startTestSim();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
-});
 
 /** A signed client assertion (JWS compact), built by hand to test what the SDK does not send. */
 function assertion(

@@ -1,21 +1,15 @@
 import type { Client } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RoleAssignmentSchema } from '../../../local/okta-sim/okta-schemas.ts';
-import { call, collect, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, collect, oktaError, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 let client: Client;
 const userId = (login: string) => okta.seedUser(login).id;
 type Role = { id: string; type: string; assignmentType: string; label: string };
 
-beforeAll(async () => {
-  okta = await startTestSim();
+beforeAll(() => {
   client = okta.client();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
 });
 
 describe('admin roles', () => {

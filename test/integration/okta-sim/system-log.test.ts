@@ -1,11 +1,11 @@
 import type { Client, LogEvent as SdkLogEvent } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../../local/okta-sim/index.ts';
 import { LogEventSchema } from '../../../local/okta-sim/okta-schemas.ts';
 import { fixture } from '../../support/fixtures.ts';
-import { call, collect, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, collect, startTestSim, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 let client: Client;
 let started: string;
 const userId = (login: string) => okta.seedUser(login).id;
@@ -13,7 +13,6 @@ const bounded = () => ({ since: started, until: new Date(Date.now() + 60_000).to
 const nextLink = (headers: Headers) => /<([^>]+)>; rel="next"/.exec(headers.get('link') ?? '')?.[1];
 
 beforeAll(async () => {
-  okta = await startTestSim();
   client = okta.client();
   started = new Date(Date.now() - 1000).toISOString();
   const grace = userId('grace.kim@acme-demo.example');
@@ -25,11 +24,6 @@ beforeAll(async () => {
     geo: { city: 'Lagos', country: 'Nigeria' },
   });
   okta.sim.signIn('ethan.park@acme-demo.example');
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
 });
 
 describe('System Log queries', () => {

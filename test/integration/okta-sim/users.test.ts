@@ -1,9 +1,9 @@
 import type { User } from '@okta/okta-sdk-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserSchema } from '../../../local/okta-sim/okta-schemas.ts';
-import { call, collect, oktaError, startTestSim, type TestSim } from '../../support/okta-sim.ts';
+import { call, collect, oktaError, useTestSim } from '../../support/okta-sim.ts';
 
-let okta: TestSim;
+const okta = useTestSim();
 const client = () => okta.client();
 const seedUsers = () => okta.sim.seed.users;
 const seedUser = (login: string) => {
@@ -11,15 +11,6 @@ const seedUser = (login: string) => {
   if (!user) throw new Error(`no seed user ${login}`);
   return user;
 };
-
-beforeAll(async () => {
-  okta = await startTestSim();
-});
-
-afterAll(async () => {
-  expect(okta.sim.schemaViolations()).toEqual([]);
-  await okta.stop();
-});
 
 const newProfile = (name: string) => ({
   login: `${name}@acme-demo.example`,
