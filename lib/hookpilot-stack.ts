@@ -227,6 +227,7 @@ export class HookpilotStack extends Stack {
       receiver: functions.functions.eventHook,
       sweeper: functions.functions.sweeper,
       stage: this.hookApi.stage,
+      guardLogGroup: functions.logGroups.eventsConsumer,
       alarmTopic: props.alarmTopic,
     });
 
