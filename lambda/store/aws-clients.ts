@@ -11,7 +11,8 @@ import { ENV, intEnv } from '../config.ts';
  */
 function requestHandler() {
   const requestTimeout = intEnv(ENV.awsRequestTimeoutMs, 2000, { min: 100, max: 60_000 });
-  return { requestTimeout, connectionTimeout: Math.min(1000, requestTimeout) };
+  // Without throwOnRequestTimeout the SDK's HTTP handler only logs a warning at requestTimeout and keeps waiting.
+  return { requestTimeout, connectionTimeout: Math.min(1000, requestTimeout), throwOnRequestTimeout: true };
 }
 
 let dynamo: DynamoDBClient | undefined;
