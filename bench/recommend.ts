@@ -6,10 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ActionMessage } from '../lambda/domain/action-message.ts';
+import { approvalEventSource } from '../lambda/domain/approval-events.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../lambda/okta/okta-sdk-adapter.ts';
-import { RecordedApprovals } from '../lambda/pipeline/approvals.ts';
+import { ApprovalRequests } from '../lambda/pipeline/approvals.ts';
 import { routeEvent } from '../lambda/pipeline/event-routes.ts';
 import { processEvent } from '../lambda/pipeline/process-event.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
@@ -17,6 +18,7 @@ import { buildContext } from '../lambda/recommend/context.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
 import { buildMessages } from '../lambda/recommend/prompt.ts';
 import { DynamoActionLedger } from '../lambda/store/action-ledger.ts';
+import { DynamoApprovalStore } from '../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
 import { SqsQueue } from '../lambda/store/sqs-queue.ts';
 import { ROOT } from '../lib/root.ts';
@@ -154,6 +156,7 @@ try {
   const { recommender: llm } = chooseRecommender();
   const sqs = localSqs(sqsServer.endpoint);
   const clock = () => new Date();
+  const approvals = new DynamoApprovalStore(documents, resources.tables.approvalsTable);
   const deps = {
     audit,
     clock,
@@ -163,7 +166,17 @@ try {
     policy,
     mode: 'observe' as const,
     actionsQueue: new SqsQueue<ActionMessage>(sqs, resources.queues.actionsQueue.url, 'actions'),
-    approvals: new RecordedApprovals(audit, clock),
+    approvals: new ApprovalRequests({
+      store: approvals,
+      clock,
+      policy,
+      publish: {
+        outbox: approvals,
+        audit,
+        approvalQueue: new SqsQueue(sqs, resources.queues.approvalQueue.url, 'approval'),
+        source: approvalEventSource('bench'),
+      },
+    }),
   };
   stub.reset();
   const oktaBefore = sim.requests().length;

@@ -4,7 +4,9 @@
  * in alphabetical order.
  */
 export { act } from './act.ts';
+export { approvals } from './approvals.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
+export { grants } from './grants.ts';
 export { sim } from './sim.ts';
 export { verify } from './verify.ts';

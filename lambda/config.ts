@@ -50,6 +50,11 @@ export const ENV = {
   eventsQueueUrl: 'HOOKPILOT_EVENTS_QUEUE_URL',
   actionsTable: 'HOOKPILOT_ACTIONS_TABLE',
   actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
+  approvalsTable: 'HOOKPILOT_APPROVALS_TABLE',
+  approvalQueueUrl: 'HOOKPILOT_APPROVAL_QUEUE_URL',
+  grantsTable: 'HOOKPILOT_GRANTS_TABLE',
+  /** This deployment's name (the stack name in AWS, `local` locally): the approval events' CloudEvent `source`. */
+  instance: 'HOOKPILOT_INSTANCE',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
   eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
   /** The ARN of a Secrets Manager secret holding the same (deployed use). */
@@ -78,14 +83,49 @@ export function eventsConsumerConfig() {
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
+    ...approvalsConfig(),
+  };
+}
+
+/** Where approval requests live and are published (the events consumer, the executor and the sweeper use them). */
+export function approvalsConfig() {
+  return {
+    approvalsTable: requiredEnv(ENV.approvalsTable, 'the name of the approvals DynamoDB table'),
+    approvalQueueUrl: requiredEnv(ENV.approvalQueueUrl, 'the URL of the approval SQS queue'),
+    /** The CloudEvent `source` names the deployment; `local` when unset. */
+    instance: optionalEnv(ENV.instance) ?? 'local',
+  };
+}
+
+const grantsTable = () => requiredEnv(ENV.grantsTable, 'the name of the grants DynamoDB table');
+
+/** Settings of the sweeper. */
+export function sweeperConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    grantsTable: grantsTable(),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
   };
 }
 
 /** Settings of the executor (Okta settings are read by `oktaSettings()`). */
 export function executorConfig() {
   return {
+    grantsTable: grantsTable(),
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
+  };
+}
+
+/** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
+export function approvalsApiConfig() {
+  return {
+    grantsTable: grantsTable(),
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
   };
 }

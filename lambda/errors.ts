@@ -65,6 +65,32 @@ export class NotFoundError extends HookpilotError {
   readonly code = 'not_found';
 }
 
+/** Valid credentials, but no right to do this (e.g. not an approver of this request, or its subject). */
+export class ForbiddenError extends HookpilotError {
+  override readonly name = 'ForbiddenError';
+  readonly status = 403;
+  constructor(
+    message: string,
+    readonly code = 'forbidden',
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
+/** The request conflicts with the resource's current state (e.g. a decision on a request that is no longer pending). */
+export class ConflictError extends HookpilotError {
+  override readonly name = 'ConflictError';
+  readonly status = 409;
+  constructor(
+    message: string,
+    readonly code = 'conflict',
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
 export class MethodNotAllowedError extends HookpilotError {
   override readonly name = 'MethodNotAllowedError';
   readonly status = 405;

@@ -1,5 +1,6 @@
 import type { ActionMessage } from './domain/action-message.ts';
 import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
+import type { Grant } from './domain/grant.ts';
 import type { PolicyConfig } from './domain/policy-config.ts';
 import type { RecommendationContext, RecommendationResult } from './domain/recommendation.ts';
 import type { LogEvent } from './okta/event-hook.ts';
@@ -18,6 +19,10 @@ export interface HttpRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The query string's parameters (the last value of a repeated one), when there are any. */
+  readonly query?: Readonly<Record<string, string | undefined>>;
+  /** The route template's parameters, e.g. `{id}` of `/approvals/{id}`. */
+  readonly pathParameters?: Readonly<Record<string, string | undefined>>;
   /** The decoded body, or undefined when there is none. */
   readonly body: string | undefined;
 }
@@ -331,7 +336,7 @@ export interface Recommender {
 
 /**
  * THE APPROVAL SEAM. A decision that needs a human is handed to an `ApprovalGateway` with the exact action message that
- * would be queued if a human approves it (`pipeline/approvals.ts` records it as pending until approvals exist).
+ * would be queued if a human approves it (`pipeline/approvals.ts` makes it an approval request).
  */
 export interface PendingApproval {
   /** Exactly what the executor would get once approved (`origin.kind` becomes `approval` then). */
@@ -343,6 +348,10 @@ export interface PendingApproval {
   /** The policy rule that asked for a human. */
   readonly rule: string;
   readonly reason: string;
+  /** The originating Okta event's type. */
+  readonly eventType?: string;
+  /** Time-bound actions: how long the access is asked for (seconds). */
+  readonly durationSeconds?: number;
 }
 
 export interface ApprovalGateway {
@@ -395,6 +404,41 @@ export interface ApprovalStore {
 export interface ApprovalOutbox {
   unpublished(limit: number): Promise<ApprovalEvent[]>;
   markPublished(ids: readonly string[]): Promise<void>;
+}
+
+/** What the executor does with an action that came from an approval (`origin.kind === 'approval'`). */
+export interface ApprovalFeedback {
+  /**
+   * Why the action may not run — its request is not `approved` (expired, cancelled, unknown…) or the message is not the
+   * action that was approved — or undefined when it may.
+   */
+  blockedReason(approvalId: string, action: { actionId: string; action: unknown }): Promise<string | undefined>;
+  /** Moves the request `approved → executed | voided | failed` and publishes it. Idempotent (redeliveries repeat it). */
+  completed(approvalId: string, outcome: ApprovalOutcome): Promise<void>;
+}
+
+export interface ApprovalOutcome {
+  readonly state: 'executed' | 'voided' | 'failed';
+  /** When the executor finished. */
+  readonly at: string;
+  readonly oktaRequestId?: string;
+  /** Why it was voided or failed, or what "already done" meant. */
+  readonly detail?: string;
+}
+
+// ─── Time-bound grants ──────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The grants table (`store/grant-store.ts`): one record per time-bound grant, changed by conditional writes only. */
+export interface GrantStore {
+  /** Records a new grant; false when it exists already (a redelivery finds it and changes nothing). */
+  create(grant: Grant): Promise<boolean>;
+  get(grantId: string): Promise<Grant | undefined>;
+  /** Writes `next` if the stored grant is still at `expectedVersion` (next.version = expected + 1); false otherwise. */
+  update(next: Grant, expectedVersion: number): Promise<boolean>;
+  /** Grants the sweeper must look at: active ones past `expiresAt`, revoking ones whose retry time has come. */
+  due(now: Date, limit: number): Promise<Grant[]>;
+  /** Newest first: all grants, or one user's; `activeOnly` keeps `active` and `revoking` ones. */
+  list(options: { subjectUserId?: string; activeOnly?: boolean; limit: number }): Promise<Grant[]>;
 }
 
 // ─── Work claims ────────────────────────────────────────────────────────────────────────────────────────────────────

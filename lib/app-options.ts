@@ -16,6 +16,8 @@ export type AppOptions = Pick<
   | 'policyFile'
   | 'mode'
   | 'model'
+  | 'approvalsIssuer'
+  | 'approvalsAudience'
 > & {
   /** An SNS topic's ARN (the stack's `alarmTopic` is the topic itself). */
   readonly alarmTopicArn?: string;
@@ -35,6 +37,8 @@ export const CONTEXT_KEYS = {
   mode: 'mode',
   model: 'model',
   openaiBaseUrl: 'openaiBaseUrl',
+  approvalsIssuer: 'approvalsIssuer',
+  approvalsAudience: 'approvalsAudience',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -89,6 +93,8 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     oktaAllowCustomDomain: text(CONTEXT_KEYS.oktaAllowCustomDomain) === 'true',
     policyFile: text(CONTEXT_KEYS.policyFile),
     mode: modeOf(text(CONTEXT_KEYS.mode)),
+    approvalsIssuer: text(CONTEXT_KEYS.approvalsIssuer),
+    approvalsAudience: text(CONTEXT_KEYS.approvalsAudience),
     model: text(CONTEXT_KEYS.model)
       ? {
           name: text(CONTEXT_KEYS.model) as string,

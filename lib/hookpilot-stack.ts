@@ -19,6 +19,7 @@ import { EventPipeline } from './constructs/event-pipeline.ts';
 import { Functions, type LogLevel } from './constructs/functions.ts';
 import { HookApi } from './constructs/hook-api.ts';
 import { constructId, entriesOf } from './constructs/names.ts';
+import { Schedules } from './constructs/schedules.ts';
 import { EVENT_HOOK_PATH, type FunctionId, type QueueId, type SecretId, type TableId } from './manifest.ts';
 
 export interface HookpilotStackProps extends StackProps {
@@ -86,6 +87,21 @@ export interface HookpilotStackProps extends StackProps {
    * @default - none: the deterministic rules recommender answers
    */
   readonly model?: { readonly name: string; readonly baseUrl?: string };
+  /**
+   * The issuer of the Okta custom authorization server whose access tokens approvers present to the approvals API
+   * (exactly the token's `iss`, e.g. `https://acme.okta.com/oauth2/aus1abc…`). The HTTP API's JWT authorizer and the
+   * function both check it.
+   *
+   * @default - `${oktaOrgUrl}/oauth2/default` (Okta's default custom authorization server) when `oktaOrgUrl` is set;
+   *   otherwise none, and the approvals API refuses every call (a synth warning says so)
+   */
+  readonly approvalsIssuer?: string;
+  /**
+   * The audience (`aud`) of those access tokens, as configured on the authorization server.
+   *
+   * @default 'api://default' (the audience of Okta's default custom authorization server)
+   */
+  readonly approvalsAudience?: string;
 }
 
 /** The policy file the stack builds in when none is given. */
@@ -117,6 +133,30 @@ function validHeaderName(name: string): string {
 }
 
 /**
+ * The approvers' authorization server: `approvalsIssuer` (an https URL) or the org's default one, and the audience.
+ * Undefined when neither an issuer nor the org URL is known.
+ */
+export function approverTokenSettings(
+  props: Pick<HookpilotStackProps, 'approvalsIssuer' | 'approvalsAudience'>,
+  oktaOrgUrl: string | undefined,
+): { issuer: string; audience: string } | undefined {
+  const issuer = props.approvalsIssuer ?? (oktaOrgUrl ? `${oktaOrgUrl.replace(/\/+$/, '')}/oauth2/default` : undefined);
+  if (!issuer) return undefined;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`approvalsIssuer must be a URL, e.g. https://acme.okta.com/oauth2/default (got "${issuer}")`);
+  }
+  if (url.protocol !== 'https:' || url.search || url.hash) {
+    throw new Error(`approvalsIssuer must be an https URL without a query (got "${issuer}")`);
+  }
+  const audience = props.approvalsAudience ?? 'api://default';
+  if (audience.trim() === '') throw new Error('approvalsAudience must not be empty');
+  return { issuer: issuer.replace(/\/+$/, ''), audience };
+}
+
+/**
  * hookpilot on AWS, built from `lib/manifest.ts`: tables and secrets, queues, functions with their grants, the hook API
  * and alarms. Environment-agnostic, so it synthesizes without credentials.
  */
@@ -129,6 +169,7 @@ export class HookpilotStack extends Stack {
   readonly logGroups: Readonly<Record<FunctionId, ILogGroup>>;
   readonly hookApi: HookApi;
   readonly alarms: Alarms;
+  readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: HookpilotStackProps = {}) {
     super(scope, id, {
@@ -151,8 +192,16 @@ export class HookpilotStack extends Stack {
     if (props.model?.baseUrl && !/^https:\/\//.test(props.model.baseUrl)) {
       throw new Error(`model base URL must use https (got "${props.model.baseUrl}")`);
     }
+    const approverJwt = approverTokenSettings(props, oktaOrgUrl);
+    if (!approverJwt) {
+      Annotations.of(this).addWarningV2(
+        'hookpilot:approvalsIssuer',
+        'No Okta authorization server for approvers: the approvals API refuses every call. Deploy with -c oktaOrgUrl=… (uses its default authorization server) or -c approvalsIssuer=https://<your-org>.okta.com/oauth2/<id>',
+      );
+    }
     const functions = new Functions(this, 'Functions', {
       oktaOrgUrl,
+      approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
       mode: props.mode,
       model: props.model,
@@ -166,14 +215,17 @@ export class HookpilotStack extends Stack {
         : undefined,
     });
     pipeline.connectConsumers(functions.functions);
+    this.schedules = new Schedules(this, 'Schedules', { functions: functions.functions });
     this.hookApi = new HookApi(this, 'HookApi', {
       functions: functions.functions,
+      approverJwt,
       throttle: props.apiThrottle,
       logRetention: props.logRetention,
     });
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,
+      sweeper: functions.functions.sweeper,
       stage: this.hookApi.stage,
       guardLogGroup: functions.logGroups.eventsConsumer,
       alarmTopic: props.alarmTopic,
@@ -210,6 +262,11 @@ export class HookpilotStack extends Stack {
     for (const [tableId, table] of entriesOf(this.tables)) {
       new CfnOutput(this, `${constructId(tableId)}Name`, { value: table.tableName, description: `${tableId} name` });
     }
+    new CfnOutput(this, 'ApprovalQueueArn', {
+      value: this.queues.approvalQueue.queueArn,
+      description:
+        'ARN of the approval queue: point your own consumer at it (CloudEvents 1.0, see docs/approval-queue.md); grant it sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes',
+    });
     for (const [queueId, queue] of entriesOf(this.queues)) {
       new CfnOutput(this, `${constructId(queueId)}Url`, { value: queue.queueUrl, description: `${queueId} URL` });
       new CfnOutput(this, `${constructId(queueId)}DlqUrl`, {

@@ -1,7 +1,14 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
-import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
+import {
+  ACTIONS_TABLE,
+  APPROVALS_TABLE,
+  AUDIT_TABLE,
+  GRANTS_TABLE,
+  IDEMPOTENCY_TABLE,
+  type TableDesign,
+} from '../lambda/store/tables.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
@@ -10,12 +17,15 @@ import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from 
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable';
-export type QueueId = 'eventsQueue' | 'actionsQueue';
+export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'approvalsTable' | 'grantsTable';
+export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
 export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
 
-/** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
-export type TableAccess = 'read' | 'append' | 'readWrite';
+/**
+ * `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records.
+ * `update`: reads, (conditional, transactional) puts and updates — never a delete.
+ */
+export type TableAccess = 'read' | 'append' | 'update' | 'readWrite';
 export type QueueAccess = 'send';
 export type SecretAccess = 'read';
 /**
@@ -29,8 +39,12 @@ export interface Uses {
   readonly auditTable?: TableAccess;
   readonly idempotencyTable?: TableAccess;
   readonly actionsTable?: TableAccess;
+  readonly approvalsTable?: TableAccess;
+  /** Time-bound grants (recorded by the executor, revoked by the sweeper, listed and ended by approvers). */
+  readonly grantsTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
+  readonly approvalQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
@@ -38,6 +52,8 @@ export interface Uses {
   readonly policy?: 'read';
   /** An OpenAI-compatible model, when one is configured (its settings and the `openaiApiKey` secret). */
   readonly model?: 'read';
+  /** Verifies approvers' Okta access tokens: the authorization server's issuer and the audience (stack settings). */
+  readonly approverTokens?: 'verify';
 }
 
 export interface FunctionSpec {
@@ -47,6 +63,8 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly uses: Uses;
+  /** Run on a fixed schedule (EventBridge in AWS, a timer in the local stack). */
+  readonly schedule?: { readonly everyMinutes: number };
   /**
    * Someone waits for its answer (Okta's 3-second deadline, a person signing in): its bundle must stay near the floor of
    * the AWS clients it needs (`npm run bench:cold-start`), and never carry the Okta SDK, openai or zod's full build.
@@ -78,6 +96,9 @@ export const FUNCTIONS = {
       actionsQueue: 'send',
       // Okta rate limits put an event back on its own queue until the reset.
       eventsQueue: 'send',
+      // Actions that need a human become approval requests, published on the approval queue.
+      approvalsTable: 'update',
+      approvalQueue: 'send',
       okta: 'read',
       policy: 'read',
       model: 'read',
@@ -88,7 +109,52 @@ export const FUNCTIONS = {
     description: 'Actions queue consumer: executes each catalogued action once against Okta, audits the outcome',
     timeoutSeconds: 60,
     memoryMb: 512,
-    uses: { auditTable: 'append', actionsTable: 'readWrite', actionsQueue: 'send', okta: 'manage' },
+    uses: {
+      auditTable: 'append',
+      actionsTable: 'readWrite',
+      actionsQueue: 'send',
+      okta: 'manage',
+      // An approved action's outcome moves its request to executed / voided / failed and is published.
+      approvalsTable: 'update',
+      approvalQueue: 'send',
+      // Time-bound actions: the grant is recorded (its duration capped by the policy), its revocation marks it ended.
+      grantsTable: 'update',
+      policy: 'read',
+    },
+  },
+  sweeper: {
+    entry: 'lambda/handlers/sweeper.ts',
+    description:
+      'Scheduled sweeper: expires, reminds and escalates pending approvals; re-queues approved actions that never reached the executor; publishes what the outbox holds; revokes expired grants',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    schedule: { everyMinutes: 5 },
+    // Approved requests whose action never reached the executor are queued again (decide-approval.ts explains); expired
+    // grants' inverses go to the actions queue (the executor runs them like any action).
+    uses: {
+      auditTable: 'append',
+      approvalsTable: 'update',
+      approvalQueue: 'send',
+      actionsQueue: 'send',
+      grantsTable: 'update',
+    },
+  },
+  approvalsApi: {
+    entry: 'lambda/handlers/approvals-api.ts',
+    description: 'Approvals API: approvers (Okta access tokens) list, read and decide approval requests',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: {
+      approvalsTable: 'update',
+      auditTable: 'append',
+      // An approved request's exact action goes to the executor; its lifecycle event to the approval queue.
+      actionsQueue: 'send',
+      approvalQueue: 'send',
+      policy: 'read',
+      approverTokens: 'verify',
+      // GET /grants, POST /grants/{id}/end (ending early queues the grant's revocation).
+      grantsTable: 'update',
+    },
   },
   health: {
     entry: 'lambda/handlers/health.ts',
@@ -105,8 +171,14 @@ export type FunctionId = keyof typeof FUNCTIONS;
 export interface RouteSpec {
   /** `ANY` catches every method without a route of its own (API Gateway's rule), e.g. to answer 405 with `Allow`. */
   readonly method: 'GET' | 'POST' | 'ANY';
+  /** A literal path, or a template with `{name}` segments (API Gateway's syntax). */
   readonly path: string;
   readonly fn: FunctionId;
+  /**
+   * `approver`: an Okta access token is required. In AWS the HTTP API's JWT authorizer checks it first (issuer,
+   * audience, expiry, signature); the function verifies it again and reads the claims it relies on.
+   */
+  readonly auth?: 'approver';
 }
 
 /** Where Okta's event hook points (its one-time verification GET and the deliveries). */
@@ -118,11 +190,19 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   // Other methods reach the function too, which answers 405 with `Allow: GET, POST` (without it API Gateway says 404).
   { method: 'ANY', path: EVENT_HOOK_PATH, fn: 'eventHook' },
+  { method: 'GET', path: '/approvals', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'GET', path: '/approvals/{id}', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'POST', path: '/approvals/{id}/decision', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
+  { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/health', fn: 'health' },
 ];
 
 export interface QueueSpec {
-  readonly consumer: FunctionId;
+  /** The function that consumes it; none: hookpilot only publishes to it (the approval queue is for your consumers). */
+  readonly consumer?: FunctionId;
+  /** Without a consumer here: the queue's default visibility timeout for whoever consumes it. */
+  readonly visibilityTimeoutSeconds?: number;
   readonly batchSize: number;
   /** Times a message is received before it moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
@@ -135,16 +215,30 @@ export const QUEUES = {
   eventsQueue: { consumer: 'eventsConsumer', batchSize: 10, maxReceiveCount: 5, retentionDays: 14 },
   // Few actions at a time: Okta's rate limits and concurrency limits are per org, shared with every other integration.
   actionsQueue: { consumer: 'executor', batchSize: 5, maxReceiveCount: 5, retentionDays: 14, maxConcurrency: 2 },
+  // The public approval queue (docs/approval-queue.md): CloudEvents for ticketing/chat consumers outside hookpilot.
+  approvalQueue: { batchSize: 10, maxReceiveCount: 5, retentionDays: 14, visibilityTimeoutSeconds: 300 },
 } as const satisfies Record<QueueId, QueueSpec>;
 
-/** SQS visibility timeout for a queue: six times its consumer's timeout, as AWS recommends for Lambda sources. */
-export const visibilityTimeoutSeconds = (queue: QueueId): number =>
-  FUNCTIONS[QUEUES[queue].consumer].timeoutSeconds * 6;
+/** The function that consumes a queue, if hookpilot has one. */
+export const consumerOf = (queue: QueueId): FunctionId | undefined => (QUEUES[queue] as QueueSpec).consumer;
+
+/**
+ * SQS visibility timeout for a queue: six times its consumer's timeout, as AWS recommends for Lambda sources; for a
+ * queue without a consumer here, its own setting (default 30 s, the SQS default).
+ */
+export const visibilityTimeoutSeconds = (queue: QueueId): number => {
+  const consumer = consumerOf(queue);
+  return consumer
+    ? FUNCTIONS[consumer].timeoutSeconds * 6
+    : ((QUEUES[queue] as QueueSpec).visibilityTimeoutSeconds ?? 30);
+};
 
 export const TABLES = {
   auditTable: AUDIT_TABLE,
   idempotencyTable: IDEMPOTENCY_TABLE,
   actionsTable: ACTIONS_TABLE,
+  approvalsTable: APPROVALS_TABLE,
+  grantsTable: GRANTS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -178,8 +272,11 @@ export const RESOURCE_ENV = {
   auditTable: ENV.auditTable,
   idempotencyTable: ENV.idempotencyTable,
   actionsTable: ENV.actionsTable,
+  approvalsTable: ENV.approvalsTable,
+  grantsTable: ENV.grantsTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
+  approvalQueue: ENV.approvalQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,
@@ -198,7 +295,8 @@ export type UsedResource =
   | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
   | { readonly kind: 'okta'; readonly access: OktaAccess }
   | { readonly kind: 'policy' }
-  | { readonly kind: 'model' };
+  | { readonly kind: 'model' }
+  | { readonly kind: 'approverTokens' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
 export function usedResources(uses: Uses): UsedResource[] {
@@ -212,6 +310,7 @@ export function usedResources(uses: Uses): UsedResource[] {
     } else if (key === 'policy') out.push({ kind: 'policy' });
     // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
     else if (key === 'model') out.push({ kind: 'model' });
+    else if (key === 'approverTokens') out.push({ kind: 'approverTokens' });
     else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
     else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
     else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });

@@ -1,5 +1,9 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApprovalRecord } from '../lambda/domain/approval.ts';
+import { loadPolicy } from '../lambda/domain/policy-config.ts';
+import { approverGroups } from '../lambda/policy/approval-rules.ts';
 import type { AuditRecord } from '../lambda/ports.ts';
+import { DynamoApprovalStore } from '../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
 import { localDynamo } from './resources.ts';
 import { simApi } from './sim-api.ts';
@@ -143,6 +147,15 @@ export async function runDemo(
       print(`\n── ${scenario.title}: ${what}`);
       for (const line of describe(handled.records, names)) print(`   ${line}`);
     }
+    const asked = results.flatMap((r) => r.records.filter((x) => x.kind === 'decision.approval'));
+    if (asked.length > 0) {
+      const store = new DynamoApprovalStore(
+        DynamoDBDocumentClient.from(client),
+        stack.resources.tables.approvalsTable as string,
+      );
+      const pending = await waitForRequests(store, asked.length, options.timeoutMs ?? 30_000);
+      for (const line of approvalLines(pending, stack, names)) print(line);
+    }
     print('\nSee everything with: npx hookpilot audit --recent    (or --user <id> / --event <uuid>)');
   } finally {
     client.destroy();
@@ -250,5 +263,76 @@ function describe(records: readonly AuditRecord[], name: (params: Record<string,
     if (d.rationale) lines.push(`      why: ${d.rationale.slice(0, 160)}`);
   }
   if (recommendation && !records.some((r) => r.recordKey.startsWith('decision:'))) lines.push('  (no action proposed)');
+  return lines;
+}
+
+/** The pending requests, once as many as the demo's decisions asked for exist (the consumer stores them just after). */
+async function waitForRequests(store: DynamoApprovalStore, expected: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let pending: ApprovalRecord[] = [];
+  while (Date.now() < deadline) {
+    pending = (await store.list({ state: 'pending', limit: 100 })).items;
+    if (pending.length >= expected) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return pending;
+}
+
+const RISK_ORDER = ['low', 'medium', 'high', 'critical'];
+
+/**
+ * The end of the demo: what waits for a human, and the exact commands to approve one — signed in (locally) as a member
+ * of the policy's approver groups for it who is not its subject.
+ */
+function approvalLines(
+  pending: readonly ApprovalRecord[],
+  stack: LocalStack,
+  name: (params: Record<string, unknown>) => string,
+): string[] {
+  if (pending.length === 0) return ['\n── No approval request is waiting (see npx hookpilot approvals list)'];
+  const state = stack.okta.sim.state;
+  const login = (id: string | undefined) =>
+    id ? String((state.user(id)?.profile as { login?: string } | undefined)?.login ?? id) : '-';
+  const lines = [`\n── Waiting for a human: ${pending.length} approval request${pending.length === 1 ? '' : 's'}`];
+  for (const r of pending) {
+    lines.push(
+      `   ${r.approvalId}  ${r.risk.padEnd(8)} ${`${r.message.action.type} ${name(r.message.action.params)}`.padEnd(44)} for ${login(r.subjectUserId)}`,
+    );
+  }
+  const policy = loadPolicy();
+  const sorted = [...pending].sort(
+    (a, b) =>
+      RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) ||
+      Number(a.required.approvals) - Number(b.required.approvals),
+  );
+  for (const request of sorted) {
+    const groups = approverGroups(policy, request.risk, request.message.action.type);
+    const approver = state
+      .users()
+      .find(
+        (u) =>
+          u.status === 'ACTIVE' &&
+          u.id !== request.subjectUserId &&
+          state
+            .userGroups(String(u.id))
+            .some((g) => groups.includes(String((state.group(g)?.profile as { name?: string } | undefined)?.name))),
+      );
+    if (!approver || request.required.approvals > 1) continue;
+    const who = String((approver.profile as { login?: string }).login);
+    lines.push(
+      '',
+      `   Approve one as ${who} (in ${groups.join(' or ')}; a LOCAL-ONLY sign-in to the simulator):`,
+      `     npx hookpilot approvals login --as ${who}`,
+      `     npx hookpilot approvals show ${request.approvalId}`,
+      `     npx hookpilot approvals approve ${request.approvalId}`,
+      `     npx hookpilot audit --event ${request.correlationId}     # event → recommendation → decision → approval → execution`,
+      '   Or reject it: npx hookpilot approvals reject <id> --reason "…"   (all of them: npx hookpilot approvals list)',
+    );
+    return lines;
+  }
+  lines.push(
+    '',
+    '   npx hookpilot approvals list   (log in first: npx hookpilot approvals login --as <an approver’s login>)',
+  );
   return lines;
 }

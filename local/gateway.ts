@@ -54,13 +54,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
   const path = routePath(rawPath);
   if (path === undefined) return send(res, 400, { message: 'Bad Request' });
-  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404.
-  const route =
-    routes.find((r) => r.method === method && r.path === path) ??
-    routes.find((r) => r.method === 'ANY' && r.path === path);
-  if (!route) return send(res, 404, { message: 'Not Found' });
-  const event = toEvent(req, method, url, rawPath, route, body);
-  const result = await route.fn.handler(event, route.fn.context());
+  // API Gateway's rule: a route for the method itself, else the path's ANY route, else 404; a literal path before a
+  // template (`/approvals/{id}`).
+  const matched = findRoute(routes, method, path) ?? findRoute(routes, 'ANY', path);
+  if (!matched) return send(res, 404, { message: 'Not Found' });
+  const event = toEvent(req, method, url, rawPath, matched.route, body, matched.params);
+  const result = await matched.route.fn.handler(event, matched.route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
@@ -88,6 +87,41 @@ function routePath(rawPath: string): string | undefined {
   return decoded;
 }
 
+function findRoute(
+  routes: readonly GatewayRoute[],
+  method: string,
+  path: string,
+): { route: GatewayRoute; params: Record<string, string> } | undefined {
+  const candidates = routes.filter((r) => r.method === method);
+  const literal = candidates.find((r) => r.path === path);
+  if (literal) return { route: literal, params: {} };
+  for (const route of candidates) {
+    const params = matchPath(route.path, path);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
+/**
+ * A route template's match: a literal path, or a template whose `{name}` segments each match one non-empty segment of
+ * the (already decoded) path, e.g. `/approvals/{id}`. Returns the path parameters, or undefined when it does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of want.entries()) {
+    const actual = got[i] as string;
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name) {
+      if (actual === '') return undefined;
+      params[name] = actual;
+    } else if (part !== actual) return undefined;
+  }
+  return params;
+}
+
 function toEvent(
   req: IncomingMessage,
   method: string,
@@ -95,6 +129,7 @@ function toEvent(
   rawPath: string,
   route: GatewayRoute,
   body: Buffer,
+  pathParameters: Record<string, string>,
 ): APIGatewayProxyEventV2 {
   // API Gateway joins a repeated header's values with commas (two Authorization headers become "a,b", which no secret
   // matches). Node's `req.headers` keeps only the first of some (Authorization among them); `headersDistinct` has all.
@@ -110,6 +145,7 @@ function toEvent(
     rawPath,
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     headers,
     requestContext: {
       accountId: '000000000000',

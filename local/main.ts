@@ -10,7 +10,7 @@ import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { stopOnSignals } from './signals.ts';
-import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
+import { DEFAULT_PORT, type LocalStack, ROOT, SWEEP_INTERVAL_ENV, startLocalStack } from './stack.ts';
 import { localState, STATE_FILE } from './state.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
@@ -145,6 +145,8 @@ async function main(): Promise<void> {
   DynamoDB Local   ${stack.endpoints.dynamodb}   tables ${Object.values(stack.resources.tables).join(', ')}
                    ${stack.dataDir ? `data kept in ${stack.dataDir}` : 'in memory (pass --persist to keep data across restarts)'}
   SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
+  approval queue   ${stack.resources.queues.approvalQueue.url}   (every approval step as a CloudEvent, for your consumers: docs/approval-queue.md)
+  sweeper          ${stack.sweepIntervalSeconds > 0 ? `every ${stack.sweepIntervalSeconds} s` : 'off'}   (expires, reminds, escalates approvals; ${SWEEP_INTERVAL_ENV})
   Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps
   Okta API token   ${stack.okta.token}   (SSWS; local only — npx hookpilot sim info --json)
                    ${stack.okta.eventHookId ? `event hook ${stack.okta.eventHookId} registered in the simulator and verified → ${stack.url}${EVENT_HOOK_PATH}` : 'no event hook registered'}

@@ -6,7 +6,15 @@ import { logger } from '../lambda/log.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
-import { EVENT_HOOK_PATH, FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
+import {
+  EVENT_HOOK_PATH,
+  FUNCTIONS,
+  type FunctionId,
+  type FunctionSpec,
+  QUEUES,
+  type QueueId,
+  ROUTES,
+} from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
 import { DEFAULT_HOST, exposureWarning, isLoopback } from './bind.ts';
 import { DEFAULT_PORT } from './defaults.ts';
@@ -26,9 +34,14 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { type ScheduledFunction, startSchedule } from './schedule.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
+
+/** How often the local stack runs the sweeper (seconds; 0: never). */
+export const SWEEP_INTERVAL_ENV = 'HOOKPILOT_SWEEP_INTERVAL_SECONDS';
+const DEFAULT_SWEEP_INTERVAL_SECONDS = 30;
 
 export interface LocalStackOptions {
   /** Gateway port; 0 picks a free one. Default: HOOKPILOT_PORT, else 8787. */
@@ -57,8 +70,13 @@ export interface LocalStackOptions {
    * of the rules recommender or a real model. Default: off.
    */
   readonly llmStub?: StubMode;
-  /** Run the queue consumers (default true; a benchmark of the receiver alone turns them off). */
+  /** Run the queue consumers and the scheduled functions (default true; a benchmark of the receiver turns them off). */
   readonly consumers?: boolean;
+  /**
+   * How often the scheduled functions (the sweeper) run, in seconds; 0 turns them off. Default:
+   * HOOKPILOT_SWEEP_INTERVAL_SECONDS, else 30. (In AWS the sweeper runs every 5 minutes.)
+   */
+  readonly sweepIntervalSeconds?: number;
   /** One line per HTTP request and queue batch. */
   readonly log?: (line: string) => void;
 }
@@ -80,6 +98,8 @@ export interface LocalStack {
   readonly recommender: string;
   readonly mode: string;
   readonly policyFile: string;
+  /** How often the sweeper runs (seconds; 0: not at all). */
+  readonly sweepIntervalSeconds: number;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
   /** What each queue's worker has done so far (empty when `consumers` is false). */
@@ -188,6 +208,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const workers: Partial<Record<QueueId, WorkerStats>> = {};
     for (const [id, spec] of Object.entries(QUEUES) as [QueueId, (typeof QUEUES)[QueueId]][]) {
       if (options.consumers === false) break;
+      // The approval queue has no consumer in hookpilot: its messages wait there for yours (docs/approval-queue.md).
+      if (!('consumer' in spec)) continue;
       const worker = startQueueWorker({
         client: sqs,
         queueUrl: resources.queues[id].url,
@@ -198,6 +220,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
       workers[id] = worker.stats;
       stops.push(() => worker.stop());
+    }
+
+    const sweepSeconds = options.sweepIntervalSeconds ?? envPort(SWEEP_INTERVAL_ENV) ?? DEFAULT_SWEEP_INTERVAL_SECONDS;
+    if (!Number.isFinite(sweepSeconds) || sweepSeconds < 0) {
+      throw new Error(`${SWEEP_INTERVAL_ENV} must be a number of seconds (0 turns the sweeper off)`);
+    }
+    for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, FunctionSpec][]) {
+      if (!spec.schedule || options.consumers === false || sweepSeconds === 0) continue;
+      const schedule = startSchedule({
+        name: id,
+        fn: functions[id],
+        everyMs: sweepSeconds * 1000,
+        onRun: (r) => log(`${id}: ran (${r.ms} ms)${r.error ? ` — failed: ${String(r.error)}` : ''}`),
+      });
+      stops.push(() => schedule.stop());
     }
 
     // As an Okta admin would: create the event hook and verify it (the simulator sends the challenge to our receiver).
@@ -218,6 +255,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       recommender,
       mode,
       policyFile,
+      sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
@@ -234,7 +272,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
-type LoadedFunction = HttpFunction & QueueFunction;
+type LoadedFunction = HttpFunction & QueueFunction & ScheduledFunction;
 
 async function loadFunctions(): Promise<Record<FunctionId, LoadedFunction>> {
   const loaded = {} as Record<FunctionId, LoadedFunction>;

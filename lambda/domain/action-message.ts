@@ -33,7 +33,20 @@ export const ActionMessageSchema = z.object({
       profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
     })
     .optional(),
-  /** A time-bound grant: when to apply the inverse. */
+  /**
+   * A time-bound grant: how long the access lasts (seconds). The clock starts when the executor grants it: it records
+   * the grant with `expiresAt = grantedAt + durationSeconds` (clamped to the policy's cap; see `domain/grant.ts`).
+   */
+  durationSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(366 * 24 * 3600)
+    .optional(),
+  /**
+   * Deprecated (v1 keeps it: changes are additive): a fixed end of a time-bound grant. Used only when a message has no
+   * `durationSeconds` (the duration is then the time from `decidedAt` to it).
+   */
   expiresAt: z.string().optional(),
   /** How many times the action was put back because Okta rate limited it. */
   deferrals: z.number().int().min(0).optional(),

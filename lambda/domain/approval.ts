@@ -52,6 +52,7 @@ export const APPROVAL_STEPS = [
   'executed',
   'voided',
   'failed',
+  'ended',
 ] as const;
 export type ApprovalStep = (typeof APPROVAL_STEPS)[number];
 
@@ -87,6 +88,12 @@ export const ApprovalRequirementSchema = z.object({
   groupSlots: z.array(z.array(z.string().min(1)).min(1)),
   /** Whether an approval needs a reason (a rejection always does). */
   reasonToApprove: z.boolean(),
+  /**
+   * Groups added by escalation (the sweeper, once, at `escalateAt`): members of these groups may decide as well as the
+   * approvers the policy allows for this risk/action, and each group slot accepts them too (the sweeper also appends
+   * them to every slot). Absent: not escalated.
+   */
+  escalationGroups: z.array(z.string().min(1)).optional(),
 });
 export type ApprovalRequirement = z.infer<typeof ApprovalRequirementSchema>;
 
@@ -118,6 +125,11 @@ export const ApprovalRecordSchema = z.object({
   grantedDurationSeconds: z.number().int().positive().optional(),
   required: ApprovalRequirementSchema,
   decisions: z.array(ApprovalDecisionSchema),
+  /** When the sweeper sends the one reminder, and escalates once (set at creation from the policy; absent: never). */
+  remindAt: z.string().optional(),
+  escalateAt: z.string().optional(),
+  /** The fallback approver group escalation adds (from the policy's `approvals.escalationGroup`). */
+  escalationGroup: z.string().optional(),
   remindedAt: z.string().optional(),
   escalatedAt: z.string().optional(),
   /** When the request left `pending`, and when the executor's outcome arrived. */
@@ -125,6 +137,19 @@ export const ApprovalRecordSchema = z.object({
   completedAt: z.string().optional(),
   /** The executor's outcome: Okta's request id, or why it was voided/failed. */
   outcome: z.object({ oktaRequestId: z.string().optional(), detail: z.string().optional() }).optional(),
+  /**
+   * Time-bound actions: the grant the executed action made ended (its inverse ran) — at expiry, or ended early by an
+   * approver. Published as `dev.hookpilot.approval.ended`; the request's state stays `executed`.
+   */
+  grantEnded: z
+    .object({
+      grantId: z.string(),
+      at: z.string(),
+      how: z.enum(['expired', 'ended-early']),
+      endedBy: z.string().optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
   /** Optimistic concurrency: every write is conditional on the version it read. */
   version: z.number().int().min(0),
 });
@@ -170,3 +195,33 @@ export const payloadHash = (record: Pick<ApprovalRecord, 'approvalId' | 'message
   createHash('sha256')
     .update(canonicalJson(approvalPayload(record)))
     .digest('hex');
+
+/**
+ * Whether a request is past its expiry at `now`. A decision must re-check this (the sweeper may not have run yet): an
+ * approval at or after `requestExpiresAt` is refused like an expired one, and the store refuses to write it anyway.
+ */
+export const isPastExpiry = (record: Pick<ApprovalRecord, 'requestExpiresAt'>, now: Date): boolean =>
+  now.getTime() >= Date.parse(record.requestExpiresAt);
+
+/**
+ * The earliest time the sweeper has something to do for a pending request (reminder, escalation or expiry), or
+ * undefined once it has left `pending`. The store indexes it (sparse), so the sweeper finds due requests by one query.
+ */
+export function nextDueAt(record: ApprovalRecord): string | undefined {
+  if (record.state !== 'pending') return undefined;
+  const times = [record.requestExpiresAt];
+  if (record.remindAt && !record.remindedAt) times.push(record.remindAt);
+  if (record.escalateAt && !record.escalatedAt && record.escalationGroup) times.push(record.escalateAt);
+  return times.reduce((a, b) => (Date.parse(a) <= Date.parse(b) ? a : b));
+}
+
+/**
+ * The next version of a record: the patch applied, `version` + 1, and — for a state change — the transition checked
+ * (throws on one the state machine does not allow; callers check `canTransition` first when it is the user's doing).
+ */
+export function nextRecord(record: ApprovalRecord, patch: Partial<Omit<ApprovalRecord, 'version'>>): ApprovalRecord {
+  if (patch.state && patch.state !== record.state && !canTransition(record.state, patch.state)) {
+    throw new Error(`approval ${record.approvalId}: ${record.state} → ${patch.state} is not allowed`);
+  }
+  return { ...record, ...patch, version: record.version + 1 };
+}

@@ -18,6 +18,31 @@ const Mode = z.enum(MODES);
 const Confidence = z.number().min(0).max(1);
 const Threshold = z.strictObject({ minConfidence: Confidence }).nullable();
 const Count = (max: number) => z.number().int().min(0).max(max);
+/** A request waits at most a year (an approval that old is not a decision about the present). */
+const ExpiryHours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+const DEFAULT_EXPIRY_HOURS = 72;
+const DEFAULT_EXPIRY = { low: 72, medium: 72, high: 72, critical: 72 };
+const Fraction = z.number().gt(0).lt(1);
+
+/** A grant lasts at most a year ("52 weeks is essentially permanent": give roles and privileged groups far less). */
+const GrantHours = z
+  .number()
+  .positive()
+  .max(24 * 365);
+const DEFAULT_GRANT_CAPS = { 'group.add_member': 720, 'app.assign': 720, 'role.assign': 12 };
+const DEFAULT_PRIVILEGED_GROUP_HOURS = 72;
+
+const GroupList = z.array(z.string().min(1).max(256)).min(1).max(50);
+const DEFAULT_APPROVERS_BY_RISK = {
+  low: ['it-approvers', 'security-approvers'],
+  medium: ['it-approvers', 'security-approvers'],
+  high: ['security-approvers'],
+  critical: ['security-approvers', 'it-approvers'],
+};
+const DEFAULT_CRITICAL_SLOTS = [['security-approvers'], ['it-approvers']];
 
 /**
  * What each intent may lead to, by Okta practice: an event is a reason to do some things and not others. A proposal whose
@@ -156,6 +181,78 @@ export const PolicyConfigSchema = z.strictObject({
       maxChars: z.number().int().min(2_000).max(400_000).default(16_000),
     })
     .default({ maxPeers: 20, timelineMinutes: 60, maxTimelineEntries: 30, maxChars: 16_000 }),
+  /**
+   * Approval requests (everything the policy sends to a human): who decides them — approver groups (the access token's
+   * `groups` claim) per risk level and per action type, two approvers from distinct group slots for critical actions,
+   * whether an approval needs a reason — and how long each waits for a decision, per risk level; when the one reminder
+   * goes out and when it escalates to a fallback approver group, as shares of that time.
+   */
+  approvals: z
+    .strictObject({
+      approvers: z
+        .strictObject({
+          /** Approver groups per risk level (an approver holds any one of them). */
+          byRisk: z
+            .strictObject({
+              low: GroupList.default(['it-approvers', 'security-approvers']),
+              medium: GroupList.default(['it-approvers', 'security-approvers']),
+              high: GroupList.default(['security-approvers']),
+              critical: GroupList.default(['security-approvers', 'it-approvers']),
+            })
+            .default(DEFAULT_APPROVERS_BY_RISK),
+          /** Per action type: these groups instead of the risk level's. */
+          byAction: z.partialRecord(z.enum(ACTION_TYPES), GroupList).default({}),
+        })
+        .default({ byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} }),
+      critical: z
+        .strictObject({
+          /** Distinct approvers a critical action needs (at least two). */
+          approvals: z.number().int().min(2).max(5).default(2),
+          /**
+           * Each approval fills a distinct slot; a slot is filled by an approver holding any of its groups.
+           * `[["security-approvers"], ["it-approvers"]]`: one from security AND one from IT. Empty: any approvers.
+           */
+          groupSlots: z.array(GroupList).max(5).default(DEFAULT_CRITICAL_SLOTS),
+        })
+        .default({ approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS }),
+      /** Whether approving needs a reason (rejecting always does). */
+      reasonToApprove: z.boolean().default(false),
+      /** How long a request waits for a decision, per risk level (hours). */
+      expiryHours: z
+        .strictObject({
+          low: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          medium: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          high: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+          critical: ExpiryHours.default(DEFAULT_EXPIRY_HOURS),
+        })
+        .default(DEFAULT_EXPIRY),
+      /** The reminder, after this share of the request's time (0.5: half way); null: no reminder. */
+      reminderAfterFraction: Fraction.nullable().default(0.5),
+      /** Escalation to `escalationGroup`, after this share of the request's time; null: never. */
+      escalateAfterFraction: Fraction.nullable().default(0.75),
+      /** The fallback approver group (as the approvers' tokens name it in `groups`); null: no escalation. */
+      escalationGroup: z.string().min(1).max(256).nullable().default(null),
+    })
+    .default({
+      approvers: { byRisk: DEFAULT_APPROVERS_BY_RISK, byAction: {} },
+      critical: { approvals: 2, groupSlots: DEFAULT_CRITICAL_SLOTS },
+      reasonToApprove: false,
+      expiryHours: DEFAULT_EXPIRY,
+      reminderAfterFraction: 0.5,
+      escalateAfterFraction: 0.75,
+      escalationGroup: null,
+    }),
+  /**
+   * Time-bound access (just-in-time grants): the longest grant per action type (hours) — a longer duration is clamped to
+   * it — and the cap for adding someone to a privileged group. The caps of `role.assign` and of privileged groups are
+   * mandatory: such an action without a duration is granted for the cap and revoked when it runs out.
+   */
+  grants: z
+    .strictObject({
+      maxDurationHours: z.partialRecord(z.enum(ACTION_TYPES), GrantHours).default(DEFAULT_GRANT_CAPS),
+      privilegedGroupMaxHours: GrantHours.default(DEFAULT_PRIVILEGED_GROUP_HOURS),
+    })
+    .default({ maxDurationHours: DEFAULT_GRANT_CAPS, privilegedGroupMaxHours: DEFAULT_PRIVILEGED_GROUP_HOURS }),
 });
 
 export type PolicyConfig = z.output<typeof PolicyConfigSchema>;

@@ -2,16 +2,18 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { type EventMessage, EventMessageSchema } from '../domain/event-message.ts';
 import { loadPolicy, modeFrom } from '../domain/policy-config.ts';
 import { logger } from '../log.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
-import { RecordedApprovals } from '../pipeline/approvals.ts';
+import { ApprovalRequests } from '../pipeline/approvals.ts';
 import { consumeEvent } from '../pipeline/consume-event.ts';
 import { processEvent } from '../pipeline/process-event.ts';
 import { chooseRecommender } from '../recommend/choose.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
@@ -24,6 +26,7 @@ import { SqsQueue } from '../store/sqs-queue.ts';
  */
 const config = eventsConsumerConfig();
 const policy = loadPolicy();
+const approvalStore = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
 const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const clock = () => new Date();
 const { recommender, description } = chooseRecommender();
@@ -36,7 +39,17 @@ const deps = {
   policy,
   mode: modeFrom(policy),
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
-  approvals: new RecordedApprovals(audit, clock),
+  approvals: new ApprovalRequests({
+    store: approvalStore,
+    clock,
+    policy,
+    publish: {
+      outbox: approvalStore,
+      audit,
+      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      source: approvalEventSource(config.instance),
+    },
+  }),
 };
 logger.info('events consumer ready', { recommender: description, mode: deps.mode });
 

@@ -2,13 +2,19 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executorConfig } from '../config.ts';
 import { type ActionMessage, ActionMessageSchema } from '../domain/action-message.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
+import { loadPolicy } from '../domain/policy-config.ts';
 import { logger } from '../log.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
+import { ApprovalOutcomes } from '../pipeline/approval-outcomes.ts';
 import { executeAction } from '../pipeline/execute-action.ts';
+import { GrantKeeper } from '../pipeline/grants.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
+import { DynamoGrantStore } from '../store/grant-store.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
@@ -16,12 +22,29 @@ import { SqsQueue } from '../store/sqs-queue.ts';
  * that must be retried (transient failure) is reported alone; rate-limited ones are re-queued with a delay.
  */
 const config = executorConfig();
+const approvalStore = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
+const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
+const publish = {
+  outbox: approvalStore,
+  audit,
+  approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+  source: approvalEventSource(config.instance),
+};
+const clock = () => new Date();
 const deps = {
   okta: new OktaSdkAdapter(oktaSettings()),
   ledger: new DynamoActionLedger(dynamoDocumentClient(), config.actionsTable),
-  audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable),
+  audit,
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
-  clock: () => new Date(),
+  clock,
+  approvals: new ApprovalOutcomes({ store: approvalStore, publish }),
+  grants: new GrantKeeper({
+    store: new DynamoGrantStore(dynamoDocumentClient(), config.grantsTable),
+    policy: loadPolicy(),
+    audit,
+    clock,
+    approvals: { store: approvalStore, publish },
+  }),
 };
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -32,7 +32,14 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
       : event.isBase64Encoded
         ? Buffer.from(event.body, 'base64').toString('utf8')
         : event.body;
-  return { method: event.requestContext.http.method.toUpperCase(), path: event.rawPath, headers, body };
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    headers,
+    ...(event.queryStringParameters ? { query: event.queryStringParameters } : {}),
+    ...(event.pathParameters ? { pathParameters: event.pathParameters } : {}),
+    body,
+  };
 }
 
 export function errorResult(error: unknown): HttpResult {

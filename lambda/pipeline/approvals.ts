@@ -1,29 +1,71 @@
-import type { ApprovalGateway, AuditLog, Clock, PendingApproval } from '../ports.ts';
+import { type ApprovalRecord, approvalIdFor, payloadHash } from '../domain/approval.ts';
+import { approvalEvent } from '../domain/approval-events.ts';
+import { RISK_LEVELS, type RiskLevel } from '../domain/catalog.ts';
+import type { PolicyConfig } from '../domain/policy-config.ts';
+import { approvalRequirement, approvalTimes } from '../policy/approval-rules.ts';
+import type { ApprovalGateway, ApprovalStore, Clock, PendingApproval } from '../ports.ts';
+import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
 /**
- * The approval seam's stand-in (the `ApprovalGateway` port): until the approvals work (approval queue, notifier,
- * approvals API bound to the payload hash) implements the port, each decision that needs a human is recorded as
- * pending in the audit trail, where `npx hookpilot audit` shows it, and nothing runs.
+ * THE APPROVAL SEAM's implementation (the `ApprovalGateway` port): a decision that needs a human becomes an approval
+ * request — a record in the approvals table (with its `requested` event in the outbox, atomically), then an
+ * `approval.requested` audit record and a CloudEvent on the approval queue.
  */
-export class RecordedApprovals implements ApprovalGateway {
-  constructor(
-    private readonly audit: AuditLog,
-    private readonly clock: Clock,
-  ) {}
+export interface ApprovalRequestsDeps {
+  readonly store: ApprovalStore;
+  readonly clock: Clock;
+  readonly policy: PolicyConfig;
+  readonly publish: PublishApprovalEventsDeps;
+}
+
+/**
+ * Creates one approval request per action id. A redelivered event finds its request (the create is conditional on the
+ * id) and changes nothing. The `requested` event is stored with the request and relayed right after — its
+ * `approval.requested` audit record, then the approval queue — best effort: if that fails, the sweeper relays it from
+ * the outbox.
+ */
+export class ApprovalRequests implements ApprovalGateway {
+  constructor(private readonly deps: ApprovalRequestsDeps) {}
 
   async submit(pending: PendingApproval): Promise<void> {
-    const { message } = pending;
-    await this.audit.append([
-      {
-        correlationId: message.origin.correlationId,
-        recordKey: `approval:${message.actionId}`,
-        kind: 'approval.pending',
-        at: this.clock().toISOString(),
-        actor: 'policy',
-        summary: `waiting for a human: ${message.action.type} (${pending.reason})`,
-        subjectUserId: typeof message.action.params.userId === 'string' ? message.action.params.userId : undefined,
-        detail: { ...pending },
-      },
-    ]);
+    const record = buildRequest(pending, this.deps.policy, this.deps.clock());
+    const requested = approvalEvent('requested', record);
+    const { created } = await this.deps.store.create(record, [requested]);
+    if (created) await publishSoon(this.deps.publish, [requested]);
   }
+}
+
+/** The request for a pending approval, as it is first stored (version 0, state `pending`). */
+export function buildRequest(pending: PendingApproval, policy: PolicyConfig, now: Date): ApprovalRecord {
+  const { message } = pending;
+  const risk: RiskLevel = (RISK_LEVELS as readonly string[]).includes(pending.risk)
+    ? (pending.risk as RiskLevel)
+    : 'critical'; // an unknown risk is treated as the highest
+  const approvalId = approvalIdFor(message.actionId);
+  const userId = message.action.params.userId;
+  const base = {
+    approvalId,
+    message,
+    ...(pending.durationSeconds ? { durationSeconds: pending.durationSeconds } : {}),
+  };
+  return {
+    ...base,
+    state: 'pending',
+    payloadHash: payloadHash(base),
+    risk,
+    confidence: pending.confidence,
+    rationale: pending.rationale,
+    evidence: [...pending.evidence],
+    rule: pending.rule,
+    reason: pending.reason,
+    correlationId: message.origin.correlationId,
+    ...(pending.eventType ? { eventType: pending.eventType } : {}),
+    ...(message.origin.recommendationId ? { recommendationId: message.origin.recommendationId } : {}),
+    ...(typeof userId === 'string' ? { subjectUserId: userId } : {}),
+    requestedAt: now.toISOString(),
+    ...approvalTimes(policy, risk, now),
+    required: approvalRequirement(policy, risk, message.action.type),
+    decisions: [],
+    version: 0,
+  };
 }

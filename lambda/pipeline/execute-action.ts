@@ -2,6 +2,7 @@ import type { ActionMessage } from '../domain/action-message.ts';
 import { type Action, ActionSchema, type Assessment, definitionOf, riskOf } from '../domain/catalog.ts';
 import type {
   ActionResult,
+  ApprovalFeedback,
   AuditLog,
   Clock,
   ExecutionLedger,
@@ -11,7 +12,9 @@ import type {
   RequestRegistry,
 } from '../ports.ts';
 import { OktaCallError } from '../ports.ts';
+import { approvalOutcomeOf } from './approval-outcomes.ts';
 import { MAX_DEFERRALS, secondsUntilRetry } from './deferral.ts';
+import type { GrantKeeper } from './grants.ts';
 
 export interface ExecuteActionDeps {
   readonly okta: Okta;
@@ -24,6 +27,16 @@ export interface ExecuteActionDeps {
   readonly leaseMs: number;
   /** After this many rate-limit deferrals the action fails (audited) instead of waiting forever. */
   readonly maxDeferrals?: number;
+  /**
+   * Approval requests: an action from an approval runs only while its request is `approved` and is exactly the approved
+   * action; its outcome is recorded on the request. (The handler always wires it; without it nothing is cross-checked.)
+   */
+  readonly approvals?: ApprovalFeedback;
+  /**
+   * Time-bound grants: a time-bound action (a duration on the message, or the policy's mandatory cap for admin roles
+   * and privileged groups) is recorded as a grant once it ran; a revocation ends its grant. (The handler wires it.)
+   */
+  readonly grants?: GrantKeeper;
 }
 
 export type ExecutionOutcome = 'executed' | 'already_done' | 'voided' | 'failed' | 'deferred' | 'duplicate';
@@ -90,6 +103,19 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
     settle(status, outcome, kind, summary, { ...base, ...detail });
 
   try {
+    if (message.origin.kind === 'approval' && deps.approvals) {
+      const { approvalId } = message.origin;
+      const blocked = approvalId
+        ? await deps.approvals.blockedReason(approvalId, message)
+        : 'it claims an approval but names none';
+      if (blocked) {
+        // The request is left as it is: this message is not (or no longer) what was approved.
+        return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: ${blocked}`, {
+          reason: blocked,
+          approvalBlocked: true,
+        });
+      }
+    }
     const user = await deps.okta.getUser(action.params.userId);
     if (!user)
       return await finish('VOIDED', 'voided', 'action.voided', `voided: ${title}: the user no longer exists`, {
@@ -116,13 +142,15 @@ export async function executeAction(message: ActionMessage, deps: ExecuteActionD
       });
     }
 
+    // How long the access lasts (capped by the policy), decided before acting so the outcome record says it.
+    const grant = deps.grants ? await deps.grants.termsFor(action, message, deps.okta) : undefined;
     const result = await definition.perform(action.params, deps.okta, assessment.before);
     const inverse = definition.inverse?.(action.params, assessment.before);
     return await finish('SUCCEEDED', 'executed', 'action.executed', `executed: ${title}`, {
       requestId: result.requestId ?? null,
       userStatusBefore: user.status,
       inverse: inverse ?? null,
-      ...(message.expiresAt ? { expiresAt: message.expiresAt } : {}),
+      ...(grant && inverse ? { grant } : {}),
     });
   } catch (error) {
     if (!(error instanceof OktaCallError)) {
@@ -272,6 +300,18 @@ async function afterFinish(
     await deps.ledger.rememberRequest(requestId, message.actionId, new Date(result.at));
   }
   await record(result.kind, 'outcome', result.summary, result.detail, result.at);
+  const outcome = approvalOutcomeOf(result);
+  const blockedByApproval = result.detail.approvalBlocked === true;
+  if (
+    message.origin.kind === 'approval' &&
+    message.origin.approvalId &&
+    deps.approvals &&
+    outcome &&
+    !blockedByApproval
+  ) {
+    await deps.approvals.completed(message.origin.approvalId, outcome);
+  }
+  if (deps.grants) await deps.grants.afterFinish(message, result);
 }
 
 function recorder(message: ActionMessage, deps: ExecuteActionDeps, userId: string | undefined) {

@@ -1,6 +1,7 @@
 import { type ActionMessage, actionIdFor, SECURITY_WINDOW_MINUTES } from '../domain/action-message.ts';
 import type { Action } from '../domain/catalog.ts';
 import type { EventMessage } from '../domain/event-message.ts';
+import { grantTerms } from '../domain/grant.ts';
 import type { Intent } from '../domain/intent.ts';
 import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
 import type { Decision, RecommendationContext } from '../domain/recommendation.ts';
@@ -257,7 +258,11 @@ async function decideAndHandOff(
     });
     if (!decision.observed && decision.outcome === 'auto') queued.push(message);
     if (!decision.observed && decision.outcome === 'approval') {
+      // An admin role is always time-bound: approvers see (and may shorten) the policy's mandatory cap. Privileged
+      // groups get theirs when the executor grants (it reads the group's name then).
+      const terms = grantTerms(decision.proposal.action, undefined, deps.policy);
       await deps.approvals.submit({
+        ...(terms ? { durationSeconds: terms.durationSeconds } : {}),
         message,
         risk: decision.proposal.risk,
         confidence: decision.proposal.confidence,
@@ -265,6 +270,7 @@ async function decideAndHandOff(
         evidence: decision.proposal.evidence,
         rule: decision.rule,
         reason: decision.reason,
+        eventType: event.eventType,
       });
     }
     summary.push({

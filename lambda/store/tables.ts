@@ -39,3 +39,43 @@ export const ACTIONS_TABLE = {
   ttlAttribute: 'expiresAtEpoch',
   indexes: {},
 } as const satisfies TableDesign;
+
+/**
+ * Approval requests and their outbox, in one table so that a state change and the events it causes are written by one
+ * transaction. Items (partition key `pk`):
+ * - a request: `pk` = its approval id, `kind` = `request`, the record's fields; while pending also `dueShard` = `pending`
+ *   and `dueAt` = its next reminder/escalation/expiry time;
+ * - an outbox event: `pk` = `event#<event id>`, `kind` = `event`, the event in `event`; until published also `outbox` =
+ *   `unpublished` and `eventKey` = `<time>#<id>`. Published events expire (TTL) after 14 days; requests never do.
+ * Indexes: requests newest first (all, by state, by subject user); pending requests by due time (sparse); unpublished
+ * events oldest first (sparse). The constant partitions (`kind`, `dueShard`, `outbox`) are fine at the scale of human
+ * approvals (thousands a day, not thousands a second).
+ */
+export const APPROVALS_TABLE = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAtEpoch',
+  indexes: {
+    byTime: { partitionKey: 'kind', sortKey: 'requestedAt' },
+    byState: { partitionKey: 'state', sortKey: 'requestedAt' },
+    bySubject: { partitionKey: 'subjectUserId', sortKey: 'requestedAt' },
+    byDue: { partitionKey: 'dueShard', sortKey: 'dueAt' },
+    unpublished: { partitionKey: 'outbox', sortKey: 'eventKey' },
+  },
+} as const satisfies TableDesign;
+
+/**
+ * Time-bound grants (`domain/grant.ts`), one item per grant (`grantId` = the granting action's id). A table of their own,
+ * not items in the actions table: grants are read by user and by expiry (two indexes the ledger does not need), live as
+ * long as the access (a month or more) and must never expire by the ledger's TTL, and are changed by other writers (the
+ * sweeper, an approver ending one early) than the ledger's. Indexes: by subject user (newest first); `byDue` (sparse:
+ * only `active` and `revoking` grants carry `dueShard` = `due` and `dueAt` = when the sweeper must look at them next —
+ * `expiresAt` while active, a retry time while revoking — so the sweeper's one query returns only work).
+ */
+export const GRANTS_TABLE = {
+  partitionKey: 'grantId',
+  indexes: {
+    bySubject: { partitionKey: 'subjectUserId', sortKey: 'grantedAt' },
+    byDue: { partitionKey: 'dueShard', sortKey: 'dueAt' },
+    byTime: { partitionKey: 'kind', sortKey: 'grantedAt' },
+  },
+} as const satisfies TableDesign;

@@ -16,6 +16,8 @@ export interface AlarmsProps {
   readonly deadLetterQueues: Readonly<Record<QueueId, IQueue>>;
   /** The event hook receiver: its errors mean Okta deliveries are failing (Okta retries once, then drops them). */
   readonly receiver: IFunction;
+  /** The scheduled sweeper: its errors mean approvals are not expiring (or being published) on time. */
+  readonly sweeper: IFunction;
   /** The API stage the hooks arrive on. */
   readonly stage: IHttpStage;
   /**
@@ -73,6 +75,18 @@ export class Alarms extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         threshold: 0,
         evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    alarms.push(
+      new Alarm(this, 'SweeperErrors', {
+        alarmDescription:
+          'hookpilot: the sweeper failed (twice in a row): pending approvals may not expire, remind or escalate on time, and approval events may wait in the outbox. The logs name the failing step.',
+        metric: props.sweeper.metricErrors({ period: Duration.minutes(5) }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );

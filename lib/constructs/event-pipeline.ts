@@ -53,6 +53,8 @@ export class EventPipeline extends Construct {
    */
   connectConsumers(functions: Readonly<Record<FunctionId, IFunction>>): void {
     for (const [queueId, spec] of entriesOf<QueueId, QueueSpec>(QUEUES)) {
+      // A queue without a consumer here (the approval queue) is read by your own consumers (docs/approval-queue.md).
+      if (!spec.consumer) continue;
       functions[spec.consumer].addEventSource(
         new SqsEventSource(this.queues[queueId], {
           batchSize: spec.batchSize,

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +8,9 @@ import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
+import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,
@@ -76,6 +78,13 @@ export interface FunctionsProps {
    */
   readonly oktaOrgUrl?: string;
   /**
+   * The Okta authorization server whose access tokens approvers present (`HOOKPILOT_APPROVALS_ISSUER`, `_AUDIENCE`), for
+   * every function that `uses.approverTokens`.
+   *
+   * @default - not set: such functions answer 500 misconfigured, naming the variable in their log
+   */
+  readonly approverTokens?: { readonly issuer: string; readonly audience: string };
+  /**
    * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
    *
    * @default - none
@@ -129,6 +138,8 @@ export class Functions extends Construct {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'hookpilot',
           POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+          // Which deployment this is (the approval queue's CloudEvent `source`).
+          [ENV.instance]: Stack.of(this).stackName,
           NODE_OPTIONS: SOURCE_MAP_NODE_OPTIONS,
           ...props.environment?.[functionId],
         },
@@ -176,6 +187,12 @@ export class Functions extends Construct {
           // The policy itself is built into the bundle (see `bundling`); the mode is a setting.
           if (props.mode) fn.addEnvironment(POLICY_ENV.mode, props.mode);
           break;
+        case 'approverTokens':
+          if (props.approverTokens) {
+            fn.addEnvironment(APPROVER_TOKEN_ENV.issuer, props.approverTokens.issuer);
+            fn.addEnvironment(APPROVER_TOKEN_ENV.audience, props.approverTokens.audience);
+          }
+          break;
         case 'model':
           // Without a model nothing is set, and the rules recommender answers. With one: its settings and its key.
           if (props.model) {
@@ -192,6 +209,11 @@ export class Functions extends Construct {
 
 /** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */
 export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+/**
+ * The actions of `update`: `append` plus `UpdateItem` and `ConditionCheckItem` (used inside TransactWriteItems, which has
+ * no IAM action of its own); never a delete.
+ */
+export const UPDATE_TABLE_ACTIONS = [...APPEND_TABLE_ACTIONS, 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 
 function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableAccess): void {
   switch (access) {
@@ -201,10 +223,15 @@ function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableA
     case 'readWrite':
       table.grantReadWriteData(role);
       return;
-    case 'append': {
+    case 'append':
+    case 'update': {
       // Named index ARNs rather than `index/*`: the role can query exactly the indexes of the design.
       const indexArns = Object.keys(TABLES[tableId].indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
-      Grant.addToPrincipal({ grantee: role, actions: APPEND_TABLE_ACTIONS, resourceArns: [table.tableArn] });
+      Grant.addToPrincipal({
+        grantee: role,
+        actions: access === 'append' ? APPEND_TABLE_ACTIONS : UPDATE_TABLE_ACTIONS,
+        resourceArns: [table.tableArn],
+      });
       if (indexArns.length > 0) {
         Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:Query'], resourceArns: indexArns });
       }

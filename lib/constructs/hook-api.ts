@@ -8,6 +8,7 @@ import {
   LogGroupLogDestination,
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +25,13 @@ export interface HookApiProps {
    * @default { rateLimit: 100, burstLimit: 200 }
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * The Okta authorization server whose access tokens the approvers' routes (`auth: 'approver'`) accept: the HTTP API's
+   * JWT authorizer checks issuer, audience, expiry and signature before the function runs (which checks again).
+   *
+   * @default - no authorizer: the function alone verifies tokens (and, without an issuer setting, refuses every call)
+   */
+  readonly approverJwt?: { readonly issuer: string; readonly audience: string };
   /**
    * How long access logs are kept.
    *
@@ -67,6 +75,10 @@ export const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
   '/health': 'Public liveness check: answers a constant body, reads no data and holds no permissions.',
 };
 
+/** Why an approver route may lack the JWT authorizer: only when no issuer is configured, and then nothing gets in. */
+export const NO_APPROVER_ISSUER_REASON =
+  'No Okta authorization server is configured (approvalsIssuer / oktaOrgUrl), so no JWT authorizer can be built; the function verifies every access token itself (RS256 signature against the issuer JWKS, iss, aud, exp, nbf) and without an issuer setting refuses every call. The stack warns at synth.';
+
 /**
  * The HTTP API (API Gateway v2) in front of the hooks: every `ROUTES` entry is a Lambda proxy route (payload 2.0) to its
  * function, on a `$default` stage with access logging and throttling.
@@ -93,6 +105,12 @@ export class HookApi extends Construct {
       accessLogSettings: { destination: new LogGroupLogDestination(this.accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
+    const approverAuthorizer = props.approverJwt
+      ? new HttpJwtAuthorizer('ApproverJwt', props.approverJwt.issuer, {
+          jwtAudience: [props.approverJwt.audience],
+          identitySource: ['$request.header.Authorization'],
+        })
+      : undefined;
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
       let integration = integrations.get(route.fn);
@@ -100,11 +118,15 @@ export class HookApi extends Construct {
         integration = new HttpLambdaIntegration(`${constructId(route.fn)}Integration`, props.functions[route.fn]);
         integrations.set(route.fn, integration);
       }
-      const reason = UNAUTHORIZED_ROUTE_REASONS[route.path];
+      const authorizer = route.auth === 'approver' ? approverAuthorizer : undefined;
+      const reason =
+        UNAUTHORIZED_ROUTE_REASONS[route.path] ??
+        (route.auth === 'approver' && !authorizer ? NO_APPROVER_ISSUER_REASON : undefined);
       for (const created of this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration,
+        ...(authorizer ? { authorizer } : {}),
       })) {
         // A route without a written reason keeps the finding, so a new route needs an authorizer or an explicit reason.
         if (reason) Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason });

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { BuildResult } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../../lambda/okta/okta-config.ts';
 import { bundle } from '../../lib/bundling.ts';
 import { FUNCTIONS, type FunctionId, type FunctionSpec, type Uses } from '../../lib/manifest.ts';
@@ -173,10 +174,35 @@ describe('bundled handlers load and answer as ESM', () => {
       [ENV.auditTable]: 'audit',
       [ENV.actionsTable]: 'actions',
       [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
+      [ENV.approvalsTable]: 'approvals',
+      [ENV.grantsTable]: 'grants',
+      [ENV.approvalQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/approval',
       [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
       [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
     };
     const result = invoke('executor', env, { Records: [] }) as unknown as { batchItemFailures: unknown[] };
     expect(result).toEqual({ batchItemFailures: [] });
+  });
+
+  it('approvals API: jose loads in the bundle, and a call without a valid token is 401 with a Bearer challenge', () => {
+    const env = {
+      AWS_REGION: 'us-east-1',
+      [ENV.auditTable]: 'audit',
+      [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
+      [ENV.approvalsTable]: 'approvals',
+      [ENV.grantsTable]: 'grants',
+      [ENV.approvalQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/approval',
+      [APPROVER_TOKEN_ENV.issuer]: 'https://acme-demo.okta.com/oauth2/default',
+      [APPROVER_TOKEN_ENV.audience]: 'api://default',
+    };
+    const missing = invoke('approvalsApi', env, httpEvent('GET', '/approvals', {})) as {
+      statusCode: number;
+      headers?: Record<string, string>;
+    };
+    expect(missing.statusCode).toBe(401);
+    expect(missing.headers?.['www-authenticate']).toMatch(/^Bearer realm="hookpilot"/);
+    const notJwt = invoke('approvalsApi', env, httpEvent('GET', '/approvals', { authorization: 'Bearer not-a-jwt' }));
+    expect(notJwt.statusCode).toBe(401);
+    expect(JSON.parse(notJwt.body ?? '{}').error.message).toBe('the access token is not a JWT');
   });
 });

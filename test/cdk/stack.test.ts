@@ -7,8 +7,11 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../lambda/config.ts';
+import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
+  consumerOf,
   FUNCTIONS,
   type FunctionId,
   OKTA_ORG_URL_ENV,
@@ -183,6 +186,20 @@ describe('IAM', () => {
             new Set(Object.keys(TABLES[tableId].indexes).length ? ['dynamodb:Query'] : []),
           );
           break;
+        case 'update':
+          // Transactions of conditional puts, and updates; never a delete.
+          expect(onTable.sort()).toEqual([
+            'dynamodb:BatchGetItem',
+            'dynamodb:ConditionCheckItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ]);
+          expect(new Set(onIndexes)).toEqual(
+            new Set(Object.keys(TABLES[tableId].indexes).length ? ['dynamodb:Query'] : []),
+          );
+          break;
         case 'read':
           expect(onTable).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
           expect(onTable).not.toContain('dynamodb:PutItem');
@@ -206,7 +223,7 @@ describe('IAM', () => {
       const onQueue = actionsOn(queue.queueArn);
       if (uses[queueId] === 'send') expect(onQueue).toContain('sqs:SendMessage');
       else expect(onQueue).not.toContain('sqs:SendMessage');
-      if (QUEUES[queueId].consumer === id) expect(onQueue).toContain('sqs:DeleteMessage');
+      if (consumerOf(queueId) === id) expect(onQueue).toContain('sqs:DeleteMessage');
       else expect(onQueue.filter((a) => a !== 'sqs:SendMessage' && !a.startsWith('sqs:GetQueue'))).toEqual([]);
       expect(actionsOn(stack.deadLetterQueues[queueId].queueArn)).toEqual([]);
     }
@@ -329,7 +346,8 @@ describe('queues', () => {
       maxReceiveCount: spec.maxReceiveCount,
     });
     expect(queue.VisibilityTimeout).toBe(visibilityTimeoutSeconds(id));
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTIONS[spec.consumer].timeoutSeconds * 6);
+    const consumer = consumerOf(id);
+    if (consumer) expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(FUNCTIONS[consumer].timeoutSeconds * 6);
     expect(queue.MessageRetentionPeriod).toBe(spec.retentionDays * 86_400);
     expect(view.resourceOf(stack.deadLetterQueues[id]).Properties?.MessageRetentionPeriod).toBe(14 * 86_400);
   });
@@ -357,17 +375,22 @@ describe('queues', () => {
     },
   );
 
-  it.each(entries(QUEUES))(
-    '%s feeds its consumer with partial batch responses and the manifest batch size',
-    (id, spec) => {
-      view.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        EventSourceArn: view.resolve(stack.queues[id].queueArn),
-        FunctionName: view.resolve(stack.functions[spec.consumer].functionName),
-        BatchSize: spec.batchSize,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-      });
-    },
-  );
+  const consumed = (Object.keys(QUEUES) as QueueId[]).filter((id) => consumerOf(id));
+  it.each(consumed)('%s feeds its consumer with partial batch responses and the manifest batch size', (id) => {
+    view.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: view.resolve(stack.queues[id].queueArn),
+      FunctionName: view.resolve(stack.functions[consumerOf(id) as FunctionId].functionName),
+      BatchSize: QUEUES[id].batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('the approval queue has no consumer in the stack: it is read by your own consumers', () => {
+    const mappings = Object.values(view.resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const approvalArn = JSON.stringify(view.resolve(stack.queues.approvalQueue.queueArn));
+    expect(mappings).toHaveLength(consumed.length);
+    expect(mappings.every((m) => JSON.stringify(m.Properties?.EventSourceArn) !== approvalArn)).toBe(true);
+  });
 });
 
 describe('functions', () => {
@@ -386,6 +409,8 @@ describe('functions', () => {
       POWERTOOLS_SERVICE_NAME: 'hookpilot',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
+      // The deployment's name: the approval queue's CloudEvent source.
+      [ENV.instance]: view.resolve(stack.stackName),
     };
     for (const used of usedResources(spec.uses)) {
       if (used.kind === 'okta') {
@@ -393,6 +418,12 @@ describe('functions', () => {
         continue;
       }
       if (used.kind === 'policy' || used.kind === 'model') continue; // no mode and no model given: nothing to set
+      if (used.kind === 'approverTokens') {
+        // No approvalsIssuer given: the org's default authorization server and its audience.
+        expected[APPROVER_TOKEN_ENV.issuer] = `${TEST_OKTA_ORG_URL}/oauth2/default`;
+        expected[APPROVER_TOKEN_ENV.audience] = 'api://default';
+        continue;
+      }
       const value =
         used.kind === 'table'
           ? stack.tables[used.id].tableName
@@ -463,9 +494,36 @@ describe('HTTP API', () => {
         PayloadFormatVersion: '2.0',
         IntegrationUri: view.resolve(stack.functions[route.fn].functionArn),
       });
-      expect(routes[0]?.Properties?.AuthorizationType ?? 'NONE').toBe('NONE');
+      // Approvers' routes: the JWT authorizer first (the function checks again); the hooks authenticate in the function.
+      expect(routes[0]?.Properties?.AuthorizationType ?? 'NONE').toBe(route.auth === 'approver' ? 'JWT' : 'NONE');
     },
   );
+
+  it('checks approvers’ tokens with a JWT authorizer: the org’s default authorization server unless told otherwise', () => {
+    const authorizers = view.ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]?.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: `${TEST_OKTA_ORG_URL}/oauth2/default`, Audience: ['api://default'] },
+    });
+    const { template } = synthStack({
+      approvalsIssuer: 'https://acme-demo.okta.com/oauth2/aus1hookpilot/',
+      approvalsAudience: 'api://hookpilot',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://acme-demo.okta.com/oauth2/aus1hookpilot', Audience: ['api://hookpilot'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [APPROVER_TOKEN_ENV.issuer]: 'https://acme-demo.okta.com/oauth2/aus1hookpilot',
+          [APPROVER_TOKEN_ENV.audience]: 'api://hookpilot',
+        }),
+      },
+    });
+    expect(() => synthStack({ approvalsIssuer: 'http://acme-demo.okta.com/oauth2/default' })).toThrow(/https/);
+  });
 
   it('has no route that is not in the manifest', () => {
     expect(routeKeys().sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());

@@ -3,19 +3,21 @@ import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ActionMessage } from '../../lambda/domain/action-message.ts';
+import { approvalEventSource } from '../../lambda/domain/approval-events.ts';
 import { ACTION_TYPES } from '../../lambda/domain/catalog.ts';
 import { INTENTS, type Intent } from '../../lambda/domain/intent.ts';
 import { type Mode, type PolicyConfig, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import { logger } from '../../lambda/log.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import { RecordedApprovals } from '../../lambda/pipeline/approvals.ts';
+import { ApprovalRequests } from '../../lambda/pipeline/approvals.ts';
 import { type ProcessEventDeps, processEvent } from '../../lambda/pipeline/process-event.ts';
 import type { ApprovalGateway, AuditRecord, PendingApproval } from '../../lambda/ports.ts';
 import { FallbackRecommender } from '../../lambda/recommend/fallback.ts';
 import { LlmRecommender } from '../../lambda/recommend/llm-recommender.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
+import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
 import { type OpenAiStub, startOpenAiStub } from '../../local/openai-stub/index.ts';
@@ -66,6 +68,22 @@ beforeEach(async () => {
   stub.setMode('compromised');
   await drain(sqs, resources.queues.actionsQueue.url);
 });
+
+/** The project's approval gateway: approval requests in the approvals table, published on the approval queue. */
+function approvalRequests(): ApprovalRequests {
+  const store = new DynamoApprovalStore(documents, resources.tables.approvalsTable);
+  return new ApprovalRequests({
+    store,
+    clock: () => new Date(),
+    policy,
+    publish: {
+      outbox: store,
+      audit,
+      approvalQueue: new SqsQueue(sqs, resources.queues.approvalQueue.url, 'approval'),
+      source: approvalEventSource('test'),
+    },
+  });
+}
 
 /** The project's approval gateway, with every request it is handed kept for the assertions. */
 class ObservedGateway implements ApprovalGateway {
@@ -188,11 +206,11 @@ describe.each<Mode>(['autonomous', 'assisted'])('a compromised model over the fo
     warn.mockClear();
 
     // The same attack without the guard, for comparison: this is what approvers faced.
-    const before = new ObservedGateway(new RecordedApprovals(audit, () => new Date()));
+    const before = new ObservedGateway(approvalRequests());
     await play(await demoScenarios(), deps(mode, before, unguarded(policy)));
 
     const scenarios = await demoScenarios();
-    const gateway = new ObservedGateway(new RecordedApprovals(audit, () => new Date()));
+    const gateway = new ObservedGateway(approvalRequests());
     const records = await play(scenarios, deps(mode, gateway));
     expect(stub.requests().length).toBeGreaterThanOrEqual(8); // the model answered every recommendation
     expect(records.filter((r) => r.kind === 'recommendation.made').length).toBeGreaterThanOrEqual(scenarios.length);
@@ -257,7 +275,7 @@ describe('the caps per event and per user, across events', () => {
     const tight = { ...policy, limits: { ...policy.limits, maxApprovalsPerEvent: 2, maxPendingApprovalsPerUser: 5 } };
     const { id } = await newUser(okta, 'ACTIVE', { department: 'Engineering', city: 'Berlin' });
     await new OktaSdkAdapter(simSettings(okta)).addGroupMember(G('dept-engineering'), id);
-    const gateway = new ObservedGateway(new RecordedApprovals(audit, () => new Date()));
+    const gateway = new ObservedGateway(approvalRequests());
     const moves = ['Product', 'Sales', 'Marketing', 'Finance'];
     for (const department of moves) {
       await sso(`/api/v1/users/${id}`, { profile: { department } });

@@ -13,3 +13,14 @@ describe('the local gateway', () => {
     }
   });
 });
+
+describe('route templates', () => {
+  it('match one non-empty segment per {name}, as API Gateway does', async () => {
+    const { matchPath } = await import('../../local/gateway.ts');
+    expect(matchPath('/approvals/{id}', '/approvals/apr_1')).toEqual({ id: 'apr_1' });
+    expect(matchPath('/approvals/{id}/decision', '/approvals/a:b/decision')).toEqual({ id: 'a:b' });
+    expect(matchPath('/approvals/{id}', '/approvals/')).toBeUndefined();
+    expect(matchPath('/approvals/{id}', '/approvals/a/b')).toBeUndefined();
+    expect(matchPath('/health', '/health')).toEqual({});
+  });
+});

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApprovalsClient } from '../../cli/approvals-client.ts';
+import { approvalEvent } from '../../lambda/domain/approval-events.ts';
+import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
+import { localApproverToken } from '../../local/approver-login.ts';
 import { runDemo } from '../../local/demo.ts';
 import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { newRequest } from '../support/approvals.ts';
 import { emulators, testClients } from '../support/emulators.ts';
 import { freshDelivery } from '../support/fixtures.ts';
-import { queueDepth } from '../support/queues.ts';
+import { drain, queueDepth } from '../support/queues.ts';
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -23,6 +28,7 @@ beforeAll(async () => {
     emulators: emulators(),
     prefix: `ls${randomUUID().slice(0, 6)}`,
     okta: { port: 0 },
+    sweepIntervalSeconds: 1,
   });
   audit = new DynamoAuditLog(documents, stack.resources.tables.auditTable);
 });
@@ -39,6 +45,28 @@ const deliver = (body: unknown, secret = stack.hookSecret, contentType = 'applic
   });
 
 describe('the local stack', () => {
+  it('runs the sweeper on its timer: a request past its expiry is expired and published on the approval queue', async () => {
+    expect(stack.sweepIntervalSeconds).toBe(1);
+    const store = new DynamoApprovalStore(documents, stack.resources.tables.approvalsTable);
+    const record = newRequest(new Date(Date.now() - 100 * 3_600_000));
+    await store.create(record, [approvalEvent('requested', record)]);
+    await vi.waitFor(async () => expect((await store.get(record.approvalId))?.state).toBe('expired'), {
+      timeout: 15_000,
+      interval: 200,
+    });
+    const types = new Set<string>();
+    await vi.waitFor(
+      async () => {
+        for (const m of await drain(sqs, stack.resources.queues.approvalQueue.url)) {
+          const body = JSON.parse(m.Body ?? '{}') as { subject: string; type: string };
+          if (body.subject === record.approvalId) types.add(body.type);
+        }
+        expect([...types].sort()).toEqual(['dev.hookpilot.approval.expired', 'dev.hookpilot.approval.requested']);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+  });
+
   it('uses the fixed, labelled local default secret when none is set', () => {
     expect(stack.hookSecretIsLocalDefault).toBe(true);
     expect(stack.hookSecret).toMatch(/local-only/);
@@ -187,6 +215,51 @@ describe('the local stack', () => {
     );
     expect(text).toMatch(/why: /);
     expect(text).toMatch(/── Failed sign-ins: .*\n(.*\n)*.*user\.clear_sessions/);
+  });
+
+  it('ends the demo with the pending approvals and the commands to approve one; following them runs it once', async () => {
+    const lines: string[] = [];
+    await runDemo(stack, (line) => lines.push(line));
+    const text = lines.join('\n');
+    expect(text).toMatch(/── Waiting for a human: \d+ approval requests?/);
+    const login = /npx hookpilot approvals login --as (\S+)/.exec(text)?.[1];
+    const id = /npx hookpilot approvals approve (apr_\w+)/.exec(text)?.[1];
+    const event = /npx hookpilot audit --event (\S+)/.exec(text)?.[1];
+    expect([login, id, event].every(Boolean)).toBe(true);
+
+    // What `approvals login --as` and `approvals approve` do: a token from the simulator, then show → decide with the hash.
+    const { accessToken } = await localApproverToken({
+      simUrl: stack.okta.orgUrl,
+      simToken: stack.okta.token,
+      login: login as string,
+    });
+    const api = new ApprovalsClient(stack.url, accessToken);
+    const shown = await api.show(id as string);
+    expect(shown.caller.mayApprove).toBe(true);
+    await expect(
+      api.decide(id as string, { decision: 'approve', payloadHash: shown.payloadHash }),
+    ).resolves.toMatchObject({
+      state: 'approved',
+      queued: true,
+    });
+    await vi.waitFor(async () => expect((await api.show(id as string)).approval.state).toBe('executed'), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    const kinds = (await audit.byCorrelation(event as string)).map((r) => r.kind);
+    for (const step of [
+      'event.received',
+      'recommendation.made',
+      'decision.approval',
+      'approval.requested',
+      'approval.approve',
+      'approval.approved',
+      'action.executed',
+      'approval.executed',
+    ]) {
+      expect(kinds, step).toContain(step);
+    }
+    expect(kinds.filter((k) => k === 'action.executed')).toHaveLength(1);
   });
 
   it('serves /health, and API Gateway’s 404 for unknown routes', async () => {

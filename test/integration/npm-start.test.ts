@@ -3,8 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ActionMessage } from '../../lambda/domain/action-message.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
-import { localDocuments } from '../../local/resources.ts';
+import { DynamoGrantStore } from '../../lambda/store/grant-store.ts';
+import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
+import { localDocuments, localSqs } from '../../local/resources.ts';
 import { ROOT } from '../../local/stack.ts';
 import { STATE_FILE } from '../../local/state.ts';
 import { freshDelivery } from '../support/fixtures.ts';
@@ -201,4 +204,66 @@ describe('npm start', { timeout: 150_000 }, () => {
     expect(stderr).toMatch(/^hookpilot: Java was not found: .*Java 17\+ runtime/);
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('revokes a time-bound grant after a restart with --data-dir: the second stack’s sweeper and executor end it', async () => {
+    // The first stack (its sweeper off) executes a 3-second grant and records it, then stops; the second one, on the same
+    // data dir — new processes, new queues — finds the expired grant with its own sweeper and revokes it. The Okta
+    // simulator starts from its seed each time, so the membership made before the restart is not in the second one: the
+    // inverse finds it "already done" (the path of access removed by hand) and the grant is revoked all the same. The
+    // grant and its revocation live in the persisted table, not in a process.
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookpilot-grants-'));
+    const grantsOf = (running: Running) =>
+      new DynamoGrantStore(localDocuments(`http://127.0.0.1:${running.dynamoPort}`), 'hookpilot-grants');
+    try {
+      const first = await start(['--data-dir', dataDir], { HOOKPILOT_SWEEP_INTERVAL_SECONDS: '0' });
+      const sqsUrl = /SQS emulator\s+(http:\/\/\S+)/.exec(first.output())?.[1] ?? '';
+      const state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as {
+        resources: { queues: { actionsQueue: { url: string } } };
+        okta: { orgUrl: string; token: string };
+      };
+      const users = (await (
+        await fetch(
+          `${state.okta.orgUrl}/api/v1/users?search=${encodeURIComponent('profile.login eq "sarah.mitchell@acme-demo.example"')}`,
+          {
+            headers: { authorization: `SSWS ${state.okta.token}` },
+          },
+        )
+      ).json()) as { id: string }[];
+      const groups = (await (
+        await fetch(`${state.okta.orgUrl}/api/v1/groups?q=loc-berlin`, {
+          headers: { authorization: `SSWS ${state.okta.token}` },
+        })
+      ).json()) as { id: string }[];
+      const correlationId = `restart-${Date.now()}`;
+      const message: ActionMessage = {
+        schemaVersion: 1,
+        actionId: `${correlationId}:0`,
+        action: { type: 'group.add_member', params: { userId: users[0]?.id ?? '', groupId: groups[0]?.id ?? '' } },
+        origin: { kind: 'manual', correlationId },
+        decidedAt: new Date().toISOString(),
+        durationSeconds: 3,
+      };
+      await new SqsQueue<ActionMessage>(localSqs(sqsUrl), state.resources.queues.actionsQueue.url, 'actions').send([
+        { id: message.actionId, body: message },
+      ]);
+      await vi.waitFor(async () => expect((await grantsOf(first).get(message.actionId))?.state).toBe('active'), {
+        timeout: 30_000,
+        interval: 200,
+      });
+      expect(await stop(first)).toBe(0);
+
+      const second = await start(['--data-dir', dataDir], { HOOKPILOT_SWEEP_INTERVAL_SECONDS: '1' });
+      await vi.waitFor(async () => expect((await grantsOf(second).get(message.actionId))?.state).toBe('revoked'), {
+        timeout: 45_000,
+        interval: 250,
+      });
+      const kinds = (await auditOf(second).byCorrelation(correlationId)).map((r) => r.kind);
+      expect(kinds.filter((k) => k === 'grant.granted')).toHaveLength(1);
+      expect(kinds.filter((k) => k === 'grant.revoked')).toHaveLength(1);
+      expect(kinds).toEqual(expect.arrayContaining(['action.executed', 'action.already_done']));
+      expect(await stop(second)).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 150_000); // two stacks, one after the other, each with its DynamoDB Local JVM
 });

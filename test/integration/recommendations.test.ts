@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionMessage } from '../../lambda/domain/action-message.ts';
+import { approvalEventSource } from '../../lambda/domain/approval-events.ts';
 import type { EventMessage } from '../../lambda/domain/event-message.ts';
 import type { Mode } from '../../lambda/domain/policy-config.ts';
 import { type PolicyConfig, parsePolicy } from '../../lambda/domain/policy-config.ts';
 import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
-import { RecordedApprovals } from '../../lambda/pipeline/approvals.ts';
+import { ApprovalRequests } from '../../lambda/pipeline/approvals.ts';
 import { consumeEvent } from '../../lambda/pipeline/consume-event.ts';
 import { type ProcessEventDeps, processEvent } from '../../lambda/pipeline/process-event.ts';
 import type { AuditRecord, Recommender } from '../../lambda/ports.ts';
@@ -17,6 +18,7 @@ import { LlmRecommender } from '../../lambda/recommend/llm-recommender.ts';
 import { extractData } from '../../lambda/recommend/prompt.ts';
 import { RulesRecommender } from '../../lambda/recommend/rules-recommender.ts';
 import { DynamoActionLedger } from '../../lambda/store/action-ledger.ts';
+import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
 import { type OpenAiStub, startOpenAiStub } from '../../local/openai-stub/index.ts';
@@ -84,6 +86,7 @@ beforeEach(async () => {
 
 function deps(mode: Mode, recommender: Recommender = rules): ProcessEventDeps {
   const clock = () => new Date();
+  const approvals = new DynamoApprovalStore(documents, resources.tables.approvalsTable);
   return {
     audit,
     clock,
@@ -93,7 +96,17 @@ function deps(mode: Mode, recommender: Recommender = rules): ProcessEventDeps {
     policy,
     mode,
     actionsQueue: new SqsQueue<ActionMessage>(sqs, resources.queues.actionsQueue.url, 'actions'),
-    approvals: new RecordedApprovals(audit, clock),
+    approvals: new ApprovalRequests({
+      store: approvals,
+      clock,
+      policy,
+      publish: {
+        outbox: approvals,
+        audit,
+        approvalQueue: new SqsQueue(sqs, resources.queues.approvalQueue.url, 'approval'),
+        source: approvalEventSource('test'),
+      },
+    }),
   };
 }
 
@@ -175,8 +188,8 @@ describe('each routed event type gets the expected recommendation and decision (
     const appAssignments = decisions.filter((d) => d.type === 'app.assign');
     expect(appAssignments.length).toBeGreaterThan(0);
     expect(appAssignments.every((d) => d.kind === 'decision.approval')).toBe(true);
-    const pending = (await recordsOf(event)).filter((r) => r.kind === 'approval.pending');
-    expect(pending.map((r) => (r.detail as { message: ActionMessage }).message.action.type)).toEqual(
+    const pending = (await recordsOf(event)).filter((r) => r.kind === 'approval.requested');
+    expect(pending.map((r) => (r.detail as { action: ActionMessage['action'] }).action.type)).toEqual(
       expect.arrayContaining(['app.assign']),
     );
 
@@ -509,7 +522,7 @@ describe('observe mode', () => {
     expect(decisions.every((r) => r.kind === 'decision.observed')).toBe(true);
     expect(decisions.some((r) => (r.detail as { outcome: string }).outcome === 'auto')).toBe(true); // what it would have done
     expect(decisions.every((r) => r.summary.startsWith('observed (would have'))).toBe(true);
-    expect(records.some((r) => r.kind === 'approval.pending')).toBe(false);
+    expect(records.some((r) => r.kind === 'approval.requested')).toBe(false);
     expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(0);
   });
 });
