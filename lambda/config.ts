@@ -40,6 +40,8 @@ export const ENV = {
   eventsQueueUrl: 'HOOKPILOT_EVENTS_QUEUE_URL',
   actionsTable: 'HOOKPILOT_ACTIONS_TABLE',
   actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
+  rateLimitsTable: 'HOOKPILOT_RATE_LIMITS_TABLE',
+  legacyHashesTable: 'HOOKPILOT_LEGACY_HASHES_TABLE',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
   eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
   /** The ARN of a Secrets Manager secret holding the same (deployed use). */
@@ -68,6 +70,8 @@ export function eventsConsumerConfig() {
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
+    /** Optional: without it, `user.import.password` events are only recorded. */
+    legacyHashesTable: optionalEnv(ENV.legacyHashesTable),
   };
 }
 

@@ -1,7 +1,14 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
-import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from '../lambda/store/tables.ts';
+import {
+  ACTIONS_TABLE,
+  AUDIT_TABLE,
+  IDEMPOTENCY_TABLE,
+  LEGACY_HASHES_TABLE,
+  RATE_LIMITS_TABLE,
+  type TableDesign,
+} from '../lambda/store/tables.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
@@ -10,7 +17,7 @@ import { ACTIONS_TABLE, AUDIT_TABLE, IDEMPOTENCY_TABLE, type TableDesign } from 
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable';
+export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'rateLimitsTable' | 'legacyHashesTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue';
 export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
 
@@ -29,6 +36,8 @@ export interface Uses {
   readonly auditTable?: TableAccess;
   readonly idempotencyTable?: TableAccess;
   readonly actionsTable?: TableAccess;
+  readonly rateLimitsTable?: TableAccess;
+  readonly legacyHashesTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
@@ -78,6 +87,8 @@ export const FUNCTIONS = {
       actionsQueue: 'send',
       // Okta rate limits put an event back on its own queue until the reset.
       eventsQueue: 'send',
+      // Deletes a legacy password hash once Okta reports the password imported (`user.import.password`).
+      legacyHashesTable: 'readWrite',
       okta: 'read',
       policy: 'read',
       model: 'read',
@@ -145,6 +156,8 @@ export const TABLES = {
   auditTable: AUDIT_TABLE,
   idempotencyTable: IDEMPOTENCY_TABLE,
   actionsTable: ACTIONS_TABLE,
+  rateLimitsTable: RATE_LIMITS_TABLE,
+  legacyHashesTable: LEGACY_HASHES_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -178,6 +191,8 @@ export const RESOURCE_ENV = {
   auditTable: ENV.auditTable,
   idempotencyTable: ENV.idempotencyTable,
   actionsTable: ENV.actionsTable,
+  rateLimitsTable: ENV.rateLimitsTable,
+  legacyHashesTable: ENV.legacyHashesTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,

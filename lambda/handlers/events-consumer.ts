@@ -15,6 +15,7 @@ import { DynamoActionLedger } from '../store/action-ledger.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
+import { DynamoLegacyHashStore } from '../store/legacy-hashes.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
@@ -37,6 +38,9 @@ const deps = {
   mode: modeFrom(policy),
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
   approvals: new RecordedApprovals(audit, clock),
+  legacyHashes: config.legacyHashesTable
+    ? new DynamoLegacyHashStore(dynamoDocumentClient(), config.legacyHashesTable)
+    : undefined,
 };
 logger.info('events consumer ready', { recommender: description, mode: deps.mode });
 
