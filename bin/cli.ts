@@ -7,6 +7,7 @@ import { VERIFICATION_HEADER } from '../lambda/okta/event-hook-request.ts';
 import type { AuditRecord } from '../lambda/ports.ts';
 import { DynamoAuditLog } from '../lambda/store/audit-log.ts';
 import { registerActCommand } from '../local/cli/act-command.ts';
+import { registerPasswordsCommands } from '../local/cli/passwords-command.ts';
 import { registerSimCommands } from '../local/cli/sim-commands.ts';
 import { CliError, defaultUrl, requireLocalState } from '../local/cli/state.ts';
 import { LOCAL_DEFAULT_HOOK_SECRET, localDocuments } from '../local/resources.ts';
@@ -142,6 +143,7 @@ function auditLog(table: string | undefined): DynamoAuditLog {
 
 registerSimCommands(program);
 registerActCommand(program);
+registerPasswordsCommands(program);
 
 try {
   await program.parseAsync();
