@@ -6,7 +6,7 @@ import {
   telephonyFallback,
   telephonyRequestType,
 } from '../okta/inline-telephony.ts';
-import type { AuditRecord, RateLimiter, TelephonyProvider } from '../ports.ts';
+import type { RateLimiter, TelephonyProvider } from '../ports.ts';
 import type { TelephonyConfig } from '../telephony/config.ts';
 
 /**
@@ -15,15 +15,13 @@ import type { TelephonyConfig } from '../telephony/config.ts';
  * provider, a limiter outage or every provider failing → the error answer that makes Okta send the OTP itself. A
  * rate-limit refusal answers `FAILED` (a valid status, so Okta does not fall back and the pumping stops here).
  *
- * The OTP reaches the provider in the message text and nothing else: the audit record holds the provider, status,
- * duration, route prefix and a hash and the last two digits of the number.
+ * The OTP reaches the provider in the message text and nothing else: the answer's `detail` (what the inline framework
+ * audits) holds the provider, status, attempts, route prefix and a hash and the last two digits of the number.
  */
 export interface DeliverOtpDeps {
   readonly config: TelephonyConfig;
   readonly providers: ReadonlyMap<string, TelephonyProvider>;
   readonly limiter: RateLimiter;
-  /** Writes the record without making the answer wait (the inline framework's async audit). */
-  readonly audit: (record: AuditRecord) => void;
   readonly now: () => Date;
   /** Milliseconds left in the hook's budget. */
   readonly remainingMs: () => number;
@@ -36,12 +34,18 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 export type OtpOutcome = 'sent' | 'rate_limited' | 'fallback';
 
+/** Shaped as the inline framework's `InlineDecision`: the answer for Okta and what the audit trail keeps. */
 export interface OtpAnswer {
-  readonly body: unknown;
+  readonly response: ReturnType<typeof telephonyAction> | ReturnType<typeof telephonyFallback>;
   readonly outcome: OtpOutcome;
   /** Why Okta's own providers were asked to send (the `reason` in the error), when they were. */
   readonly fallback?: string;
+  readonly reason?: string;
+  readonly subjectUserId?: string;
+  readonly detail: Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
 }
+
+type Answer = Omit<OtpAnswer, 'detail' | 'subjectUserId'>;
 
 interface Attempt {
   readonly provider: string;
@@ -54,46 +58,39 @@ export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps
   const profile = request.data.messageProfile;
   const phone = profile.phoneNumber.replace(/[\s().-]/g, '');
   const userId = request.data.userProfile?.userId;
-  const correlationId = String(request.eventId ?? request.data.context?.request?.id ?? `telephony-${started}`);
+  const transactionFor = String(request.eventId ?? request.data.context?.request?.id ?? `telephony-${started}`);
   const route = E164.test(phone) ? matchRoute(deps.config, phone) : undefined;
   const attempts: Attempt[] = [];
 
-  const finish = (answer: OtpAnswer, extra: Record<string, unknown> = {}): OtpAnswer => {
-    const detail = {
-      requestType: telephonyRequestType(request),
-      outcome: answer.outcome,
-      ...(answer.fallback ? { fallback: answer.fallback } : {}),
-      routePrefix: route?.prefix ?? null,
-      numberHash: numberHash(phone),
-      numberLast2: phone.slice(-2),
-      attempts,
-      durationMs: Date.now() - started,
-      ...extra,
-    };
-    deps.audit({
-      correlationId,
-      recordKey: 'inline.telephony',
-      kind: `inline.telephony.${answer.outcome}`,
-      at: deps.now().toISOString(),
-      actor: 'inline-telephony',
-      summary: summaryOf(answer, attempts),
+  const finish = (answer: Answer, extra: Record<string, string> = {}): OtpAnswer => {
+    const accepted = attempts.find((a) => a.result === 'accepted');
+    return {
+      ...answer,
       ...(userId ? { subjectUserId: userId } : {}),
-      eventType: 'com.okta.telephony.provider',
-      detail,
-    });
-    return answer;
+      detail: {
+        requestType: telephonyRequestType(request),
+        provider: accepted?.provider ?? null,
+        status: statusOf(answer),
+        routePrefix: route?.prefix ?? null,
+        numberHash: numberHash(phone),
+        numberLast2: phone.slice(-2),
+        attempts: attempts.map((a) => `${a.provider}:${a.result}:${a.ms}ms`),
+        providerMs: Date.now() - started,
+        ...extra,
+      },
+    };
   };
 
   if (!E164.test(phone)) {
     return finish({
-      body: telephonyFallback('The phone number is not in E.164 form', 'INVALID_PHONE_NUMBER'),
+      response: telephonyFallback('The phone number is not in E.164 form', 'INVALID_PHONE_NUMBER'),
       outcome: 'fallback',
       fallback: 'INVALID_PHONE_NUMBER',
     });
   }
   if (!route || route.providers.length === 0) {
     return finish({
-      body: telephonyFallback('No telephony provider is configured for this number', 'NO_PROVIDER'),
+      response: telephonyFallback('No telephony provider is configured for this number', 'NO_PROVIDER'),
       outcome: 'fallback',
       fallback: 'NO_PROVIDER',
     });
@@ -102,7 +99,7 @@ export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps
   const refusal = await checkLimits(deps, phone, userId);
   if (refusal === 'unavailable') {
     return finish({
-      body: telephonyFallback('The rate limiter is unavailable', 'RATE_LIMITER_UNAVAILABLE'),
+      response: telephonyFallback('The rate limiter is unavailable', 'RATE_LIMITER_UNAVAILABLE'),
       outcome: 'fallback',
       fallback: 'RATE_LIMITER_UNAVAILABLE',
     });
@@ -110,13 +107,14 @@ export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps
   if (refusal) {
     return finish(
       {
-        body: telephonyAction({
+        response: telephonyAction({
           status: 'FAILED',
           provider: 'hookpilot',
-          transactionId: correlationId,
+          transactionId: transactionFor,
           transactionMetadata: 'rate limited',
         }),
         outcome: 'rate_limited',
+        reason: `rate limit ${refusal}`,
       },
       { limit: refusal },
     );
@@ -143,7 +141,7 @@ export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps
       const ms = Date.now() - attemptStarted;
       attempts.push({ provider: name, result: 'accepted', ms });
       return finish({
-        body: telephonyAction({
+        response: telephonyAction({
           status: 'SUCCESSFUL',
           provider: name,
           transactionId: receipt.transactionId,
@@ -164,7 +162,7 @@ export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps
     }
   }
   return finish({
-    body: telephonyFallback('Every telephony provider failed', 'ALL_PROVIDERS_FAILED'),
+    response: telephonyFallback('Every telephony provider failed', 'ALL_PROVIDERS_FAILED'),
     outcome: 'fallback',
     fallback: 'ALL_PROVIDERS_FAILED',
   });
@@ -206,9 +204,6 @@ async function checkLimits(
 /** A stable, non-reversible handle on a number (for counting and the audit), not the number itself. */
 export const numberHash = (phone: string): string => createHash('sha256').update(phone).digest('hex').slice(0, 16);
 
-function summaryOf(answer: OtpAnswer, attempts: readonly Attempt[]): string {
-  const accepted = attempts.find((a) => a.result === 'accepted');
-  if (accepted) return `OTP accepted by ${accepted.provider}${attempts.length > 1 ? ' after failover' : ''}`;
-  if (answer.outcome === 'rate_limited') return 'OTP refused: rate limit';
-  return `OTP left to Okta's providers: ${answer.fallback}`;
+function statusOf(answer: Answer): string {
+  return answer.outcome === 'sent' ? 'SUCCESSFUL' : answer.outcome === 'rate_limited' ? 'FAILED' : 'error';
 }

@@ -4,7 +4,7 @@ import {
   type PasswordImportRequest,
   passwordImportAnswer,
 } from '../okta/inline-password-import.ts';
-import type { AuditRecord, LegacyHashStore } from '../ports.ts';
+import type { LegacyHashStore } from '../ports.ts';
 
 /**
  * The password import hook's decision: look up the user's legacy hash and verify the offered password against it in
@@ -15,16 +15,17 @@ import type { AuditRecord, LegacyHashStore } from '../ports.ts';
  */
 export interface ImportPasswordDeps {
   readonly store: Pick<LegacyHashStore, 'get'>;
-  readonly audit: (record: AuditRecord) => void;
-  readonly now: () => Date;
   /** Tests inject a recorder; production uses `crypto.timingSafeEqual`. */
   readonly compare?: DigestCompare;
 }
 
+/** Shaped as the inline framework's `InlineDecision` (the framework audits `outcome`, `reason`, `detail`). */
 export interface PasswordAnswer {
-  readonly body: ReturnType<typeof passwordImportAnswer>;
-  readonly verdict: CredentialVerdict;
+  readonly response: ReturnType<typeof passwordImportAnswer>;
+  readonly outcome: CredentialVerdict;
   readonly reason: 'match' | 'mismatch' | 'no_legacy_hash';
+  readonly subjectUserId?: string;
+  readonly detail: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 export async function importPassword(
@@ -45,23 +46,16 @@ export async function importPassword(
     }
   }
   const verdict: CredentialVerdict = reason === 'match' ? 'VERIFIED' : 'UNVERIFIED';
-  deps.audit({
-    correlationId: String(request.eventId ?? request.data.context.request?.id ?? `password-import-${started}`),
-    recordKey: 'inline.password_import',
-    kind: `inline.password_import.${verdict.toLowerCase()}`,
-    at: deps.now().toISOString(),
-    actor: 'inline-password-import',
-    summary: `legacy password ${verdict} for ${login} (${reason})`,
+  return {
+    response: passwordImportAnswer(verdict),
+    outcome: verdict,
+    reason,
     ...(record?.oktaUserId ? { subjectUserId: record.oktaUserId } : {}),
-    eventType: 'com.okta.user.credential.password.import',
     detail: {
       login,
-      verdict,
-      reason,
       algorithm: record?.hash.algorithm ?? null,
       importId: record?.importId ?? null,
-      durationMs: Date.now() - started,
+      verifyMs: Date.now() - started,
     },
-  });
-  return { body: passwordImportAnswer(verdict), verdict, reason };
+  };
 }

@@ -7,7 +7,6 @@ import type { LogEvent } from '../../lambda/okta/event-hook.ts';
 import { PasswordImportRequestSchema } from '../../lambda/okta/inline-password-import.ts';
 import { importPassword } from '../../lambda/pipeline/import-password.ts';
 import { type ProcessEventDeps, processEvent } from '../../lambda/pipeline/process-event.ts';
-import type { AuditRecord } from '../../lambda/ports.ts';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
 import { DynamoLegacyHashStore } from '../../lambda/store/legacy-hashes.ts';
 import { importPasswords, placementsOf } from '../../local/cli/passwords-command.ts';
@@ -145,28 +144,25 @@ describe('hookpilot passwords import', () => {
   });
 
   it('the hook verifies the fixture’s password: VERIFIED, the exact command; a wrong one UNVERIFIED', async () => {
-    const audits: AuditRecord[] = [];
-    const deps = { store, audit: (r: AuditRecord) => audits.push(r), now: () => new Date() };
+    const deps = { store };
     const right = await importPassword(PasswordImportRequestSchema.parse(fixture), deps);
-    expect(right.body).toEqual(
+    expect(right.response).toEqual(
       JSON.parse(readFileSync('test/fixtures/okta/inline-password-import-response.json', 'utf8')),
     );
     const wrong = structuredClone(fixture);
     wrong.data.context.credential.password = 'Corr3ct-H0rse-Battery?';
     const refused = await importPassword(PasswordImportRequestSchema.parse(wrong), deps);
-    expect(refused.body).toEqual({
+    expect(refused.response).toEqual({
       commands: [{ type: 'com.okta.action.update', value: { credential: 'UNVERIFIED' } }],
     });
     const unknown = structuredClone(fixture);
     unknown.data.context.credential.username = 'nobody@acme-demo.example';
     expect((await importPassword(PasswordImportRequestSchema.parse(unknown), deps)).reason).toBe('no_legacy_hash');
-    expect(audits.map((a) => a.kind)).toEqual([
-      'inline.password_import.verified',
-      'inline.password_import.unverified',
-      'inline.password_import.unverified',
+    expect([right, refused].map((a) => [a.outcome, a.reason])).toEqual([
+      ['VERIFIED', 'match'],
+      ['UNVERIFIED', 'mismatch'],
     ]);
-    expect(JSON.stringify(audits)).not.toContain(PASSWORD);
-    expect(JSON.stringify(audits)).not.toContain('Corr3ct-H0rse-Battery?');
+    expect(right.detail).toMatchObject({ login: LOGIN, algorithm: 'scrypt', importId: 'legacy-2026' });
   });
 
   it('user.import.password (SUCCESS) deletes the legacy hash and records the migration', async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelephonyRequestSchema } from '../../lambda/okta/inline-telephony.ts';
-import { type DeliverOtpDeps, deliverOtp } from '../../lambda/pipeline/deliver-otp.ts';
-import type { AuditRecord, RateLimiter, TelephonyProvider } from '../../lambda/ports.ts';
+import { type DeliverOtpDeps, deliverOtp, type OtpAnswer } from '../../lambda/pipeline/deliver-otp.ts';
+import type { RateLimiter, TelephonyProvider } from '../../lambda/ports.ts';
 import { DynamoRateLimiter } from '../../lambda/store/rate-limits.ts';
 import { parseTelephonyConfig, type TelephonyConfig } from '../../lambda/telephony/config.ts';
 import { createProvider } from '../../lambda/telephony/providers.ts';
@@ -47,7 +47,6 @@ function configWith(overrides: Partial<Record<string, unknown>> = {}): Telephony
 }
 
 function depsFor(config: TelephonyConfig, extra: Partial<DeliverOtpDeps> = {}) {
-  const audits: AuditRecord[] = [];
   const providers = new Map<string, TelephonyProvider>(
     Object.entries(config.providers).map(([name, c]) => [name, createProvider(name, c)]),
   );
@@ -56,16 +55,15 @@ function depsFor(config: TelephonyConfig, extra: Partial<DeliverOtpDeps> = {}) {
     config,
     providers,
     limiter: new DynamoRateLimiter(documents, resources.tables.rateLimitsTable),
-    audit: (r) => audits.push(r),
     now: () => new Date(),
     remainingMs: () => deadline - Date.now(),
     ...extra,
   };
-  return { deps, audits };
+  return { deps };
 }
 
-const attemptResults = (audits: AuditRecord[]) =>
-  ((audits[0]?.detail?.attempts ?? []) as { result: string }[]).map((a) => a.result);
+/** `primary:timeout:412ms` → `timeout`. */
+const attemptResults = (answer: OtpAnswer) => ((answer.detail.attempts ?? []) as string[]).map((a) => a.split(':')[1]);
 
 const request = (phoneNumber = '+14155550142', userId = `00u${Math.random().toString(36).slice(2, 12)}`) =>
   TelephonyRequestSchema.parse({
@@ -81,12 +79,12 @@ describe('telephony: routing, failover, fallback', () => {
   it('sends through the first provider and answers SUCCESSFUL with its transaction id', async () => {
     primary.setMode('normal');
     const before = primary.sent.length;
-    const { deps, audits } = depsFor(configWith());
+    const { deps } = depsFor(configWith());
     const answer = await deliverOtp(request(), deps);
     expect(answer.outcome).toBe('sent');
     const sent = primary.sent[before];
     expect(sent?.text).toBe(fixture.data.messageProfile.msgTemplate);
-    expect(answer.body).toEqual({
+    expect(answer.response).toEqual({
       commands: [
         {
           type: 'com.okta.telephony.action',
@@ -101,39 +99,40 @@ describe('telephony: routing, failover, fallback', () => {
         },
       ],
     });
-    expect(audits).toHaveLength(1);
-    expect(audits[0]?.detail).toMatchObject({ outcome: 'sent', routePrefix: '+1', numberLast2: '42' });
-    expect(JSON.stringify(audits)).not.toContain(OTP);
-    expect(JSON.stringify(audits)).not.toContain('4155550142');
+    expect(answer.detail).toMatchObject({
+      status: 'SUCCESSFUL',
+      provider: 'primary',
+      routePrefix: '+1',
+      numberLast2: '42',
+    });
+    expect(JSON.stringify(answer.detail)).not.toContain(OTP);
+    expect(JSON.stringify(answer.detail)).not.toContain('4155550142');
   });
 
   it('fails over to the secondary when the primary refuses', async () => {
     primary.setMode('fail');
     const before = secondary.sent.length;
-    const { deps, audits } = depsFor(configWith());
+    const { deps } = depsFor(configWith());
     const answer = await deliverOtp(request(), deps);
     primary.setMode('normal');
     expect(answer.outcome).toBe('sent');
-    expect((answer.body as { commands: { value: { provider: string }[] }[] }).commands[0]?.value[0]?.provider).toBe(
+    expect((answer.response as { commands: { value: { provider: string }[] }[] }).commands[0]?.value[0]?.provider).toBe(
       'secondary',
     );
     expect(secondary.sent.length).toBe(before + 1);
-    expect(audits[0]?.detail?.attempts).toEqual([
-      expect.objectContaining({ provider: 'primary', result: 'rejected' }),
-      expect.objectContaining({ provider: 'secondary', result: 'accepted' }),
-    ]);
+    expect(attemptResults(answer)).toEqual(['rejected', 'accepted']);
   });
 
   it('fails over when the primary hangs, and never reports the hung message as sent', async () => {
     primary.setMode('slow', 30_000);
     const sentBefore = primary.sent.length;
-    const { deps, audits } = depsFor(configWith());
+    const { deps } = depsFor(configWith());
     const answer = await deliverOtp(request(), deps);
     primary.setMode('normal');
     expect(answer.outcome).toBe('sent');
-    expect(audits[0]?.detail?.attempts).toEqual([
-      expect.objectContaining({ provider: 'primary', result: 'timeout' }),
-      expect.objectContaining({ provider: 'secondary', result: 'accepted' }),
+    expect(answer.detail.attempts).toEqual([
+      expect.stringMatching(/^primary:timeout:/),
+      expect.stringMatching(/^secondary:accepted:/),
     ]);
     expect(primary.sent.length).toBe(sentBefore);
   });
@@ -141,12 +140,12 @@ describe('telephony: routing, failover, fallback', () => {
   it('every provider hanging → the error answer that makes Okta send the OTP itself, inside the budget', async () => {
     primary.setMode('slow', 30_000);
     secondary.setMode('slow', 30_000);
-    const { deps, audits } = depsFor(configWith());
+    const { deps } = depsFor(configWith());
     const answer = await deliverOtp(request(), deps);
     primary.setMode('normal');
     secondary.setMode('normal');
     expect(answer).toMatchObject({ outcome: 'fallback', fallback: 'ALL_PROVIDERS_FAILED' });
-    expect(answer.body).toEqual({
+    expect(answer.response).toEqual({
       error: {
         errorSummary: 'Every telephony provider failed',
         errorCauses: [
@@ -158,16 +157,16 @@ describe('telephony: routing, failover, fallback', () => {
         ],
       },
     });
-    expect(attemptResults(audits)).toEqual(['timeout', 'timeout']);
+    expect(attemptResults(answer)).toEqual(['timeout', 'timeout']);
   });
 
   it('a budget already spent skips the providers and falls back (no late SUCCESSFUL)', async () => {
-    const { deps, audits } = depsFor(configWith(), { remainingMs: () => 120 });
+    const { deps } = depsFor(configWith(), { remainingMs: () => 120 });
     const before = primary.received();
     const answer = await deliverOtp(request(), deps);
     expect(answer.fallback).toBe('ALL_PROVIDERS_FAILED');
     expect(primary.received()).toBe(before);
-    expect(attemptResults(audits)).toEqual(['skipped_no_budget', 'skipped_no_budget']);
+    expect(attemptResults(answer)).toEqual(['skipped_no_budget', 'skipped_no_budget']);
   });
 
   it('routes by the longest prefix, and falls back when no route matches or none is configured', async () => {
@@ -185,7 +184,7 @@ describe('telephony: routing, failover, fallback', () => {
     expect(de).toMatchObject({ outcome: 'fallback', fallback: 'NO_PROVIDER' });
     const none = await deliverOtp(request(), depsFor(configWith({ providers: {}, routes: [] })).deps);
     expect(none).toMatchObject({ outcome: 'fallback', fallback: 'NO_PROVIDER' });
-    expect(none.body).toHaveProperty('error.errorCauses.0.reason', 'NO_PROVIDER');
+    expect(none.response).toHaveProperty('error.errorCauses.0.reason', 'NO_PROVIDER');
   });
 
   it('calls Twilio’s REST API shape (form-encoded Messages.json, Basic auth) through fetch', async () => {
@@ -220,7 +219,7 @@ describe('telephony: routing, failover, fallback', () => {
         routes: [{ prefix: '', providers: ['twilio'] }],
       });
       const answer = await deliverOtp(request(), depsFor(config).deps);
-      expect(answer.body).toHaveProperty('commands.0.value.0.transactionId', 'SM123');
+      expect(answer.response).toHaveProperty('commands.0.value.0.transactionId', 'SM123');
       expect(seen[0]?.url).toBe('/2010-04-01/Accounts/AC0001/Messages.json');
       expect(seen[0]?.auth).toBe(`Basic ${Buffer.from('AC0001:tok').toString('base64')}`);
       const form = new URLSearchParams(seen[0]?.body);
@@ -241,12 +240,16 @@ describe('telephony: rate limits (SMS pumping)', () => {
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await deliverOtp(request(phone), depsFor(config).deps));
     expect(results.map((r) => r.outcome)).toEqual(['sent', 'sent', 'rate_limited']);
-    expect(results[2]?.body).toMatchObject({
+    expect(results[2]?.response).toMatchObject({
       commands: [{ type: 'com.okta.telephony.action', value: [{ status: 'FAILED', provider: 'hookpilot' }] }],
     });
-    const { deps, audits } = depsFor(config);
-    await deliverOtp(request(phone), deps);
-    expect(audits[0]).toMatchObject({ kind: 'inline.telephony.rate_limited', detail: { limit: 'perNumber' } });
+    const { deps } = depsFor(config);
+    const refused = await deliverOtp(request(phone), deps);
+    expect(refused).toMatchObject({
+      outcome: 'rate_limited',
+      reason: 'rate limit perNumber',
+      detail: { limit: 'perNumber', status: 'FAILED' },
+    });
   });
 
   it('refuses past the per-user limit across numbers', async () => {
