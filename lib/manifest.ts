@@ -1,6 +1,7 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
+import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 import {
   ACTIONS_TABLE,
   AUDIT_TABLE,
@@ -19,7 +20,7 @@ import {
 
 export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'rateLimitsTable' | 'legacyHashesTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue';
-export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
+export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
 
 /** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
 export type TableAccess = 'read' | 'append' | 'readWrite';
@@ -41,6 +42,8 @@ export interface Uses {
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
+  /** The telephony hook's providers, routes and limits (a secret: it holds provider credentials). */
+  readonly telephonyConfig?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
   /** The policy file (built into the function) and the mode. */
@@ -184,6 +187,11 @@ export const SECRETS = {
       'hookpilot: how to call the Okta Management API. JSON: {"apiToken": "..."} or {"clientId": "0oa...", "privateKey": "<PEM or JWK>", "keyId": "...", "scopes": [...]}.',
     value: { provided: { placeholder: JSON.stringify({ apiToken: SECRET_PLACEHOLDER }) } },
   },
+  telephonyConfig: {
+    description:
+      'hookpilot: the telephony hook configuration (providers with their credentials, routes by number prefix, rate limits; docs/inline-hooks.md). Until filled in: no providers, so Okta sends OTPs itself.',
+    value: { provided: { placeholder: JSON.stringify({ providers: {}, routes: [] }) } },
+  },
 } as const satisfies Record<SecretId, SecretSpec>;
 
 /** The environment variable through which a function learns each resource (table name, queue URL, secret ARN). */
@@ -198,6 +206,7 @@ export const RESOURCE_ENV = {
   eventHookSecret: ENV.eventHookSecretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,
+  telephonyConfig: TELEPHONY_ENV.configSecretArn,
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
 
 /** The variables that carry the model settings to every function that `uses.model`. */

@@ -154,6 +154,7 @@ async function main(): Promise<void> {
                    (the local OpenAI-compatible stub at ${stack.llmStub.baseURL})`
       : ''
   }
+  fake SMS gateway ${stack.smsGateway.messagesUrl}   (the telephony hook's OTPs land here and are printed; GET lists them)
   mode             ${stack.mode}   (HOOKPILOT_MODE: observe | assisted | autonomous)
   policy           ${stack.policyFile}
 

@@ -6,6 +6,7 @@ import { logger } from '../lambda/log.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
+import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 import { EVENT_HOOK_PATH, FUNCTIONS, type FunctionId, QUEUES, type QueueId, ROUTES } from '../lib/manifest.ts';
 import { ROOT } from '../lib/root.ts';
 import { DEFAULT_HOST, exposureWarning, isLoopback } from './bind.ts';
@@ -26,6 +27,7 @@ import {
   type LocalResources,
   localSqs,
 } from './resources.ts';
+import { type SmsGateway, startSmsGateway } from './sms-gateway.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
@@ -82,6 +84,8 @@ export interface LocalStack {
   readonly policyFile: string;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
+  /** The fake SMS gateway the telephony hook sends to (unless HOOKPILOT_TELEPHONY_CONFIG names real providers). */
+  readonly smsGateway: SmsGateway;
   /** What each queue's worker has done so far (empty when `consumers` is false). */
   readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
   /** Things the user must know, e.g. that the stack listens beyond this machine. */
@@ -148,6 +152,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         OPENAI_BASE_URL: stub.baseURL,
         OPENAI_API_KEY: 'local-openai-stub',
         HOOKPILOT_MODEL: process.env.HOOKPILOT_MODEL ?? 'hookpilot-local-stub',
+      });
+    }
+    // The telephony hook's OTPs go to a fake SMS gateway on the loopback interface (it prints what it "sent"), unless
+    // HOOKPILOT_TELEPHONY_CONFIG names real providers.
+    const smsGateway = await startSmsGateway({ print: (line) => log(line) });
+    stops.push(() => smsGateway.stop());
+    if (!process.env[TELEPHONY_ENV.config]?.trim()) {
+      process.env[TELEPHONY_ENV.config] = JSON.stringify({
+        providers: { 'local-sms': { type: 'gateway', url: smsGateway.messagesUrl } },
+        routes: [{ prefix: '', providers: ['local-sms'] }],
       });
     }
     const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
@@ -219,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       mode,
       policyFile,
       ...(llmStub ? { llmStub } : {}),
+      smsGateway,
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
       endpoints,

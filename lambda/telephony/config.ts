@@ -1,5 +1,7 @@
 import { z } from 'zod/mini';
+import { optionalEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { readSecret } from '../secrets.ts';
 
 /**
  * The telephony hook's configuration, as data (JSON): the providers, which phone-number prefixes go to which providers
@@ -88,4 +90,18 @@ export function parseTelephonyConfig(json: string, source: string): TelephonyCon
     }
   }
   return parsed.data;
+}
+
+/**
+ * The configuration as the handler finds it: `HOOKPILOT_TELEPHONY_CONFIG` (JSON), else the secret named by
+ * `HOOKPILOT_TELEPHONY_CONFIG_ARN` (read through the cache, so a changed secret applies within minutes), else no
+ * providers — every request then falls back to Okta's own providers, which is a working (if rate-limited) setup.
+ */
+export async function loadTelephonyConfig(): Promise<TelephonyConfig> {
+  const inline = optionalEnv(TELEPHONY_ENV.config);
+  if (inline) return parseTelephonyConfig(inline, TELEPHONY_ENV.config);
+  const arn = optionalEnv(TELEPHONY_ENV.configSecretArn);
+  if (!arn) return NO_TELEPHONY;
+  const text = await readSecret(arn, TELEPHONY_ENV.configSecretArn, 'the telephony configuration');
+  return parseTelephonyConfig(text, `the secret named by ${TELEPHONY_ENV.configSecretArn}`);
 }
