@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { POLICY_ENV } from '../lambda/domain/policy-config.ts';
+import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { bundle, ROOT } from '../lib/bundling.ts';
 import { FUNCTIONS, type FunctionId, type FunctionSpec } from '../lib/manifest.ts';
@@ -37,6 +39,8 @@ const env: Record<string, string> = {
   [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
   [OKTA_ENV.apiToken]: 'bench-token-0123456789',
   [POLICY_ENV.file]: join(ROOT, 'policy', 'hookpilot.policy.json'),
+  [INLINE_ENV.secret]: 'bench-inline-secret-0123456789abcdef',
+  [INLINE_CONFIG_ENV.file]: join(ROOT, 'policy', 'inline-hooks.json'),
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'hookpilot-cold-start-'));

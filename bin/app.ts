@@ -21,6 +21,8 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   policyFile: options.policyFile,
   mode: options.mode,
   model: options.model,
+  inlineConfigFile: options.inlineConfigFile,
+  inlineOAuth: options.inlineOAuth,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

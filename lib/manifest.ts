@@ -1,4 +1,6 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
+import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
+import { INLINE_HOOK_TYPES, type InlineHookType, inlineHookPath } from '../lambda/okta/inline-types.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
 import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
@@ -20,7 +22,7 @@ import {
 
 export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'rateLimitsTable' | 'legacyHashesTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue';
-export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
+export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
 
 /** `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records. */
 export type TableAccess = 'read' | 'append' | 'readWrite';
@@ -42,6 +44,10 @@ export interface Uses {
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
+  /** The inline hooks' header secret, and Okta's OAuth 2.0 settings when the stack is deployed with them. */
+  readonly inlineHookSecret?: SecretAccess;
+  /** The inline hooks' rules (policy/inline-hooks.json, built into the function). */
+  readonly inlineConfig?: 'read';
   /** The telephony hook's providers, routes and limits (a secret: it holds provider credentials). */
   readonly telephonyConfig?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
@@ -66,6 +72,18 @@ export interface FunctionSpec {
    */
   readonly synchronous?: boolean;
 }
+
+/** What every inline hook function is given: a person waits, so 1 GiB (more CPU for the cold start) and a short timeout. */
+const inlineHook = (type: InlineHookType, description: string, uses: Uses = {}) =>
+  ({
+    entry: `lambda/handlers/inline-${type}.ts`,
+    description: `Okta ${INLINE_HOOK_TYPES[type].eventType} inline hook: ${description}`,
+    synchronous: true,
+    // Okta gives up after 3 s; the answer is due within the budget (default 2 s). The rest is room for a cold start.
+    timeoutSeconds: 5,
+    memoryMb: 1024,
+    uses: { auditTable: 'append', inlineHookSecret: 'read', ...uses },
+  }) as const satisfies FunctionSpec;
 
 export const FUNCTIONS = {
   eventHook: {
@@ -112,7 +130,31 @@ export const FUNCTIONS = {
     memoryMb: 256,
     uses: {},
   },
+  inlineTelephony: inlineHook('telephony', 'sends the OTP through the configured SMS/voice providers', {
+    // Per-number and per-user counters (conditional updates) and the providers' configuration.
+    rateLimitsTable: 'readWrite',
+    telephonyConfig: 'read',
+  }),
+  inlinePasswordImport: inlineHook('password-import', 'verifies a migrating user’s password against the legacy hash', {
+    legacyHashesTable: 'read',
+  }),
+  inlineRegistration: inlineHook('registration', 'self-service registration and progressive profile rules', {
+    inlineConfig: 'read',
+  }),
+  inlineToken: inlineHook('token', 'entitlement claims in OAuth 2.0 / OIDC tokens', { inlineConfig: 'read' }),
+  inlineSaml: inlineHook('saml', 'entitlement attributes in SAML assertions', { inlineConfig: 'read' }),
+  inlineUserImport: inlineHook('user-import', 'matches imported app users to Okta users', { inlineConfig: 'read' }),
 } as const satisfies Record<string, FunctionSpec>;
+
+/** The function that serves each inline hook type. */
+export const INLINE_FUNCTIONS = {
+  telephony: 'inlineTelephony',
+  'password-import': 'inlinePasswordImport',
+  registration: 'inlineRegistration',
+  token: 'inlineToken',
+  saml: 'inlineSaml',
+  'user-import': 'inlineUserImport',
+} as const satisfies Record<InlineHookType, string>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
 
@@ -133,6 +175,11 @@ export const ROUTES: readonly RouteSpec[] = [
   // Other methods reach the function too, which answers 405 with `Allow: GET, POST` (without it API Gateway says 404).
   { method: 'ANY', path: EVENT_HOOK_PATH, fn: 'eventHook' },
   { method: 'GET', path: '/health', fn: 'health' },
+  // Each inline hook: POST only (other methods get its 405 with `Allow: POST`).
+  ...(Object.entries(INLINE_FUNCTIONS) as [InlineHookType, FunctionId][]).flatMap(([type, fn]) => [
+    { method: 'POST' as const, path: inlineHookPath(type), fn },
+    { method: 'ANY' as const, path: inlineHookPath(type), fn },
+  ]),
 ];
 
 export interface QueueSpec {
@@ -177,6 +224,11 @@ export const SECRETS = {
       'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
     value: { generate: { length: 64 } },
   },
+  inlineHookSecret: {
+    description:
+      'hookpilot: the Okta inline hooks secret (the value Okta sends in the Authorization header of every inline hook). One secret, or a JSON array of accepted secrets while rotating.',
+    value: { generate: { length: 64 } },
+  },
   openaiApiKey: {
     description:
       'hookpilot: the API key of the OpenAI-compatible model endpoint (used only when the stack is deployed with a model).',
@@ -204,6 +256,7 @@ export const RESOURCE_ENV = {
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
+  inlineHookSecret: INLINE_ENV.secretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,
   telephonyConfig: TELEPHONY_ENV.configSecretArn,
@@ -222,6 +275,8 @@ export type UsedResource =
   | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
   | { readonly kind: 'okta'; readonly access: OktaAccess }
   | { readonly kind: 'policy' }
+  | { readonly kind: 'inlineConfig' }
+  | { readonly kind: 'inlineOAuth' }
   | { readonly kind: 'model' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
@@ -234,6 +289,11 @@ export function usedResources(uses: Uses): UsedResource[] {
         { kind: 'secret', id: 'oktaCredentials', access: 'read' },
       );
     } else if (key === 'policy') out.push({ kind: 'policy' });
+    else if (key === 'inlineConfig') out.push({ kind: 'inlineConfig' });
+    // The inline secret brings Okta's OAuth settings with it (set only when the stack is deployed with them).
+    else if (key === 'inlineHookSecret') {
+      out.push({ kind: 'secret', id: 'inlineHookSecret', access: access as SecretAccess }, { kind: 'inlineOAuth' });
+    }
     // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
     else if (key === 'model') out.push({ kind: 'model' });
     else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
+import { INLINE_ENV, INLINE_OAUTH_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
@@ -24,6 +26,7 @@ import {
   type Endpoints,
   emulatorEnv,
   LOCAL_DEFAULT_HOOK_SECRET,
+  LOCAL_DEFAULT_INLINE_HOOK_SECRET,
   type LocalResources,
   localSqs,
 } from './resources.ts';
@@ -69,6 +72,11 @@ export interface LocalStack {
   readonly url: string;
   readonly hookSecret: string;
   readonly hookSecretIsLocalDefault: boolean;
+  /** The inline hooks' header secret (Okta's OAuth tokens from the simulator's `default` server work too). */
+  readonly inlineHookSecret: string;
+  readonly inlineHookSecretIsLocalDefault: boolean;
+  /** The inline hooks' rules file in effect. */
+  readonly inlineConfigFile: string;
   readonly endpoints: Endpoints;
   readonly resources: LocalResources;
   readonly dataDir: string | undefined;
@@ -167,6 +175,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
 
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
+    const inlineHookSecretIsLocalDefault = !process.env[INLINE_ENV.secret]?.trim();
+    const inlineConfigFile =
+      process.env[INLINE_CONFIG_ENV.file]?.trim() || resolve(ROOT, 'policy', 'inline-hooks.json');
     Object.assign(process.env, emulatorEnv(endpoints), resources.env, {
       // The functions that use Okta talk to the simulator (http is allowed for it, and only on localhost).
       [OKTA_ENV.orgUrl]: sim.orgUrl,
@@ -179,6 +190,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
+      // Inline hooks: the header secret, and Okta's OAuth tokens as the simulator's `default` server issues them to its
+      // `hookpilot-inline-hooks` client (client credentials, scope hookpilot.inline) — docs/inline-hooks.md.
+      [INLINE_ENV.secret]: process.env[INLINE_ENV.secret]?.trim() || LOCAL_DEFAULT_INLINE_HOOK_SECRET,
+      [INLINE_OAUTH_ENV.issuer]: process.env[INLINE_OAUTH_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
+      [INLINE_OAUTH_ENV.audience]: process.env[INLINE_OAUTH_ENV.audience]?.trim() || 'api://default',
+      [INLINE_OAUTH_ENV.clientIds]: process.env[INLINE_OAUTH_ENV.clientIds]?.trim() || 'hookpilot-inline-hooks',
+      [INLINE_OAUTH_ENV.requiredScopes]: process.env[INLINE_OAUTH_ENV.requiredScopes]?.trim() || 'hookpilot.inline',
+      [INLINE_CONFIG_ENV.file]: inlineConfigFile,
     });
     // The shared logger was created when this module loaded; now that the level is set, apply it.
     logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
@@ -236,6 +255,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       smsGateway,
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
+      inlineHookSecret: process.env[INLINE_ENV.secret] as string,
+      inlineHookSecretIsLocalDefault,
+      inlineConfigFile,
       endpoints,
       resources,
       dataDir: dynamo?.dataDir,

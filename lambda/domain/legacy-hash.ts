@@ -1,5 +1,5 @@
 import { pbkdf2Sync, scryptSync, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /**
  * Legacy password hashes the password import hook verifies at a user's first sign-in — only the schemes Okta cannot

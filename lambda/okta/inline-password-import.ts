@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /**
  * Okta's password import inline hook (`com.okta.user.credential.password.import`). The request holds the user's

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 /**
  * Okta's telephony inline hook (`com.okta.telephony.provider`): the request, parsed leniently (numbers where the docs say

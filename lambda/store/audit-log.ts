@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { DependencyError } from '../errors.ts';
 import type { AuditKey, AuditLog, AuditRecord } from '../ports.ts';
 import { auditKeyString } from '../ports.ts';

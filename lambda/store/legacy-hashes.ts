@@ -6,7 +6,7 @@ import {
   ScanCommand,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { type LegacyHashRecord, LegacyHashSchema, normaliseLogin } from '../domain/legacy-hash.ts';
 import { DependencyError } from '../errors.ts';
 import type { LegacyHashStore } from '../ports.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { optionalEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { readSecret } from '../secrets.ts';

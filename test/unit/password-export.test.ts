@@ -5,7 +5,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('legacy password export', () => {
   it('reads CSV with quoted fields and a header, and JSONL', () => {
-    const csv = 'login,firstName,algorithm,hash,salt\r\n"a@x.example","Ann, ""A""",sha1,' + `${b64('h')},${b64('s')}\n`;
+    const csv = `login,firstName,algorithm,hash,salt\r\n"a@x.example","Ann, ""A""",sha1,${b64('h')},${b64('s')}\n`;
     expect(readExport(csv, 'csv')).toEqual([
       {
         line: 2,
