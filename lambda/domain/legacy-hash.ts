@@ -20,8 +20,8 @@ export const LegacyHashSchema = z.discriminatedUnion('algorithm', [
   z.object({
     algorithm: z.literal('scrypt'),
     /** Cost (a power of two), block size, parallelism. */
-    N: z.number().check(z.int(), z.minimum(2), z.maximum(2 ** 20)),
-    r: z.number().check(z.int(), z.minimum(1), z.maximum(32)),
+    N: z.number().check(z.int(), z.minimum(2), z.maximum(2 ** 17)),
+    r: z.number().check(z.int(), z.minimum(1), z.maximum(16)),
     p: z.number().check(z.int(), z.minimum(1), z.maximum(16)),
     salt: z.string(),
     hash: z.string().check(z.minLength(4)),

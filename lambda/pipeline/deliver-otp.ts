@@ -56,7 +56,9 @@ interface Attempt {
 export async function deliverOtp(request: TelephonyRequest, deps: DeliverOtpDeps): Promise<OtpAnswer> {
   const started = Date.now();
   const profile = request.data.messageProfile;
-  const phone = profile.phoneNumber.replace(/[\s().-]/g, '');
+  // E.164; a number Okta sent as a JSON number has lost its leading `+`.
+  const compact = profile.phoneNumber.replace(/[\s().-]/g, '');
+  const phone = /^\d{8,15}$/.test(compact) ? `+${compact}` : compact;
   const userId = request.data.userProfile?.userId;
   const transactionFor = String(request.eventId ?? request.data.context?.request?.id ?? `telephony-${started}`);
   const route = E164.test(phone) ? matchRoute(deps.config, phone) : undefined;
