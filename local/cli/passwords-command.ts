@@ -162,7 +162,7 @@ export function registerPasswordsCommands(program: Command): void {
 
   passwords
     .command('import')
-    .description('Load a legacy password export (.csv or .jsonl; columns in docs/inline-hooks.md)')
+    .description('Load a legacy password export (.csv or .jsonl; columns in docs/password-import.md)')
     .argument('<file>', 'the export')
     .option('--sunset <date>', 'after this date (YYYY-MM-DD) `passwords pending` lists who never migrated', '')
     .option('--import-id <id>', 'names this import (default: file name and date)')
