@@ -3,7 +3,6 @@ import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { INLINE_HOOK_TYPES, type InlineHookType, inlineHookPath } from '../lambda/okta/inline-types.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
-import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 import {
   ACTIONS_TABLE,
   AUDIT_TABLE,
@@ -12,6 +11,7 @@ import {
   RATE_LIMITS_TABLE,
   type TableDesign,
 } from '../lambda/store/tables.ts';
+import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
