@@ -438,3 +438,26 @@ export interface AccessTokenVerifier {
 export interface ServiceTokenVerifier {
   verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
 }
+
+// ── Inline hooks ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An optional risk screen of a registration (a model behind an OpenAI-compatible API). It sees the submitted values as
+ * data and says `deny` or `allow`; the registration use case lets it only tighten the rules' answer (deny what they
+ * allow), never loosen it. It runs under a hard timeout and its failure leaves the rules' answer.
+ */
+export interface RegistrationScreen {
+  screen(
+    input: { readonly kind: 'registration' | 'progressive'; readonly attributes: Readonly<Record<string, string>> },
+    signal: AbortSignal,
+  ): Promise<{ readonly verdict: 'allow' | 'deny'; readonly reason?: string }>;
+}
+
+/**
+ * The user's active time-bound grants (the approvals issue's grants store), as entitlement names, for the token and
+ * SAML hooks. Not wired yet: until the grants store lands, the hooks use group/profile mappings only
+ * (docs/inline-hooks.md, "Time-bound grants").
+ */
+export interface ActiveGrants {
+  entitlementsOf(userId: string, at: Date, signal: AbortSignal): Promise<readonly string[]>;
+}
