@@ -64,12 +64,15 @@ export interface AuditLog {
   append(records: readonly AuditRecord[]): Promise<void>;
   /** Which of these keys already have a record. */
   existing(keys: readonly AuditKey[]): Promise<Set<string>>;
-  /** Every record of one correlation, oldest first. */
-  byCorrelation(correlationId: string): Promise<AuditRecord[]>;
+  /** Every record of one correlation (at most `limit`), oldest first. */
+  byCorrelation(correlationId: string, options?: { limit?: number }): Promise<AuditRecord[]>;
   /** Records about one Okta user, newest first. */
   bySubject(userId: string, options?: { limit?: number; since?: string }): Promise<AuditRecord[]>;
-  /** Records between two instants (inclusive), oldest first. */
-  byTime(from: string, to: string, options?: { limit?: number }): Promise<AuditRecord[]>;
+  /**
+   * Records between two instants (inclusive), oldest first; with `newestFirst`, newest first — so `limit` keeps the
+   * latest records of the window rather than the earliest.
+   */
+  byTime(from: string, to: string, options?: { limit?: number; newestFirst?: boolean }): Promise<AuditRecord[]>;
 }
 
 export const auditKeyString = (key: AuditKey): string => `${key.correlationId}\u0000${key.recordKey}`;
