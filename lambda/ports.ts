@@ -65,12 +65,15 @@ export interface AuditLog {
   append(records: readonly AuditRecord[]): Promise<void>;
   /** Which of these keys already have a record. */
   existing(keys: readonly AuditKey[]): Promise<Set<string>>;
-  /** Every record of one correlation, oldest first. */
-  byCorrelation(correlationId: string): Promise<AuditRecord[]>;
+  /** Every record of one correlation (at most `limit`), oldest first. */
+  byCorrelation(correlationId: string, options?: { limit?: number }): Promise<AuditRecord[]>;
   /** Records about one Okta user, newest first. */
   bySubject(userId: string, options?: { limit?: number; since?: string }): Promise<AuditRecord[]>;
-  /** Records between two instants (inclusive), oldest first. */
-  byTime(from: string, to: string, options?: { limit?: number }): Promise<AuditRecord[]>;
+  /**
+   * Records between two instants (inclusive), oldest first; with `newestFirst`, newest first — so `limit` keeps the
+   * latest records of the window rather than the earliest.
+   */
+  byTime(from: string, to: string, options?: { limit?: number; newestFirst?: boolean }): Promise<AuditRecord[]>;
 }
 
 export const auditKeyString = (key: AuditKey): string => `${key.correlationId}\u0000${key.recordKey}`;
@@ -438,6 +441,29 @@ export interface AccessTokenVerifier {
 
 export interface ServiceTokenVerifier {
   verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
+}
+
+// ── Inline hooks ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An optional risk screen of a registration (a model behind an OpenAI-compatible API). It sees the submitted values as
+ * data and says `deny` or `allow`; the registration use case lets it only tighten the rules' answer (deny what they
+ * allow), never loosen it. It runs under a hard timeout and its failure leaves the rules' answer.
+ */
+export interface RegistrationScreen {
+  screen(
+    input: { readonly kind: 'registration' | 'progressive'; readonly attributes: Readonly<Record<string, string>> },
+    signal: AbortSignal,
+  ): Promise<{ readonly verdict: 'allow' | 'deny'; readonly reason?: string }>;
+}
+
+/**
+ * The user's active time-bound grants (the approvals issue's grants store), as entitlement names, for the token and
+ * SAML hooks. Not wired yet: until the grants store lands, the hooks use group/profile mappings only
+ * (docs/inline-hooks.md, "Time-bound grants").
+ */
+export interface ActiveGrants {
+  entitlementsOf(userId: string, at: Date, signal: AbortSignal): Promise<readonly string[]>;
 }
 
 // ─── Inline hooks: telephony and password import ────────────────────────────────────────────────────────────────────

@@ -259,7 +259,7 @@ export class HookpilotStack extends Stack {
       oktaCredentials:
         'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
       telephonyConfig:
-        'ARN of the telephony hook configuration secret (created with no providers: Okta sends OTPs itself). Put your providers and routes in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://telephony.json (see docs/inline-hooks.md)',
+        'ARN of the telephony hook configuration secret (created with no providers: Okta sends OTPs itself). Put your providers and routes in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://telephony.json (see docs/inline-telephony.md)',
     };
     for (const [secretId, secret] of entriesOf(this.secrets)) {
       const name = `${constructId(secretId)}${secretId.endsWith('Secret') ? '' : 'Secret'}Arn`; // …SecretArn

@@ -241,7 +241,7 @@ export const SECRETS = {
   },
   telephonyConfig: {
     description:
-      'hookpilot: the telephony hook configuration (providers with their credentials, routes by number prefix, rate limits; docs/inline-hooks.md). Until filled in: no providers, so Okta sends OTPs itself.',
+      'hookpilot: the telephony hook configuration (providers with their credentials, routes by number prefix, rate limits; docs/inline-telephony.md). Until filled in: no providers, so Okta sends OTPs itself.',
     value: { provided: { placeholder: JSON.stringify({ providers: {}, routes: [] }) } },
   },
 } as const satisfies Record<SecretId, SecretSpec>;

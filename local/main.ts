@@ -6,13 +6,13 @@ import { ConfigError } from '../lambda/errors.ts';
 import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { bindHost, DEFAULT_HOST, HOST_ENV, isLoopback } from './bind.ts';
-import { localState, STATE_FILE } from './cli/state.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
 import { isStubMode, STUB_MODES, type StubMode } from './openai-stub/index.ts';
 import { stopOnSignals } from './signals.ts';
 import { DEFAULT_PORT, type LocalStack, ROOT, startLocalStack } from './stack.ts';
+import { localState, STATE_FILE } from './state.ts';
 
 // The pinned AWS SDK supports Node 20; its start-up notice concerns future releases.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

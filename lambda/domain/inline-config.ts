@@ -38,6 +38,16 @@ const RegistrationConfig = z.strictObject({
   /** Attribute → the largest length accepted (default 256 for every string attribute). */
   maxLength: z._default(z.int().check(z.minimum(1), z.maximum(10_000)), 256),
   enrich: z._default(z.array(EnrichRule), []),
+  /** The summary shown above the fields when the email domain is refused (the causes say which field). */
+  messages: z.prefault(
+    z.strictObject({
+      domainNotAllowed: z._default(Name, 'Registration is restricted to approved domains.'),
+      domainDenied: z._default(Name, 'Registration with this email domain is not allowed.'),
+      disposable: z._default(Name, 'Registration with a disposable email address is not allowed.'),
+      invalidFields: z._default(Name, 'Please correct the highlighted fields.'),
+    }),
+    {},
+  ),
   /** The optional model screen: it can only deny what the rules allow, never the other way round. */
   modelScreen: z.prefault(
     z.strictObject({

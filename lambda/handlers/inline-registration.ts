@@ -1,11 +1,15 @@
-import * as z from 'zod/mini';
+import { loadInlineConfig } from '../domain/inline-config.ts';
+import { RegistrationRequestSchema } from '../okta/inline-registration.ts';
 import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
+import { registrationUseCase } from '../pipeline/inline-registration.ts';
 import { inlineHookHandler } from './inline-hook.ts';
 
-/** `POST /okta/inline/registration`. Framework placeholder: until its use case lands, it answers the documented fallback. */
+/** `POST /okta/inline/registration`: self-service registration and progressive profile, decided by the rules. */
+const config = loadInlineConfig();
+
 export const handler = inlineHookHandler({
   type: 'registration',
-  schema: z.looseObject({ data: z.record(z.string(), z.unknown()) }),
-  useCase: async () => fallbackFor('registration')('not_implemented'),
+  schema: RegistrationRequestSchema,
+  useCase: registrationUseCase({ rules: config.registration }),
   fallback: fallbackFor('registration'),
 });

@@ -1,11 +1,15 @@
-import * as z from 'zod/mini';
+import { loadInlineConfig } from '../domain/inline-config.ts';
+import { SamlRequestSchema } from '../okta/inline-saml.ts';
 import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
+import { samlUseCase } from '../pipeline/inline-saml.ts';
 import { inlineHookHandler } from './inline-hook.ts';
 
-/** `POST /okta/inline/saml`. Framework placeholder: until its use case lands, it answers the documented fallback. */
+/** `POST /okta/inline/saml`: entitlement attributes in SAML assertions. */
+const config = loadInlineConfig();
+
 export const handler = inlineHookHandler({
   type: 'saml',
-  schema: z.looseObject({ data: z.record(z.string(), z.unknown()) }),
-  useCase: async () => fallbackFor('saml')('not_implemented'),
+  schema: SamlRequestSchema,
+  useCase: samlUseCase({ saml: config.saml, entitlements: config.entitlements }),
   fallback: fallbackFor('saml'),
 });

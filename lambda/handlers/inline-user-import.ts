@@ -1,11 +1,15 @@
-import * as z from 'zod/mini';
+import { loadInlineConfig } from '../domain/inline-config.ts';
+import { UserImportRequestSchema } from '../okta/inline-user-import.ts';
 import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
+import { userImportUseCase } from '../pipeline/inline-user-import.ts';
 import { inlineHookHandler } from './inline-hook.ts';
 
-/** `POST /okta/inline/user-import`. Framework placeholder: until its use case lands, it answers the documented fallback. */
+/** `POST /okta/inline/user-import`: confirm or refuse Okta's match by the configured keys, normalise values. */
+const config = loadInlineConfig();
+
 export const handler = inlineHookHandler({
   type: 'user-import',
-  schema: z.looseObject({ data: z.record(z.string(), z.unknown()) }),
-  useCase: async () => fallbackFor('user-import')('not_implemented'),
+  schema: UserImportRequestSchema,
+  useCase: userImportUseCase(config.userImport),
   fallback: fallbackFor('user-import'),
 });

@@ -33,16 +33,43 @@ const AuditRecordSchema = z.object({
   detail: z.optional(z.record(z.string(), z.unknown())),
 });
 
+export interface DynamoAuditLogOptions {
+  /**
+   * Items asked for per Query request (DynamoDB's `Limit`). Every read pages with `Limit` + `ExclusiveStartKey` and stops
+   * as soon as it holds what the caller asked for, so a busy day (100k+ records in one `byDay` partition) costs the
+   * reader one or two small requests, not a scan of the partition.
+   * @default 1000
+   */
+  readonly pageSize?: number;
+}
+
+/** The item stored for a record: redacted, with the `day` the `byDay` index is keyed on and the schema version. */
+export function auditItem(record: AuditRecord): Record<string, unknown> {
+  const { subjectUserId, ...rest } = redactSecrets(record);
+  return {
+    ...rest,
+    // An index key DynamoDB cannot hold would make the whole write fail: such a record is kept, just not indexed.
+    ...(subjectUserId !== undefined && isIndexKey(subjectUserId) ? { subjectUserId } : {}),
+    day: record.at.slice(0, 10),
+    schemaVersion: SCHEMA_VERSION,
+  };
+}
+
 /**
  * The audit trail in DynamoDB. Append-only: every write is a conditional put that never replaces an existing record
  * (the deployed functions hold only `dynamodb:PutItem` and read permissions on this table, so nothing can rewrite
  * history even by mistake).
  */
 export class DynamoAuditLog implements AuditLog {
+  private readonly pageSize: number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: DynamoAuditLogOptions = {},
+  ) {
+    this.pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
+  }
 
   async append(records: readonly AuditRecord[]): Promise<void> {
     const queue = [...records];
@@ -53,19 +80,11 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   private async put(record: AuditRecord): Promise<void> {
-    const { subjectUserId, ...rest } = redactSecrets(record);
-    const item = {
-      ...rest,
-      // An index key DynamoDB cannot hold would make the whole write fail: such a record is kept, just not indexed.
-      ...(subjectUserId !== undefined && isIndexKey(subjectUserId) ? { subjectUserId } : {}),
-      day: record.at.slice(0, 10),
-      schemaVersion: SCHEMA_VERSION,
-    };
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: auditItem(record),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': AUDIT_TABLE.partitionKey },
         }),
@@ -114,11 +133,11 @@ export class DynamoAuditLog implements AuditLog {
     return found;
   }
 
-  async byCorrelation(correlationId: string): Promise<AuditRecord[]> {
-    const items = await this.query({
-      KeyConditionExpression: 'correlationId = :c',
-      ExpressionAttributeValues: { ':c': correlationId },
-    });
+  async byCorrelation(correlationId: string, options: { limit?: number } = {}): Promise<AuditRecord[]> {
+    const items = await this.query(
+      { KeyConditionExpression: 'correlationId = :c', ExpressionAttributeValues: { ':c': correlationId } },
+      options.limit,
+    );
     return items.sort((a, b) => a.at.localeCompare(b.at) || a.recordKey.localeCompare(b.recordKey));
   }
 
@@ -135,9 +154,15 @@ export class DynamoAuditLog implements AuditLog {
     );
   }
 
-  async byTime(from: string, to: string, options: { limit?: number } = {}): Promise<AuditRecord[]> {
+  async byTime(
+    from: string,
+    to: string,
+    options: { limit?: number; newestFirst?: boolean } = {},
+  ): Promise<AuditRecord[]> {
     const out: AuditRecord[] = [];
-    for (const day of daysBetween(from, to)) {
+    const days = daysBetween(from, to);
+    if (options.newestFirst) days.reverse();
+    for (const day of days) {
       const remaining = options.limit === undefined ? undefined : options.limit - out.length;
       if (remaining !== undefined && remaining <= 0) break;
       out.push(
@@ -147,6 +172,7 @@ export class DynamoAuditLog implements AuditLog {
             KeyConditionExpression: '#day = :d AND #at BETWEEN :f AND :t',
             ExpressionAttributeNames: { '#day': 'day', '#at': 'at' },
             ExpressionAttributeValues: { ':d': day, ':f': from, ':t': to },
+            ScanIndexForward: !options.newestFirst,
           },
           remaining,
         )),
@@ -155,14 +181,17 @@ export class DynamoAuditLog implements AuditLog {
     return out;
   }
 
+  /** Pages through a query (`Limit` + `ExclusiveStartKey`) until it ends or `limit` items are in hand. */
   private async query(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<AuditRecord[]> {
     const items: AuditRecord[] = [];
+    if (limit !== undefined && limit <= 0) return items;
     let startKey: Record<string, unknown> | undefined;
     do {
+      const want = limit === undefined ? this.pageSize : Math.min(this.pageSize, limit - items.length);
       let page: QueryCommandOutput;
       try {
         page = await this.client.send(
-          new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }),
+          new QueryCommand({ ...input, TableName: this.tableName, Limit: want, ExclusiveStartKey: startKey }),
         );
       } catch (error) {
         throw new DependencyError('the audit store (DynamoDB) is unavailable', error);

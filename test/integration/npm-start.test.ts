@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
-import { STATE_FILE } from '../../local/cli/state.ts';
 import { localDocuments } from '../../local/resources.ts';
 import { ROOT } from '../../local/stack.ts';
+import { STATE_FILE } from '../../local/state.ts';
 import { freshDelivery } from '../support/fixtures.ts';
 
 /**
@@ -124,14 +124,10 @@ describe('npm start', { timeout: 150_000 }, () => {
       // restart (read above, before the repeat); the receiver finds them through the same table.
       expect((await post(second.url, delivery)).status).toBe(204);
       // read through the CLI, as a user would
-      const viaCli = execFileSync(
-        process.execPath,
-        ['--import', 'tsx', 'bin/cli.ts', 'audit', '--event', uuid, '--json'],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-        },
-      );
+      const viaCli = execFileSync(process.execPath, ['bin/hookpilot.mjs', 'audit', '--event', uuid, '--json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       expect((JSON.parse(viaCli) as { kind: string }[]).map((r) => r.kind)).toEqual([
         'event.received',
         'event.skipped',
@@ -140,7 +136,7 @@ describe('npm start', { timeout: 150_000 }, () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 90_000); // two stacks, one after the other, on a shared machine
+  }, 150_000); // two stack starts (each may take start()'s 60 s on a busy machine)
 
   it('refuses a second stack in the same clone while one runs, and leaves its state file alone', async () => {
     const first = await start([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExportRowError, placeRow, readExport } from '../../local/cli/password-export.ts';
+import { ExportRowError, placeRow, readExport } from '../../cli/password-export.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

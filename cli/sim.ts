@@ -1,7 +1,9 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { isId } from '../okta-sim/ids.ts';
-import { SimApiError, simApi } from '../sim-api.ts';
-import { CliError, print, requireLocalState } from './state.ts';
+import { Argument, type Command, InvalidArgumentError } from 'commander';
+import { isId } from '../local/okta-sim/ids.ts';
+import { SimApiError, simApi } from '../local/sim-api.ts';
+import { positiveInt } from './options.ts';
+import { CliError, print, printJson } from './output.ts';
+import { localStack } from './target.ts';
 
 /**
  * `hookpilot sim …`: change the simulated Okta org the way an admin or an end user would, and watch the event hooks
@@ -9,7 +11,7 @@ import { CliError, print, requireLocalState } from './state.ts';
  * Okta has no API for, such as failed sign-ins).
  */
 async function okta(method: string, path: string, body?: unknown): Promise<unknown> {
-  const { okta: sim } = requireLocalState();
+  const { okta: sim } = localStack();
   try {
     return await simApi(sim).call(method, path, body);
   } catch (error) {
@@ -60,31 +62,31 @@ const LIFECYCLE = [
   'reset_factors',
 ];
 
-export function registerSimCommands(program: Command): void {
-  const sim = program
+export function sim(program: Command): void {
+  const group = program
     .command('sim')
     .description('Change the simulated Okta org of the local stack (npm start) and watch the event hooks arrive');
 
-  sim
+  group
     .command('info')
     .description('The simulator’s org URL and API token, to point the Okta SDK, Terraform or scripts at it')
     .option('--json', 'print {"orgUrl", "token"} as JSON')
     .action((options: { json?: boolean }) => {
-      const { okta: info } = requireLocalState();
-      if (options.json) print(JSON.stringify({ orgUrl: info.orgUrl, token: info.token }));
+      const { okta: info } = localStack();
+      if (options.json) printJson({ orgUrl: info.orgUrl, token: info.token });
       else
         print(
           `orgUrl  ${info.orgUrl}\ntoken   ${info.token}  (Authorization: SSWS <token>)\nhook    ${info.eventHookId ?? '-'}`,
         );
     });
 
-  sim
+  group
     .command('users')
     .description('List users (all statuses), optionally filtered')
-    .option('--department <name>')
-    .option('--status <status>')
+    .option('--department <name>', 'only this department')
+    .option('--status <status>', 'only this status, e.g. ACTIVE, SUSPENDED, DEPROVISIONED')
     .option('--search <expression>', 'an Okta search expression, e.g. profile.title sw "VP"')
-    .option('--json')
+    .option('--json', 'print the users (Okta’s JSON) as an array')
     .action(async (options: { department?: string; status?: string; search?: string; json?: boolean }) => {
       const clauses = [
         options.search,
@@ -96,36 +98,37 @@ export function registerSimCommands(program: Command): void {
           ? `search=${encodeURIComponent(clauses.join(' and '))}`
           : `search=${encodeURIComponent('status pr')}`;
       const users = (await okta('GET', `/api/v1/users?${query}&limit=200`)) as SimUser[];
-      if (options.json) return print(JSON.stringify(users, null, 2));
+      if (options.json) return printJson(users);
       for (const u of users) print(describe(u));
       print(`${users.length} user(s)`);
     });
 
-  sim
+  group
     .command('groups')
     .description('List groups')
-    .option('--json')
+    .option('--json', 'print the groups (Okta’s JSON) as an array')
     .action(async (options: { json?: boolean }) => {
       const groups = (await okta('GET', '/api/v1/groups?limit=200')) as {
         id: string;
         type: string;
         profile: { name: string };
       }[];
-      if (options.json) return print(JSON.stringify(groups, null, 2));
+      if (options.json) return printJson(groups);
       for (const g of groups) print(`${g.id}  ${g.type.padEnd(11)} ${g.profile.name}`);
     });
 
-  sim
+  group
     .command('create-user')
     .description('Create (and activate) a user — a joiner: Okta sends user.lifecycle.create and .activate')
-    .requiredOption('--first <name>')
-    .requiredOption('--last <name>')
-    .requiredOption('--email <email>')
-    .option('--department <name>')
-    .option('--title <title>')
-    .option('--city <city>')
-    .option('--manager-id <employeeNumber>')
+    .requiredOption('--first <name>', 'first name')
+    .requiredOption('--last <name>', 'last name')
+    .requiredOption('--email <email>', 'email address, also the login, e.g. ada.lovelace@acme-demo.example')
+    .option('--department <name>', 'department, e.g. Sales')
+    .option('--title <title>', 'job title')
+    .option('--city <city>', 'city, e.g. London')
+    .option('--manager-id <employeeNumber>', 'the manager’s employee number')
     .option('--staged', 'create it STAGED (not activated)')
+    .option('--json', 'print the created user (Okta’s JSON)')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const profile = Object.fromEntries(
         Object.entries({
@@ -142,22 +145,31 @@ export function registerSimCommands(program: Command): void {
       const created = (await okta('POST', `/api/v1/users?activate=${o.staged ? 'false' : 'true'}`, {
         profile,
       })) as SimUser;
+      if (o.json) return printJson(created);
       print(`created ${describe(created)}`);
     });
 
-  sim
+  group
     .command('update-user')
     .description('Change profile attributes — a mover: Okta sends user.account.update_profile')
     .argument('<user>', 'id or login')
-    .option('--department <name>')
-    .option('--title <title>')
-    .option('--city <city>')
-    .option('--manager-id <employeeNumber>')
+    .option('--department <name>', 'new department')
+    .option('--title <title>', 'new job title')
+    .option('--city <city>', 'new city')
+    .option('--manager-id <employeeNumber>', 'the new manager’s employee number')
     .option('--set <name=value>', 'any profile attribute (repeatable)', collectPairs)
+    .option('--json', 'print the updated user (Okta’s JSON)')
     .action(
       async (
         who: string,
-        o: { department?: string; title?: string; city?: string; managerId?: string; set?: Record<string, string> },
+        o: {
+          department?: string;
+          title?: string;
+          city?: string;
+          managerId?: string;
+          set?: Record<string, string>;
+          json?: boolean;
+        },
       ) => {
         const profile = Object.fromEntries(
           Object.entries({
@@ -172,48 +184,54 @@ export function registerSimCommands(program: Command): void {
           throw new CliError('nothing to change: pass --department, --title, --city, --manager-id or --set');
         const target = await user(who);
         const updated = (await okta('POST', `/api/v1/users/${target.id}`, { profile })) as SimUser;
+        if (o.json) return printJson(updated);
         print(`updated ${describe(updated)}`);
       },
     );
 
-  sim
+  group
     .command('lifecycle')
     .description(`Run a lifecycle operation (${LIFECYCLE.join(', ')}) — e.g. deactivate: a leaver`)
     .argument('<user>', 'id or login')
-    .argument('<operation>')
-    .action(async (who: string, operation: string) => {
-      if (!LIFECYCLE.includes(operation)) throw new CliError(`operation must be one of ${LIFECYCLE.join(', ')}`);
+    .addArgument(new Argument('<operation>', 'what to do').choices(LIFECYCLE))
+    .option('--json', 'print the user afterwards (Okta’s JSON)')
+    .action(async (who: string, operation: string, o: { json?: boolean }) => {
       const target = await user(who);
       await okta(
         'POST',
         `/api/v1/users/${target.id}/lifecycle/${operation}${operation.includes('activate') ? '?sendEmail=false' : ''}`,
       );
-      print(`${operation}: ${describe(await user(target.id))}`);
+      const after = await user(target.id);
+      if (o.json) return printJson(after);
+      print(`${operation}: ${describe(after)}`);
     });
 
   for (const [name, method, verb] of [
     ['add-to-group', 'PUT', 'added to'],
     ['remove-from-group', 'DELETE', 'removed from'],
   ] as const) {
-    sim
+    group
       .command(name)
       .description(`${verb === 'added to' ? 'Add a user to' : 'Remove a user from'} a group (by id or name)`)
       .argument('<user>', 'id or login')
       .argument('<group>', 'id or exact name')
-      .action(async (who: string, group: string) => {
+      .option('--json', 'print {userId, groupId} as JSON')
+      .action(async (who: string, group: string, o: { json?: boolean }) => {
         const [target, gid] = await Promise.all([user(who), groupId(group)]);
         await okta(method, `/api/v1/groups/${gid}/users/${target.id}`);
+        if (o.json) return printJson({ userId: target.id, groupId: gid });
         print(`${target.profile.login} ${verb} ${group}`);
       });
   }
 
-  sim
+  group
     .command('fail-logins')
     .description('Failed sign-ins by a user (user.session.start FAILURE; enough of them lock the account)')
     .argument('<user>', 'id or login')
-    .option('--count <n>', 'how many', (v) => Number.parseInt(v, 10), 1)
+    .option('--count <n>', 'how many (up to 100)', positiveInt(100), 1)
     .option('--ip <address>', 'where they come from', '203.0.113.66')
-    .action(async (who: string, o: { count: number; ip: string }) => {
+    .option('--json', 'print {userId, failures, status, locked} as JSON')
+    .action(async (who: string, o: { count: number; ip: string; json?: boolean }) => {
       const target = await user(who);
       const result = (await okta('POST', `/__sim/users/${target.id}/sign-in-failures`, {
         count: o.count,
@@ -222,29 +240,33 @@ export function registerSimCommands(program: Command): void {
         locked: boolean;
         status: string;
       };
+      if (o.json)
+        return printJson({ userId: target.id, failures: o.count, status: result.status, locked: result.locked });
       print(
         `${o.count} failed sign-in(s) for ${target.profile.login}; status ${result.status}${result.locked ? ' (locked out)' : ''}`,
       );
     });
 
-  sim
+  group
     .command('event')
     .description('Append any System Log event (e.g. user.risk.detect) and deliver it to the hooks')
-    .argument('<eventType>')
+    .argument('<eventType>', 'an Okta event type, e.g. user.risk.detect')
     .option('--target <user>', 'the user it is about (id or login)')
-    .action(async (eventType: string, o: { target?: string }) => {
+    .option('--json', 'print the appended event (Okta’s LogEvent JSON)')
+    .action(async (eventType: string, o: { target?: string; json?: boolean }) => {
       const target = o.target ? await user(o.target) : undefined;
       const event = (await okta('POST', '/__sim/events', {
         eventType,
         ...(target ? { targetIds: [target.id], actorId: target.id } : {}),
       })) as { uuid: string };
+      if (o.json) return printJson(event);
       print(`appended ${eventType} ${event.uuid}`);
     });
 
-  sim
+  group
     .command('deliveries')
     .description('Event hook deliveries the simulator made (newest last)')
-    .option('--json')
+    .option('--json', 'print the deliveries as a JSON array')
     .action(async (o: { json?: boolean }) => {
       const deliveries = (await okta('GET', '/__sim/hooks/deliveries')) as {
         at: string;
@@ -254,7 +276,7 @@ export function registerSimCommands(program: Command): void {
         status?: number;
         eventTypes: string[];
       }[];
-      if (o.json) return print(JSON.stringify(deliveries, null, 2));
+      if (o.json) return printJson(deliveries);
       for (const d of deliveries) {
         const note = `${d.attempt > 1 ? ' (retry)' : ''}${d.duplicate ? ' (duplicate)' : ''}`;
         print(`${d.at}  ${d.outcome.padEnd(9)} ${String(d.status ?? '-').padEnd(4)} ${d.eventTypes.join(', ')}${note}`);

@@ -1,4 +1,4 @@
-import { type LegacyHash, LegacyHashSchema, normaliseLogin } from '../../lambda/domain/legacy-hash.ts';
+import { type LegacyHash, LegacyHashSchema, normaliseLogin } from '../lambda/domain/legacy-hash.ts';
 
 /**
  * Reading a legacy password export (`hookpilot passwords import`) and sorting each user into where the hash goes,

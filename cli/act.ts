@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { ActionMessage } from '../../lambda/domain/action-message.ts';
-import { ACTION_TYPES, ActionSchema, describeAction, riskOf } from '../../lambda/domain/catalog.ts';
-import { SqsQueue } from '../../lambda/store/sqs-queue.ts';
-import { localSqs } from '../resources.ts';
-import { CliError, print, requireLocalState } from './state.ts';
+import type { ActionMessage } from '../lambda/domain/action-message.ts';
+import { ACTION_TYPES, ActionSchema, describeAction, riskOf } from '../lambda/domain/catalog.ts';
+import { SqsQueue } from '../lambda/store/sqs-queue.ts';
+import { localSqs } from '../local/resources.ts';
+import { CliError, print, printJson } from './output.ts';
+import { localStack } from './target.ts';
 
 /**
  * `hookpilot act <type> …`: queue one catalogued action for the executor, by hand (origin `manual`). The executor then
@@ -19,7 +20,7 @@ const pairs = (value: string, previous: Record<string, string | null> = {}) => {
 
 const DURATION = /^(\d+)(m|h|d)$/;
 
-export function registerActCommand(program: Command): void {
+export function act(program: Command): void {
   program
     .command('act')
     .description(`Queue an action for the local executor. Types: ${ACTION_TYPES.join(', ')}`)
@@ -88,7 +89,7 @@ export function registerActCommand(program: Command): void {
           reason: o.reason,
           ...(expiresAt ? { expiresAt } : {}),
         };
-        const state = requireLocalState();
+        const state = localStack();
         const queueUrl = state.resources.queues.actionsQueue?.url;
         if (!queueUrl) throw new CliError('the running local stack has no actions queue; restart it (npm start)');
         const sqs = localSqs(state.endpoints.sqs);
@@ -97,7 +98,7 @@ export function registerActCommand(program: Command): void {
         } finally {
           sqs.destroy();
         }
-        if (o.json) return print(JSON.stringify(message, null, 2));
+        if (o.json) return printJson(message);
         print(`queued ${actionId}: ${describeAction(parsed.data)} (risk ${risk})`);
         print(`follow it: npx hookpilot audit --event ${actionId}`);
       },

@@ -3,12 +3,13 @@ import { basename, extname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import type { LegacyHashRecord } from '../../lambda/domain/legacy-hash.ts';
-import type { LegacyHashStore } from '../../lambda/ports.ts';
-import { DynamoLegacyHashStore } from '../../lambda/store/legacy-hashes.ts';
-import { localDocuments } from '../resources.ts';
+import type { LegacyHashRecord } from '../lambda/domain/legacy-hash.ts';
+import type { LegacyHashStore } from '../lambda/ports.ts';
+import { DynamoLegacyHashStore } from '../lambda/store/legacy-hashes.ts';
+import { localDocuments } from '../local/resources.ts';
+import { CliError, print } from './output.ts';
 import { type ExportProfile, ExportRowError, type Placement, placeRow, readExport } from './password-export.ts';
-import { CliError, print, requireLocalState } from './state.ts';
+import { localStack } from './target.ts';
 
 /** Where users are created in Okta (the local simulator, or an org with an API token). */
 export interface OktaTarget {
@@ -147,7 +148,7 @@ export function placementsOf(file: string): Placement[] {
 
 function storeFor(table: string | undefined): DynamoLegacyHashStore {
   if (table) return new DynamoLegacyHashStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), table);
-  const state = requireLocalState();
+  const state = localStack();
   const name = state.resources.tables.legacyHashesTable;
   if (!name) throw new CliError('the running local stack has no legacy-hash table: restart it (npm start)');
   return new DynamoLegacyHashStore(localDocuments(state.endpoints.dynamodb), name);
@@ -155,18 +156,21 @@ function storeFor(table: string | undefined): DynamoLegacyHashStore {
 
 const DAY_MS = 86_400_000;
 
-export function registerPasswordsCommands(program: Command): void {
-  const passwords = program
+export function passwords(program: Command): void {
+  const group = program
     .command('passwords')
     .description('Migrate passwords off a legacy store: Okta-compatible hashes into Okta, the rest to the import hook');
 
-  passwords
+  group
     .command('import')
     .description('Load a legacy password export (.csv or .jsonl; columns in docs/password-import.md)')
     .argument('<file>', 'the export')
     .option('--sunset <date>', 'after this date (YYYY-MM-DD) `passwords pending` lists who never migrated', '')
     .option('--import-id <id>', 'names this import (default: file name and date)')
-    .option('--table <name>', 'a deployed legacy-hash table (uses your AWS credentials) instead of the local stack')
+    .option(
+      '--hash-table <name>',
+      "a deployed stack's legacy-hash table (uses your AWS credentials) instead of the local stack",
+    )
     .option('--okta-url <url>', 'the Okta org (default: the local simulator); the API token from OKTA_API_TOKEN')
     .option('--no-okta', 'do not create Okta users: only store the hashes the hook verifies')
     .option('--dry-run', 'say where each user would go, change nothing')
@@ -185,11 +189,11 @@ export function registerPasswordsCommands(program: Command): void {
           if (!token) throw new CliError('--okta-url needs the API token in OKTA_API_TOKEN');
           okta = { orgUrl: options.oktaUrl as string, token };
         } else {
-          const state = requireLocalState();
+          const state = localStack();
           okta = { orgUrl: state.okta.orgUrl, token: state.okta.token };
         }
       }
-      const store = options.dryRun ? { put: async () => undefined } : storeFor(options.table as string | undefined);
+      const store = options.dryRun ? { put: async () => undefined } : storeFor(options.hashTable as string | undefined);
       const importId =
         (options.importId as string | undefined) ??
         `${basename(file, extname(file))}-${now.toISOString().slice(0, 10)}`;
@@ -214,16 +218,19 @@ export function registerPasswordsCommands(program: Command): void {
       if (results.some((r) => r.outcome === 'failed')) process.exitCode = 1;
     });
 
-  passwords
+  group
     .command('pending')
     .description('Users whose legacy hash is still waiting after their import’s sunset (they never signed in)')
     .option('--at <date>', 'as of this date (default: today)')
-    .option('--table <name>', 'a deployed legacy-hash table instead of the local stack')
+    .option(
+      '--hash-table <name>',
+      "a deployed stack's legacy-hash table (uses your AWS credentials) instead of the local stack",
+    )
     .option('--json', 'print as JSON')
-    .action(async (options: { at?: string; table?: string; json?: boolean }) => {
+    .action(async (options: { at?: string; hashTable?: string; json?: boolean }) => {
       const at = options.at ?? new Date().toISOString().slice(0, 10);
       if (Number.isNaN(Date.parse(at))) throw new CliError('--at: expected a date as YYYY-MM-DD');
-      const pending = (await storeFor(options.table).pastSunset(at)).map((r) => ({
+      const pending = (await storeFor(options.hashTable).pastSunset(at)).map((r) => ({
         login: r.login,
         importId: r.importId,
         sunset: r.sunset,

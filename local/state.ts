@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from '../../lib/root.ts';
-import { DEFAULT_PORT } from '../defaults.ts';
+import { ROOT } from '../lib/root.ts';
 
 /** What `npm start` leaves in .hookpilot/local-stack.json while it runs (the CLI's way to find it). */
 export interface LocalState {
@@ -38,18 +37,3 @@ function alive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-export class CliError extends Error {}
-
-/** The running local stack, or a one-line explanation of how to start it. */
-export function requireLocalState(): LocalState {
-  const state = localState();
-  if (!state) throw new CliError('the local stack is not running: start it with npm start (in another terminal)');
-  return state;
-}
-
-export const defaultUrl = () => localState()?.url ?? `http://127.0.0.1:${process.env.HOOKPILOT_PORT ?? DEFAULT_PORT}`;
-
-export const print = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
-};

@@ -1,0 +1,11 @@
+/**
+ * Every command group of `npx hookpilot`, one line each. A group is a file in `cli/` exporting a function that adds its
+ * command(s) to the program (`(program: Command) => void`); adding one is that file and its line here. Help lists them
+ * in alphabetical order.
+ */
+export { act } from './act.ts';
+export { audit } from './audit.ts';
+export { deliver } from './deliver.ts';
+export { passwords } from './passwords.ts';
+export { sim } from './sim.ts';
+export { verify } from './verify.ts';
