@@ -6,5 +6,6 @@
 export { act } from './act.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
+export { inline } from './inline.ts';
 export { sim } from './sim.ts';
 export { verify } from './verify.ts';
