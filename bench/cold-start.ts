@@ -21,6 +21,10 @@ import { FUNCTIONS, type FunctionId, type FunctionSpec } from '../lib/manifest.t
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const TARGET = 1.25;
 const FLOOR = 'floor';
+/** `BENCH_FUNCTIONS=inlineToken,inlineSaml`: only these functions (beside the floor), e.g. from `npm run bench:inline`. */
+const ONLY = process.env.BENCH_FUNCTIONS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 /** Settings every handler reads at import (no AWS call is made: nothing is invoked). */
 const env: Record<string, string> = {
@@ -47,7 +51,9 @@ const dir = mkdtempSync(join(tmpdir(), 'hookpilot-cold-start-'));
 try {
   const entries: [string, string][] = [
     [FLOOR, 'bench/cold-start-floor.ts'],
-    ...Object.entries(FUNCTIONS).map(([id, spec]): [string, string] => [id, spec.entry]),
+    ...Object.entries(FUNCTIONS)
+      .filter(([id]) => ONLY === undefined || ONLY.includes(id))
+      .map(([id, spec]): [string, string] => [id, spec.entry]),
   ];
   const files = new Map<string, { url: string; bytes: number }>();
   for (const [id, entry] of entries) {

@@ -6,6 +6,7 @@
 export { act } from './act.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
+export { inline } from './inline.ts';
 export { passwords } from './passwords.ts';
 export { sim } from './sim.ts';
 export { verify } from './verify.ts';

@@ -138,8 +138,10 @@ export const FUNCTIONS = {
   inlinePasswordImport: inlineHook('password-import', 'verifies a migrating user’s password against the legacy hash', {
     legacyHashesTable: 'read',
   }),
+  // `model`: the optional risk screen (plain fetch to an OpenAI-compatible endpoint; no SDK in this bundle).
   inlineRegistration: inlineHook('registration', 'self-service registration and progressive profile rules', {
     inlineConfig: 'read',
+    model: 'read',
   }),
   inlineToken: inlineHook('token', 'entitlement claims in OAuth 2.0 / OIDC tokens', { inlineConfig: 'read' }),
   inlineSaml: inlineHook('saml', 'entitlement attributes in SAML assertions', { inlineConfig: 'read' }),
