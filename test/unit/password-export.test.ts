@@ -63,3 +63,18 @@ describe('legacy password export', () => {
     }
   });
 });
+
+describe('the example export (cli/examples/legacy-passwords.csv)', () => {
+  it('places each user as documented, and its scrypt hash verifies the password import fixture’s password', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { verifyLegacyPassword } = await import('../../lambda/domain/legacy-hash.ts');
+    const rows = readExport(readFileSync('cli/examples/legacy-passwords.csv', 'utf8'), 'csv');
+    const placed = rows.map(({ line, row }) => placeRow(line, row));
+    expect(placed.map((p) => p.target)).toEqual(['hook', 'hook', 'okta', 'okta', 'okta', 'unsupported']);
+    const request = JSON.parse(readFileSync('test/fixtures/okta/inline-password-import-request.json', 'utf8'));
+    const legacy = placed[0];
+    expect(legacy?.profile.login).toBe(request.data.context.credential.username);
+    if (legacy?.target !== 'hook') throw new Error('the first row is for the hook');
+    expect(verifyLegacyPassword(Buffer.from(request.data.context.credential.password), legacy.hash)).toBe(true);
+  });
+});
