@@ -37,6 +37,8 @@ const env: Record<string, string> = {
   [ENV.auditTable]: 'audit',
   [ENV.idempotencyTable]: 'idempotency',
   [ENV.actionsTable]: 'actions',
+  [ENV.rateLimitsTable]: 'rate-limits',
+  [ENV.legacyHashesTable]: 'legacy-hashes',
   [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
   [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
   [ENV.eventHookSecret]: 'bench-secret-0123456789abcdef',
