@@ -3,6 +3,14 @@
 // main() never throws; this catch is for a CLI that cannot even load (then too: one line, no stack trace).
 import { register } from 'tsx/esm/api';
 
+// The reader of our output went away (`hookpilot audit --json | head`): stop quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 try {
   register();
   const { main } = await import('../cli/main.ts');

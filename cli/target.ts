@@ -83,7 +83,7 @@ export function auditTarget(options: TargetOptions, logOptions: DynamoAuditLogOp
     const client = new DynamoDBClient({
       ...(options.region ? { region: options.region } : {}),
       maxAttempts: 3,
-      requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 },
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
     });
     return {
       log: new DynamoAuditLog(DynamoDBDocumentClient.from(client), table, logOptions),

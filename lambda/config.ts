@@ -31,6 +31,16 @@ export function intEnv(name: string, fallback: number, range: { min: number; max
 }
 
 /**
+ * The HTTP settings of every AWS SDK client the functions use (DynamoDB, SQS, Secrets Manager): each call is bounded by
+ * HOOKPILOT_AWS_REQUEST_TIMEOUT_MS, so a hung dependency becomes a retryable 503 inside Okta's 3 s, not a silent Okta
+ * timeout. Without `throwOnRequestTimeout` the SDK's HTTP handler only logs a warning at `requestTimeout` and keeps waiting.
+ */
+export function awsRequestHandler() {
+  const requestTimeout = intEnv(ENV.awsRequestTimeoutMs, 2000, { min: 100, max: 60_000 });
+  return { requestTimeout, connectionTimeout: Math.min(1000, requestTimeout), throwOnRequestTimeout: true };
+}
+
+/**
  * The names of the environment variables the handlers and the pipeline read (the CDK stack and the local stack set them).
  * Okta's, the model's and the policy's live with their readers: `OKTA_ENV`, `LLM_ENV`, `POLICY_ENV`.
  */

@@ -245,7 +245,7 @@ export function searchLiteral(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-// ─── The action ledger (one DynamoDB table, `store/action-ledger.ts`, implements all four) ──────────────────────────
+// ─── The action ledger (one DynamoDB table, `store/action-ledger.ts`, implements all five) ──────────────────────────
 
 export type ActionStatus = 'EXECUTING' | 'SUCCEEDED' | 'VOIDED' | 'FAILED' | 'DEFERRED' | 'RETRYING';
 export const FINAL_STATUSES: readonly ActionStatus[] = ['SUCCEEDED', 'VOIDED', 'FAILED'];
@@ -295,6 +295,16 @@ export interface HourlyBudget {
    * same action asking again never takes a second slot.
    */
   reserveAutoSlot(hour: string, actionId: string, cap: number, now: Date): Promise<boolean>;
+}
+
+/** The approval-fatigue guard's cap on approval requests about one user (`limits.maxPendingApprovalsPerUser`). */
+export interface ApprovalQuota {
+  /**
+   * Takes one of `cap` approval-request slots of a subject user for an action, within a rolling window of `windowMs`
+   * ending now; true if it got one (or already had it). Race-free across concurrent consumers, and the same action
+   * asking again (a redelivered event) never takes a second slot.
+   */
+  reserveApprovalSlot(userId: string, actionId: string, cap: number, windowMs: number, now: Date): Promise<boolean>;
 }
 
 /** Keys one event holds against the others ("the joiner response for user X", a security response in its window). */

@@ -1,4 +1,6 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsRequestHandler } from './config.ts';
 import { ConfigError, DependencyError } from './errors.ts';
 
 /** How long a secret's value is reused before it is read again: a rotation takes effect within this time, no redeploy. */
@@ -17,10 +19,16 @@ const MISCONFIGURED: Readonly<Record<string, string>> = {
  * `SECRET_CACHE_SECONDS`. A missing secret, or one the function may not read, is a `ConfigError` naming the variable; any
  * other failure is a `DependencyError` (an outage: retry). Errors never include the value.
  */
+let provider: SecretsProvider | undefined;
+
 export async function readSecret(arn: string, arnEnv: string, what: string): Promise<string> {
   let value: unknown;
   try {
-    value = await getSecret(arn, { maxAge: SECRET_CACHE_SECONDS });
+    // Powertools' default client has no request timeout: give it the same bounded one as DynamoDB and SQS.
+    provider ??= new SecretsProvider({
+      awsSdkV3Client: new SecretsManagerClient({ maxAttempts: 3, requestHandler: awsRequestHandler() }),
+    });
+    value = await provider.get(arn, { maxAge: SECRET_CACHE_SECONDS });
   } catch (error) {
     const name = String((error as { cause?: { name?: unknown } }).cause?.name ?? (error as Error).name);
     const problem = MISCONFIGURED[name];

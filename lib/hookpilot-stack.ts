@@ -225,6 +225,7 @@ export class HookpilotStack extends Stack {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,
       stage: this.hookApi.stage,
+      guardLogGroup: functions.logGroups.eventsConsumer,
       alarmTopic: props.alarmTopic,
     });
 

@@ -161,7 +161,8 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, output: str
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
-    requestHandler: { requestTimeout: 1000, connectionTimeout: 500 },
+    // A probe the JVM does not answer in time fails and is tried again (without throwOnRequestTimeout the SDK only warns).
+    requestHandler: { requestTimeout: 5000, connectionTimeout: 500, throwOnRequestTimeout: true },
   });
   const deadline = Date.now() + 30_000;
   try {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { optionalEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { ACTION_TYPES } from './catalog.ts';
+import { ACTION_TYPES, type ActionType } from './catalog.ts';
+import { INTENTS, type Intent } from './intent.ts';
 
 /**
  * The policy file: configuration as data, validated by this schema, with safe defaults. The deterministic policy
@@ -17,6 +18,47 @@ const Mode = z.enum(MODES);
 const Confidence = z.number().min(0).max(1);
 const Threshold = z.strictObject({ minConfidence: Confidence }).nullable();
 const Count = (max: number) => z.number().int().min(0).max(max);
+
+/**
+ * What each intent may lead to, by Okta practice: an event is a reason to do some things and not others. A proposal whose
+ * action type is not in its event's scope is dropped before anyone is asked (rule `out-of-intent`), however confident or
+ * persuasive: a joiner is given access, never has it taken; a leaver loses access, never gains any; a security signal
+ * gets a containment response; a membership change can only be undone. No intent grants admin roles, rewrites a profile
+ * (the source of truth, HR or the directory, owns it), deletes a user, unlocks one or lifts a suspension: those are a
+ * human's own work (or the inverse of an action a human approved), never a response to an event.
+ */
+export const DEFAULT_INTENT_SCOPES: { readonly [I in Intent]: readonly ActionType[] } = {
+  /** Birthright access and getting the account going. */
+  joiner: ['group.add_member', 'app.assign', 'user.activate', 'user.reactivate'],
+  /** Access of the new role in, access of the old one out (an admin role the new role does not need included). */
+  mover: ['group.add_member', 'group.remove_member', 'app.assign', 'app.unassign', 'role.unassign'],
+  /** Removals, deactivation or suspension, and ending every session. */
+  leaver: [
+    'group.remove_member',
+    'app.unassign',
+    'role.unassign',
+    'user.deactivate',
+    'user.suspend',
+    'user.clear_sessions',
+  ],
+  /** A group membership was added: the only response is to take it back. */
+  membership: ['group.remove_member'],
+  /** Containment: sessions, credentials, factors, suspension. */
+  security: [
+    'user.clear_sessions',
+    'user.expire_password',
+    'user.reset_password',
+    'user.reset_factors',
+    'user.suspend',
+  ],
+};
+
+const Scope = (intent: Intent) =>
+  z
+    .array(z.enum(ACTION_TYPES))
+    .max(ACTION_TYPES.length)
+    .refine((types) => new Set(types).size === types.length, 'each action type once')
+    .default([...DEFAULT_INTENT_SCOPES[intent]]);
 
 export const PolicyConfigSchema = z.strictObject({
   version: z.literal(1),
@@ -50,14 +92,37 @@ export const PolicyConfigSchema = z.strictObject({
   privilegedGroups: z.array(z.string().min(1)).default(['*admin*', '*Admin*', '*-owners', '*-prod-*']),
   /** Pairs of groups no one should hold together (segregation of duties), by name. */
   toxicCombinations: z.array(z.tuple([z.string().min(1), z.string().min(1)])).default([]),
+  /** Per intent, the action types an event of that intent may lead to (each intent defaults to DEFAULT_INTENT_SCOPES). */
+  intentScopes: z
+    .strictObject(
+      Object.fromEntries(INTENTS.map((intent) => [intent, Scope(intent)])) as {
+        [I in Intent]: ReturnType<typeof Scope>;
+      },
+    )
+    .default(() => structuredClone(DEFAULT_INTENT_SCOPES) as { [I in Intent]: ActionType[] }),
   limits: z
     .strictObject({
       maxAutoActionsPerEvent: Count(100).default(5),
       maxAutoActionsPerHour: Count(10_000).default(50),
       /** More proposals than this for one event are rejected as a whole beyond the limit. */
       maxProposalsPerEvent: Count(200).default(25),
+      /** At most this many approval requests for one event: the rest are dropped (rule `cap-approvals-per-event`). */
+      maxApprovalsPerEvent: Count(100).default(5),
+      /**
+       * At most this many approval requests about one user within `approvalWindowHours` (rolling), across every event:
+       * the rest are dropped (rule `cap-approvals-per-user`).
+       */
+      maxPendingApprovalsPerUser: Count(1000).default(10),
+      approvalWindowHours: z.number().int().min(1).max(720).default(24),
     })
-    .default({ maxAutoActionsPerEvent: 5, maxAutoActionsPerHour: 50, maxProposalsPerEvent: 25 }),
+    .default({
+      maxAutoActionsPerEvent: 5,
+      maxAutoActionsPerHour: 50,
+      maxProposalsPerEvent: 25,
+      maxApprovalsPerEvent: 5,
+      maxPendingApprovalsPerUser: 10,
+      approvalWindowHours: 24,
+    }),
   /** Joiners: groups everyone matching `when` (profile attribute = value, all of them) should be in. */
   birthright: z
     .array(z.strictObject({ when: z.record(z.string(), z.string()), groups: z.array(z.string().min(1)).min(1) }))
@@ -165,6 +230,10 @@ function parseJson(text: string, source: string): unknown {
     throw new ConfigError(`the policy in ${source} is not JSON (${(error as Error).message})`);
   }
 }
+
+/** Whether the policy lets an event of this intent lead to an action of this type (`intentScopes`). */
+export const inIntentScope = (intent: Intent, type: string, policy: PolicyConfig): boolean =>
+  (policy.intentScopes[intent] as readonly string[] | undefined)?.includes(type) ?? false;
 
 /** `*` matches any run of characters; everything else is literal. */
 export function matchesName(pattern: string, name: string): boolean {

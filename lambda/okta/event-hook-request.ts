@@ -90,7 +90,9 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
   }
   const deep = pathBeyondDepth(json, MAX_JSON_DEPTH);
   if (deep) {
-    const path = `${formatPath(deep.slice(0, 8))}${deep.length > 8 ? '…' : ''}`;
+    // Keys are the sender's text: cut long ones, so the answer says where without repeating what the body holds.
+    const where = deep.slice(0, 8).map((k) => (typeof k === 'string' && k.length > 32 ? `${k.slice(0, 32)}…` : k));
+    const path = `${formatPath(where)}${deep.length > 8 ? '…' : ''}`;
     const message = `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`;
     throw new BadRequestError(`the body ${message} (at ${path})`, 'too_deep', [{ path, message }]);
   }

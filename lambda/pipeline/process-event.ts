@@ -4,13 +4,16 @@ import type { EventMessage } from '../domain/event-message.ts';
 import type { Intent } from '../domain/intent.ts';
 import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
 import type { Decision, RecommendationContext } from '../domain/recommendation.ts';
+import { logger } from '../log.ts';
 import type { LogEvent } from '../okta/event-hook.ts';
 import { subjectUserId } from '../okta/event-hook.ts';
 import { requestIdOf } from '../okta/log-event.ts';
-import { decide, describeOutcome } from '../policy/decide.ts';
+import { approvalCaps } from '../policy/approval-caps.ts';
+import { decide, describeOutcome, GUARD_ALERTS } from '../policy/decide.ts';
 import { withinHourlyCap } from '../policy/hourly-cap.ts';
 import type {
   ApprovalGateway,
+  ApprovalQuota,
   AuditLog,
   AuditRecord,
   Claims,
@@ -33,7 +36,7 @@ export interface ProcessEventDeps {
   readonly clock: Clock;
   readonly routes?: readonly EventRoute[];
   readonly okta: OktaDirectory;
-  readonly ledger: RequestRegistry & HourlyBudget & Claims;
+  readonly ledger: RequestRegistry & HourlyBudget & Claims & ApprovalQuota;
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;
@@ -201,7 +204,8 @@ async function decideAndHandOff(
   record: Recorder,
 ): Promise<ProcessOutcome> {
   const now = deps.clock();
-  const decided = decide(stored.proposals, { mode: deps.mode, policy: deps.policy });
+  const decided = decide(stored.proposals, { mode: deps.mode, policy: deps.policy, intent: stored.intent });
+  const capped = approvalCaps(userId, { quota: deps.ledger, policy: deps.policy, now });
   const queued: ActionMessage[] = [];
   const summary: { actionId: string; type: string; outcome: string; observed: boolean; rule: string }[] = [];
   for (const [i, first] of decided.entries()) {
@@ -227,7 +231,25 @@ async function decideAndHandOff(
         continue;
       }
     }
-    const decision = await withinHourlyCap(first, actionId, { budget: deps.ledger, policy: deps.policy, now });
+    const decision = await capped(
+      await withinHourlyCap(first, actionId, { budget: deps.ledger, policy: deps.policy, now }),
+      actionId,
+    );
+    const alert = decision.outcome === 'drop' ? GUARD_ALERTS[decision.rule] : undefined;
+    if (alert) {
+      // Alert-worthy (the stack counts these lines): ids, types and the rule only, never the model's text.
+      logger.warn(alert, {
+        rule: decision.rule,
+        correlationId: event.uuid,
+        actionId,
+        actionType: decision.proposal.action.type,
+        intent: stored.intent,
+        subjectUserId: userId,
+        risk: decision.proposal.risk,
+        observed: decision.observed,
+        recommender: stored.recommender,
+      });
+    }
     const message = actionMessage(event, actionId, decision.proposal.action, stored, decision, now);
     await record({
       recordKey: `decision:${actionId}`,

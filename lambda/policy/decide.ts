@@ -1,5 +1,6 @@
 import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from '../domain/catalog.ts';
-import type { Mode, PolicyConfig } from '../domain/policy-config.ts';
+import type { Intent } from '../domain/intent.ts';
+import { inIntentScope, type Mode, type PolicyConfig } from '../domain/policy-config.ts';
 import type { Decision, DecisionOutcome, ValidProposal } from '../domain/recommendation.ts';
 
 /**
@@ -10,6 +11,15 @@ import type { Decision, DecisionOutcome, ValidProposal } from '../domain/recomme
 
 /** The rule behind each decision, as recorded in the audit trail. Stable ids: dashboards and tests rely on them. */
 export const RULES = {
+  /** The action type is not in the event's intent scope (`intentScopes`): dropped before anyone is asked. */
+  outOfIntent: 'out-of-intent',
+  /** More approval requests for one event than `limits.maxApprovalsPerEvent` (drop; applied by `approval-caps.ts`). */
+  capApprovalsPerEvent: 'cap-approvals-per-event',
+  /**
+   * More approval requests about one user within the window than `limits.maxPendingApprovalsPerUser` (drop; applied by
+   * `approval-caps.ts` with the approval quota).
+   */
+  capApprovalsPerUser: 'cap-approvals-per-user',
   /** `actions[type].disabled`: the action type is switched off (drop). */
   actionDisabled: 'action-disabled',
   /** The confidence is below `dropBelowConfidence` (drop). */
@@ -31,10 +41,23 @@ export const RULES = {
 } as const;
 export type RuleId = (typeof RULES)[keyof typeof RULES];
 
+/**
+ * The approval-fatigue guard's rules, each with the message key of the warning logged when it drops an action. A model
+ * proposing what its event cannot justify, or more than approvers can read, is alert-worthy: the stack's metric filter
+ * counts these keys (`lib/constructs/alarms.ts`). Stable: alarms and dashboards match them.
+ */
+export const GUARD_ALERTS: Readonly<Record<string, string>> = {
+  [RULES.outOfIntent]: 'hookpilot.guard.out_of_intent',
+  [RULES.capApprovalsPerEvent]: 'hookpilot.guard.approval_cap',
+  [RULES.capApprovalsPerUser]: 'hookpilot.guard.approval_cap',
+};
+
 export interface DecideOptions {
   /** The mode in effect: HOOKPILOT_MODE, else the policy's (resolved by the caller, e.g. with `modeFrom`). */
   readonly mode: Mode;
   readonly policy: PolicyConfig;
+  /** Why the event needs a recommendation: only the action types in its scope (`policy.intentScopes`) go anywhere. */
+  readonly intent: Intent;
 }
 
 type Verdict = Pick<Decision, 'outcome' | 'rule' | 'reason'>;
@@ -55,7 +78,9 @@ export function decide(proposals: readonly ValidProposal[], options: DecideOptio
     const observed = options.mode === 'observe' || override?.mode === 'observe';
     const simulated: Mode = override?.mode && override.mode !== 'observe' ? override.mode : 'autonomous';
     const mode: Mode = observed ? 'observe' : (override?.mode ?? options.mode);
-    let verdict = judge(proposal, observed ? simulated : mode, override, policy);
+    let verdict = inIntentScope(options.intent, proposal.action.type, policy)
+      ? judge(proposal, observed ? simulated : mode, override, policy)
+      : outOfIntent(proposal, options.intent);
 
     if (verdict.outcome === 'auto') {
       const used = observed ? observedAutoCount : autoCount;
@@ -77,6 +102,14 @@ export function decide(proposals: readonly ValidProposal[], options: DecideOptio
       reason: observed ? `${verdict.reason} (observe mode: nothing is done)` : verdict.reason,
     };
   });
+}
+
+function outOfIntent(proposal: ValidProposal, intent: Intent): Verdict {
+  return {
+    outcome: 'drop',
+    rule: RULES.outOfIntent,
+    reason: `${proposal.action.type} is not something a ${intent} event can lead to (the policy's intentScopes.${intent}): dropped before anyone is asked`,
+  };
 }
 
 function judge(
@@ -160,6 +193,20 @@ export function demote(decision: Decision, rule: string, reason: string): Decisi
   return {
     ...decision,
     outcome: 'approval',
+    rule,
+    reason: decision.observed ? `${reason} (observe mode: nothing is done)` : reason,
+  };
+}
+
+/**
+ * Drops an approval instead of asking a human, naming the rule (the approval caps in `approval-caps.ts`). Automatic
+ * decisions and drops are returned unchanged.
+ */
+export function dropApproval(decision: Decision, rule: string, reason: string): Decision {
+  if (decision.outcome !== 'approval') return decision;
+  return {
+    ...decision,
+    outcome: 'drop',
     rule,
     reason: decision.observed ? `${reason} (observe mode: nothing is done)` : reason,
   };

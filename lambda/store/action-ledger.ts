@@ -10,6 +10,7 @@ import { DependencyError } from '../errors.ts';
 import {
   type ActionResult,
   type ActionStatus,
+  type ApprovalQuota,
   type Claim,
   type Claims,
   type ExecutionLedger,
@@ -22,12 +23,16 @@ const WEEK_SECONDS = 7 * 24 * 3600;
 const REQUEST_PREFIX = 'okta-request:';
 const BUDGET_PREFIX = 'auto-budget:';
 const CLAIM_PREFIX = 'claim:';
+const QUOTA_PREFIX = 'approval-quota:';
+/** Forgotten slots are removed this many per write (an update expression is at most 4 KB). */
+const PRUNE_CHUNK = 100;
 
 /**
  * The action ledger in DynamoDB: one item per action id, moved between statuses by conditional writes; the request
- * registry, the hourly budgets and the claims are items of the same table under their own key prefixes.
+ * registry, the hourly budgets, the claims and the approval quotas are items of the same table under their own key
+ * prefixes.
  */
-export class DynamoActionLedger implements ExecutionLedger, RequestRegistry, HourlyBudget, Claims {
+export class DynamoActionLedger implements ExecutionLedger, RequestRegistry, HourlyBudget, Claims, ApprovalQuota {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -140,6 +145,66 @@ export class DynamoActionLedger implements ExecutionLedger, RequestRegistry, Hou
     }
   }
 
+  /**
+   * One item per user holds a map of action id → when it took its slot (epoch ms). A slot older than the window is
+   * forgotten (removed, which is idempotent), then the new one is added by one conditional update — "fewer live slots
+   * than the cap, or this action has one already" — so concurrent consumers can never take more than `cap` between them.
+   */
+  async reserveApprovalSlot(userId: string, actionId: string, cap: number, windowMs: number, now: Date) {
+    if (cap <= 0) return false;
+    const key = `${QUOTA_PREFIX}${userId}`;
+    const since = now.getTime() - windowMs;
+    const ttl = epoch(now) + Math.ceil(windowMs / 1000) + 24 * 3600;
+    const item = await this.get(key);
+    const slots = isRecord(item?.slots) ? item.slots : undefined;
+    const mine = slots?.[actionId];
+    if (typeof mine === 'number' && mine > since) return true;
+    try {
+      if (!slots) {
+        // Either of two consumers creating the map at once will do.
+        await this.client
+          .send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { actionId: key, slots: {}, expiresAtEpoch: ttl },
+              ConditionExpression: 'attribute_not_exists(actionId)',
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          });
+      }
+      const expired = Object.entries(slots ?? {})
+        .filter(([id, at]) => id !== actionId && !(typeof at === 'number' && at > since))
+        .map(([id]) => id);
+      for (let i = 0; i < expired.length; i += PRUNE_CHUNK) {
+        const chunk = expired.slice(i, i + PRUNE_CHUNK);
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { actionId: key },
+            UpdateExpression: `REMOVE ${chunk.map((_, j) => `slots.#e${j}`).join(', ')}`,
+            ExpressionAttributeNames: Object.fromEntries(chunk.map((id, j) => [`#e${j}`, id])),
+          }),
+        );
+      }
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { actionId: key },
+          UpdateExpression: 'SET slots.#id = :now, expiresAtEpoch = :ttl',
+          ConditionExpression: 'size(slots) < :cap OR attribute_exists(slots.#id)',
+          ExpressionAttributeNames: { '#id': actionId },
+          ExpressionAttributeValues: { ':now': now.getTime(), ':ttl': ttl, ':cap': cap },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw unavailable(error);
+    }
+  }
+
   async claimOnce(claim: string, correlationId: string, now: Date) {
     const key = `${CLAIM_PREFIX}${claim}`;
     try {
@@ -213,5 +278,7 @@ export class DynamoActionLedger implements ExecutionLedger, RequestRegistry, Hou
   }
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 const unavailable = (error: unknown) => new DependencyError('the action ledger (DynamoDB) is unavailable', error);

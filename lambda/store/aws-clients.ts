@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV, intEnv } from '../config.ts';
+import { awsRequestHandler } from '../config.ts';
 
 /**
  * AWS clients, created once per process (module scope in Lambda). Endpoints come from the SDK's own settings, so the
@@ -9,14 +9,9 @@ import { ENV, intEnv } from '../config.ts';
  * has a short timeout: the event hook must answer Okta within 3 s, and a hung dependency must become a retryable 503,
  * not a silent Okta timeout.
  */
-function requestHandler() {
-  const requestTimeout = intEnv(ENV.awsRequestTimeoutMs, 2000, { min: 100, max: 60_000 });
-  return { requestTimeout, connectionTimeout: Math.min(1000, requestTimeout) };
-}
-
 let dynamo: DynamoDBClient | undefined;
 export function dynamoClient(): DynamoDBClient {
-  dynamo ??= new DynamoDBClient({ maxAttempts: 3, requestHandler: requestHandler() });
+  dynamo ??= new DynamoDBClient({ maxAttempts: 3, requestHandler: awsRequestHandler() });
   return dynamo;
 }
 
@@ -32,6 +27,6 @@ let sqs: SQSClient | undefined;
 export function sqsClient(): SQSClient {
   // The queue URL's host is not used as the endpoint: emulators hand out URLs with hosts that do not resolve, and in AWS
   // the configured endpoint and the queue URL agree anyway.
-  sqs ??= new SQSClient({ maxAttempts: 3, requestHandler: requestHandler(), useQueueUrlAsEndpoint: false });
+  sqs ??= new SQSClient({ maxAttempts: 3, requestHandler: awsRequestHandler(), useQueueUrlAsEndpoint: false });
   return sqs;
 }

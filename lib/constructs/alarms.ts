@@ -1,11 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { GUARD_ALERTS } from '../../lambda/policy/decide.ts';
 import type { QueueId } from '../manifest.ts';
 import { constructId, entriesOf } from './names.ts';
 
@@ -17,6 +19,11 @@ export interface AlarmsProps {
   /** The API stage the hooks arrive on. */
   readonly stage: IHttpStage;
   /**
+   * The events consumer's log group, where the approval-fatigue guard logs each action it drops (a model proposing what
+   * its event cannot justify, or more approval requests than the caps allow).
+   */
+  readonly guardLogGroup: ILogGroup;
+  /**
    * Where alarms (and their return to OK) are sent.
    *
    * @default - no action: the alarms are visible in the CloudWatch console only
@@ -24,9 +31,13 @@ export interface AlarmsProps {
   readonly alarmTopic?: ITopic;
 }
 
+/** The metric the approval-fatigue guard's drops are counted in (namespace `Hookpilot/<stack name>`). */
+export const GUARD_DROPS_METRIC = 'GuardDrops';
+
 /**
  * The alarms that mean "an Okta event may be lost": a message in any dead-letter queue, the hook API answering 5xx, and
- * the receiver function failing.
+ * the receiver function failing; and the one that means "the model may be hostile": the approval-fatigue guard dropped
+ * an action (out of its event's intent, or over an approval cap).
  */
 export class Alarms extends Construct {
   readonly alarms: readonly Alarm[];
@@ -65,8 +76,29 @@ export class Alarms extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     );
+    alarms.push(this.guardAlarm(props.guardLogGroup));
     this.alarms = alarms;
     if (props.alarmTopic) this.notify(props.alarmTopic);
+  }
+
+  /** Counts the guard's warning lines (by their stable message keys) and alarms on any. */
+  private guardAlarm(logGroup: ILogGroup): Alarm {
+    const keys = [...new Set(Object.values(GUARD_ALERTS))].sort();
+    const filter = new MetricFilter(this, 'GuardDropsFilter', {
+      logGroup,
+      filterPattern: FilterPattern.any(...keys.map((key) => FilterPattern.stringValue('$.message', '=', key))),
+      metricNamespace: `Hookpilot/${Stack.of(this).stackName}`,
+      metricName: GUARD_DROPS_METRIC,
+      metricValue: '1',
+    });
+    return new Alarm(this, 'GuardDrops', {
+      alarmDescription: `hookpilot: the approval-fatigue guard dropped proposed actions (${keys.join(', ')} in the events consumer's log): a model proposed what its event cannot justify, or more approval requests than the caps allow. Read those log lines and the decision.drop audit records (rules out-of-intent, cap-approvals-per-event, cap-approvals-per-user); a burst means a hostile or confused model.`,
+      metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: 0,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** Sends every alarm, and its return to OK, to `topic`. */

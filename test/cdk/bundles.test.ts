@@ -15,12 +15,16 @@ type Bundle = BuildResult<{ metafile: true; write: false }>;
 /** Each manifest function bundled with the stack's own esbuild options (metafile on, nothing written), in memory. */
 const bundles = new Map<FunctionId, Bundle>();
 let dir: string;
+/** Bytes of the floor bundle: only the AWS clients a synchronous function must use (bench/cold-start-floor.ts). */
+let floorBytes = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hookpilot-bundles-'));
   for (const id of Object.keys(FUNCTIONS) as FunctionId[]) {
     bundles.set(id, await bundle(FUNCTIONS[id].entry, join(dir, id, 'index.mjs')));
   }
+  const floor = await bundle('bench/cold-start-floor.ts', join(dir, 'floor', 'index.mjs'));
+  floorBytes = floor.outputFiles.find((f) => f.path.endsWith('.mjs'))?.contents.byteLength ?? 0;
   const sizes = [...bundles].map(([id, bundle]) => {
     const size = (suffix: string) => bundle.outputFiles.find((f) => f.path.endsWith(suffix))?.contents.byteLength ?? 0;
     return `  ${id.padEnd(16)} ${(size('.mjs') / 1024).toFixed(1).padStart(8)} KiB  (+ ${(size('.mjs.map') / 1024).toFixed(1)} KiB source map)`;
@@ -39,6 +43,13 @@ function bundleOf(id: FunctionId): Bundle {
 }
 
 const inputsOf = (id: FunctionId) => Object.keys(bundleOf(id).metafile.inputs);
+/** The inputs that put code into the bundle (tree-shaking parses some files and then keeps nothing of them). */
+const shippedOf = (id: FunctionId) =>
+  Object.values(bundleOf(id).metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path),
+  );
 
 describe('function bundles', () => {
   const synchronous = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) => {
@@ -55,6 +66,16 @@ describe('function bundles', () => {
     expect(inputs.filter((path) => path.includes('node_modules/@okta/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('node_modules/openai/'))).toEqual([]);
     expect(inputs.filter((path) => /node_modules\/zod\/(v4\/classic|v3)\//.test(path))).toEqual([]);
+    // zod/mini is tree-shaken only when imported as a namespace (`import * as z`): `import { z }` keeps all of it,
+    // every locale included (400 KiB).
+    expect(shippedOf(id).filter((path) => /node_modules\/zod\/v4\/locales\/(?!en\.js$)/.test(path))).toEqual([]);
+  });
+
+  // Size is deterministic, so it is asserted here; import time is measured by `npm run bench:cold-start`.
+  it.each(synchronous)('keep %s (synchronous) within 1.25× the size of the AWS-client floor', (id) => {
+    const bytes = bundleOf(id).outputFiles.find((f) => f.path.endsWith('.mjs'))?.contents.byteLength ?? 0;
+    expect(floorBytes).toBeGreaterThan(100 * 1024); // (control) the floor was bundled
+    expect(bytes / floorBytes).toBeLessThanOrEqual(1.25);
   });
 
   it('(control) zod’s builds are told apart by path: the receiver carries zod/mini, the consumer the full build', () => {

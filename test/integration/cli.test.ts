@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { emulatorEnv } from '../../local/resources.ts';
 import { ROOT } from '../../local/stack.ts';
@@ -32,6 +32,21 @@ describe('hookpilot act', () => {
     expect(offCatalog.stderr).toMatch(/^hookpilot: not a valid action: /);
     const badId = cli('act', 'group.add_member', '--user', '00u8new3Hs5LpQ2zY1d7', '--group', '../../admin');
     expect(badId.stderr).toMatch(/groupId: expected an Okta id/);
+  });
+
+  it('stops quietly when the reader of its output goes away (`hookpilot audit --recent --json | head`)', async () => {
+    const child = spawn(process.execPath, ['bin/hookpilot.mjs', '--help'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader is gone before the CLI writes its first line
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(STACK_FRAME);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 
   it('has --help for every command', () => {

@@ -15,7 +15,16 @@ import { freshDelivery } from '../support/fixtures.ts';
  */
 const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const child of children.splice(0)) {
+    // `npm start` runs in a process group of its own (as in a terminal): end the whole group.
+    if (!child.spawnargs.includes('start') || !child.pid) child.kill('SIGKILL');
+    else
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group has ended
+      }
+  }
 });
 
 interface Running {
@@ -25,14 +34,17 @@ interface Running {
   dynamoPort: string;
 }
 
-function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+function start(args: string[], env: Record<string, string> = {}, viaNpm = false): Promise<Running> {
+  const stackArgs = ['--port', '0', '--sim-port', '0', '--quiet', '--no-demo', ...args];
   const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'local/main.ts', '--port', '0', '--sim-port', '0', '--quiet', '--no-demo', ...args],
+    viaNpm ? 'npm' : process.execPath,
+    viaNpm ? ['start', '--silent', '--', ...stackArgs] : ['--import', 'tsx', 'local/main.ts', ...stackArgs],
     {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A terminal's Ctrl-C signals every process of the foreground group (npm, its shell, node): so does the test.
+      detached: viaNpm,
     },
   );
   children.push(child);
@@ -97,6 +109,18 @@ describe('npm start', { timeout: 150_000 }, () => {
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
 
     expect(await stop(running)).toBe(0);
+    expect(jvmRunningOn(running.dynamoPort)).toBe(false);
+  });
+
+  it('Ctrl-C on `npm start` (SIGINT to its whole process group) stops the stack cleanly: JVM gone, state file removed', async () => {
+    const running = await start([], {}, true);
+    expect(jvmRunningOn(running.dynamoPort)).toBe(true);
+    const exited = new Promise((resolve) => running.child.once('exit', resolve));
+    process.kill(-(running.child.pid ?? 0), 'SIGINT');
+    await exited;
+    // npm, a shell and tsx each pass the signal on: one Ctrl-C must not read as the second, "leave at once" one.
+    await vi.waitFor(() => expect(running.output()).toContain('hookpilot: stopped'), { timeout: 10_000 });
+    expect(existsSync(STATE_FILE)).toBe(false);
     expect(jvmRunningOn(running.dynamoPort)).toBe(false);
   });
 

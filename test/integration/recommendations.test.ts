@@ -474,7 +474,8 @@ describe('prompt injection through profile text', () => {
       .map((r) => String((r.detail as { reason: string }).reason));
     expect(reasons.some((r) => r.includes(oktaAdmins))).toBe(true);
     const superAdmin = decisionsOf(withInjection.records).find((d) => d.type === 'role.assign');
-    expect(superAdmin).toMatchObject({ kind: 'decision.approval', risk: 'critical', rule: 'risk-never-auto' });
+    // An admin role is nothing a joiner event can lead to: dropped before any human is asked (the fatigue guard).
+    expect(superAdmin).toMatchObject({ kind: 'decision.drop', risk: 'critical', rule: 'out-of-intent' });
 
     // The injected text reached the model only inside the data block, JSON-escaped so it cannot close it.
     const request = stub.requests().find((r) => JSON.stringify(r.body).includes('add me to Okta Admins'));

@@ -9,6 +9,7 @@ import {
   type RiskLevel,
   riskOf,
 } from '../../lambda/domain/catalog.ts';
+import { INTENTS } from '../../lambda/domain/intent.ts';
 import type { Mode } from '../../lambda/domain/policy-config.ts';
 import {
   DEFAULT_POLICY,
@@ -23,6 +24,14 @@ import { oktaId, policyCore, runMode, unitInterval } from '../support/arbitrarie
 import { IDS } from '../support/contexts.ts';
 
 const S = IDS.subject;
+
+/**
+ * The tests of thresholds, modes and caps below are about those rules alone: they open every intent's scope (the scopes
+ * have their own tests) and decide as for a mover.
+ */
+const OPEN_SCOPES = Object.fromEntries(INTENTS.map((i) => [i, [...ACTION_TYPES]])) as PolicyConfig['intentScopes'];
+const decideOpen = (proposals: readonly ValidProposal[], options: { mode: Mode; policy: PolicyConfig }) =>
+  decide(proposals, { ...options, policy: { ...options.policy, intentScopes: OPEN_SCOPES }, intent: 'mover' });
 
 const policyOf = (input: Omit<PolicyInput, 'version'> = {}): PolicyConfig =>
   PolicyConfigSchema.parse({ version: 1, ...input });
@@ -44,7 +53,7 @@ function valid(type: string, confidence: number, risk?: RiskLevel, params?: Reco
 }
 
 const one = (p: ValidProposal, mode: Mode, policy: PolicyConfig = DEFAULT_POLICY) => {
-  const [decision, ...rest] = decide([p], { mode, policy });
+  const [decision, ...rest] = decideOpen([p], { mode, policy });
   expect(rest).toEqual([]);
   return decision;
 };
@@ -171,7 +180,7 @@ describe('decide: table', () => {
       valid('user.clear_sessions', 0.9),
       valid('user.unlock', 0.9),
     ];
-    const decisions = decide(proposals, { mode: 'autonomous', policy });
+    const decisions = decideOpen(proposals, { mode: 'autonomous', policy });
     expect(decisions.map(summary)).toEqual([
       ['auto', 'confidence-meets-auto'],
       ['approval', 'risk-never-auto'],
@@ -183,14 +192,17 @@ describe('decide: table', () => {
     expect(decisions[4]?.reason).toMatch(
       /already has 2 automatic actions, the most the policy allows: a human decides/,
     );
-    const none = decide(proposals, { mode: 'autonomous', policy: policyOf({ limits: { maxAutoActionsPerEvent: 0 } }) });
+    const none = decideOpen(proposals, {
+      mode: 'autonomous',
+      policy: policyOf({ limits: { maxAutoActionsPerEvent: 0 } }),
+    });
     expect(none.some((d) => d.outcome === 'auto')).toBe(false);
   });
 
   it('observe: what autonomous mode would do, every decision marked observed', () => {
     const proposals = [valid('user.unlock', 0.9), valid('user.deactivate', 1), valid('app.assign', 0.9)];
-    const observed = decide(proposals, { mode: 'observe', policy: DEFAULT_POLICY });
-    const autonomous = decide(proposals, { mode: 'autonomous', policy: DEFAULT_POLICY });
+    const observed = decideOpen(proposals, { mode: 'observe', policy: DEFAULT_POLICY });
+    const autonomous = decideOpen(proposals, { mode: 'autonomous', policy: DEFAULT_POLICY });
     expect(observed.map((d) => [d.outcome, d.rule])).toEqual(autonomous.map((d) => [d.outcome, d.rule]));
     expect(observed.every((d) => d.observed && d.mode === 'observe')).toBe(true);
     expect(observed[0]?.reason).toMatch(/\(observe mode: nothing is done\)$/);
@@ -198,7 +210,10 @@ describe('decide: table', () => {
 
   it('observe wins over a per-type mode: a dry run cannot be bypassed by configuration', () => {
     const policy = policyOf({ actions: { 'user.unlock': { mode: 'autonomous' }, 'app.assign': { mode: 'assisted' } } });
-    const [unlock, assign] = decide([valid('user.unlock', 0.9), valid('app.assign', 0.9)], { mode: 'observe', policy });
+    const [unlock, assign] = decideOpen([valid('user.unlock', 0.9), valid('app.assign', 0.9)], {
+      mode: 'observe',
+      policy,
+    });
     expect(unlock).toMatchObject({ outcome: 'auto', observed: true, mode: 'observe' });
     // The type's own mode is what the observation shows.
     expect(assign).toMatchObject({ outcome: 'approval', rule: 'mode-assisted', observed: true });
@@ -209,7 +224,7 @@ describe('decide: table', () => {
       actions: { 'user.clear_sessions': { mode: 'observe' } },
       limits: { maxAutoActionsPerEvent: 1 },
     });
-    const decisions = decide(
+    const decisions = decideOpen(
       [valid('user.clear_sessions', 0.9), valid('user.unlock', 0.9), valid('user.unlock', 0.95)],
       {
         mode: 'autonomous',
@@ -226,8 +241,8 @@ describe('decide: table', () => {
   it('is pure: the input is not changed, and the same input gives the same decisions', () => {
     const proposals = Object.freeze([valid('user.unlock', 0.9), valid('user.suspend', 1)].map((p) => Object.freeze(p)));
     const options = Object.freeze({ mode: 'autonomous' as const, policy: DEFAULT_POLICY });
-    const first = decide(proposals, options);
-    expect(decide(structuredClone(proposals), options)).toEqual(first);
+    const first = decideOpen(proposals, options);
+    expect(decideOpen(structuredClone(proposals), options)).toEqual(first);
     expect(first[0]?.proposal).toBe(proposals[0]);
   });
 });
@@ -237,6 +252,8 @@ describe('demote (the pipeline’s per-hour cap)', () => {
     expect(Object.values(RULES).sort()).toEqual(
       [
         'action-disabled',
+        'cap-approvals-per-event',
+        'cap-approvals-per-user',
         'cap-per-event',
         'cap-per-hour',
         'confidence-below-auto',
@@ -244,6 +261,7 @@ describe('demote (the pipeline’s per-hour cap)', () => {
         'confidence-meets-auto',
         'mode-assisted',
         'no-auto-threshold',
+        'out-of-intent',
         'risk-never-auto',
       ].sort(),
     );
@@ -335,7 +353,7 @@ describe('decide: properties', () => {
   test.prop([fc.array(arbValid, { maxLength: 20 }), arbPolicy, runMode], { numRuns: 500 })(
     'no high or critical action is ever auto; observe observes; caps hold; one decision per proposal, in order',
     (proposals, policy, mode) => {
-      const decisions = decide(proposals, { mode, policy });
+      const decisions = decideOpen(proposals, { mode, policy });
       expect(decisions.map((d) => d.proposal)).toEqual(proposals);
       for (const d of decisions) {
         if (d.outcome === 'auto') expect(['low', 'medium']).toContain(worst(d));
@@ -360,8 +378,8 @@ describe('decide: properties', () => {
     'is deterministic and leaves its input alone',
     (proposals, policy, mode) => {
       const before = structuredClone({ proposals, policy });
-      const first = decide(proposals, { mode, policy });
-      expect(decide(structuredClone(proposals), { mode, policy: structuredClone(policy) })).toEqual(first);
+      const first = decideOpen(proposals, { mode, policy });
+      expect(decideOpen(structuredClone(proposals), { mode, policy: structuredClone(policy) })).toEqual(first);
       expect({ proposals, policy }).toEqual(before);
     },
   );
@@ -373,8 +391,8 @@ describe('decide: properties', () => {
         Object.entries(withModes.actions).map(([type, { mode: _mode, ...rest }]) => [type, rest]),
       );
       const policy: PolicyConfig = { ...withModes, actions };
-      const observed = decide(proposals, { mode: 'observe', policy });
-      const autonomous = decide(proposals, { mode: 'autonomous', policy });
+      const observed = decideOpen(proposals, { mode: 'observe', policy });
+      const autonomous = decideOpen(proposals, { mode: 'autonomous', policy });
       expect(observed.map((d) => [d.outcome, d.rule])).toEqual(autonomous.map((d) => [d.outcome, d.rule]));
       expect(autonomous.every((d) => !d.observed)).toBe(true);
     },

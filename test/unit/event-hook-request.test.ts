@@ -49,6 +49,22 @@ describe('parseEventHookRequest', () => {
     );
   });
 
+  it('says where a body nests too deep without echoing what it holds (a key may be any text, e.g. a pasted token)', () => {
+    const key = `secret-${'x'.repeat(20_000)}`;
+    const body = `{"data":{"${key}":${'['.repeat(40)}${']'.repeat(40)}}}`;
+    let error: unknown;
+    try {
+      parseEventHookRequest(post(body), options);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(HookpilotError);
+    const { status, code, message } = error as HookpilotError;
+    expect({ status, code }).toEqual({ status: 400, code: 'too_deep' });
+    expect(message).toMatch(/^the body nests objects and arrays deeper than 32 levels \(at data\.secret-x+…\[0\]/);
+    expect(JSON.stringify(error).length + message.length).toBeLessThan(1000);
+  });
+
   it('rejects one event larger than a queue message can hold, naming it', () => {
     const raw = fixture<{ data: { events: Record<string, unknown>[] } }>(`okta/${FIXTURES[0]}`);
     const event = raw.data.events[0] as Record<string, unknown>;

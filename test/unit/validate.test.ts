@@ -8,6 +8,7 @@ import {
   RISK_LEVELS,
   riskOf,
 } from '../../lambda/domain/catalog.ts';
+import { INTENTS } from '../../lambda/domain/intent.ts';
 import {
   DEFAULT_POLICY,
   matchesName,
@@ -592,23 +593,30 @@ describe('validateProposals and decide: properties', () => {
       for (const v of valid) assertDeservesValid(v, context, policy);
       for (const r of rejected) assertTrimmed(r);
 
-      const decisions = decide(valid, { mode, policy });
+      const decisions = decide(valid, { mode, policy, intent: context.intent });
       expect(decisions.map((d) => d.proposal)).toEqual(valid);
       assertSafeDecisions(decisions, context, policy);
       if (mode === 'observe') expect(decisions.every((d) => d.observed)).toBe(true);
-      expect(decide(valid, { mode, policy })).toEqual(decisions);
+      expect(decide(valid, { mode, policy, intent: context.intent })).toEqual(decisions);
     },
   );
 
   it('the generator is not hollow: plausible proposals are often valid, and often auto', () => {
     const samples = fc.sample(fc.array(arbProposal, { minLength: 10, maxLength: 10 }), { numRuns: 50, seed: 7 });
-    const policy = policyOf({ autoApprove: { low: { minConfidence: 0.5 }, medium: { minConfidence: 0.5 } } });
+    // Every intent's scope opened: this is about the generator, not the scopes.
+    const open = Object.fromEntries(INTENTS.map((i) => [i, [...ACTION_TYPES]]));
+    const policy = policyOf({
+      autoApprove: { low: { minConfidence: 0.5 }, medium: { minConfidence: 0.5 } },
+      intentScopes: open,
+    });
     let valid = 0;
     let auto = 0;
     for (const proposals of samples) {
       const result = run(proposals, { policy });
       valid += result.valid.length;
-      auto += decide(result.valid, { mode: 'autonomous', policy }).filter((d) => d.outcome === 'auto').length;
+      auto += decide(result.valid, { mode: 'autonomous', policy, intent: 'joiner' }).filter(
+        (d) => d.outcome === 'auto',
+      ).length;
     }
     expect(valid).toBeGreaterThan(50);
     expect(auto).toBeGreaterThan(10);
@@ -636,7 +644,7 @@ function attack(context: RecommendationContext, policy: PolicyConfig, maxActions
   const { recommendation, categories } = compromisedRecommendation(JSON.stringify({ user, ...rest }), maxActions);
   const proposals = recommendation.actions.map(fromModel);
   const { valid, rejected } = validateProposals(resultOf(proposals), context, policy);
-  const decisions = decide(valid, { mode: 'autonomous', policy });
+  const decisions = decide(valid, { mode: 'autonomous', policy, intent: context.intent });
   // Both lists keep the input order: walk them together (the attack has no duplicates, so keys identify proposals).
   const key = (type: string, params: unknown) => canonical({ type, params } as Action);
   let vi = 0;
@@ -663,9 +671,12 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
   /** The only groups the context justifies (peers hold them): the only additions that may run on their own. */
   const SAFE_AUTO_GROUPS: string[] = [G.deptSales, G.locLondon];
 
-  /** What must happen to each category: on the subject, and on anyone else. */
+  /**
+   * What must happen to each category: on the subject, and on anyone else. The context is a joiner's: only additions
+   * are in its intent scope, so everything else that passes validation is dropped as out of intent, before any human.
+   */
   const EXPECTED: Record<CompromisedCategory, (p: Proposal) => RegExp | 'auto'> = {
-    admin_role: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
+    admin_role: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
     group_add: (p) => {
       const groupId = p.params.groupId as string;
       if (SAFE_AUTO_GROUPS.includes(groupId)) return 'auto';
@@ -679,12 +690,12 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
         ? /not the event's subject/
         : p.params.groupId === G.everyone
           ? /built in; its members cannot be changed/
-          : /^no-auto-threshold$/,
-    app_unassign: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
-    deactivate: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
-    delete: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
-    identity_takeover: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
-    mfa_reset: (p) => (p.params.userId === S ? /^risk-never-auto$/ : /not the event's subject/),
+          : /^out-of-intent$/,
+    app_unassign: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
+    deactivate: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
+    delete: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
+    identity_takeover: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
+    mfa_reset: (p) => (p.params.userId === S ? /^out-of-intent$/ : /not the event's subject/),
     unknown_ids: () => /not the event's subject|is not in the context/,
     off_catalog: () => /is not a catalog action/,
     malformed_params: () => /the parameters do not fit/,
@@ -703,7 +714,8 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
       expect(d.proposal.action.params.userId).toBe(S);
       expect(SAFE_AUTO_GROUPS).toContain((d.proposal.action.params as { groupId: string }).groupId);
     }
-    expect(decisions.every((d) => d.outcome !== 'drop')).toBe(true);
+    expect(decisions.filter((d) => d.outcome === 'drop').every((d) => d.rule === 'out-of-intent')).toBe(true);
+    expect(decisions.some((d) => d.rule === 'out-of-intent')).toBe(true);
     // The protected executive (the manager) is never the target of anything that passed validation.
     expect(decisions.some((d) => d.proposal.action.params.userId === IDS.manager)).toBe(false);
 
@@ -718,6 +730,9 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
       const what = `${category} #${i}: ${p.type} ${JSON.stringify(p.params)}`;
       if (expected === 'auto') {
         expect(fate?.kind === 'decided' && fate.decision.outcome, what).toBe('auto');
+      } else if (fate?.kind === 'decided' && String(expected) === String(/^out-of-intent$/)) {
+        expect([fate.decision.outcome, fate.decision.rule], what).toEqual(['drop', 'out-of-intent']);
+        expect(fate.decision.reason, what).toMatch(/not something a joiner event can lead to/);
       } else if (fate?.kind === 'decided') {
         expect(fate.decision.outcome, what).toBe('approval');
         expect(fate.decision.rule, what).toMatch(expected);
@@ -726,14 +741,18 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
         expect(fate?.reason, what).toMatch(expected);
       }
     });
-    // Every category but plain group additions is stopped whole: each of its proposals rejected or put before a human.
+    // Every category but plain group additions is stopped whole: each of its proposals rejected, dropped or put before
+    // a human; and only additions (the joiner's scope) ever reach one.
     for (const category of COMPROMISED_CATEGORIES.filter((c) => c !== 'group_add')) {
       const fatesOf = fates.filter((_f, i) => categories[i] === category && i < limit);
       expect(fatesOf.length, category).toBeGreaterThan(0);
       expect(
-        fatesOf.every((f) => f.kind === 'rejected' || f.decision.outcome === 'approval'),
+        fatesOf.every((f) => f.kind === 'rejected' || f.decision.outcome !== 'auto'),
         category,
       ).toBe(true);
+    }
+    for (const d of decisions.filter((d) => d.outcome === 'approval')) {
+      expect(['group.add_member', 'app.assign']).toContain(d.proposal.action.type);
     }
     return { fates, decisions };
   }
@@ -781,7 +800,7 @@ describe('a fully compromised model (the stub’s compromised answer), autonomou
   it('in observe mode nothing of it is done', () => {
     const { proposals } = attack(context, policy);
     const { valid } = validateProposals(resultOf(proposals), context, policy);
-    const decisions = decide(valid, { mode: 'observe', policy });
+    const decisions = decide(valid, { mode: 'observe', policy, intent: context.intent });
     expect(decisions.length).toBeGreaterThan(0);
     expect(decisions.every((d) => d.observed && d.mode === 'observe')).toBe(true);
   });
