@@ -85,6 +85,8 @@ export async function importPasswords(
   return results;
 }
 
+const OKTA_TIMEOUT_MS = 15_000;
+
 async function createOktaUser(
   okta: OktaTarget,
   profile: ExportProfile,
@@ -102,6 +104,7 @@ async function createOktaUser(
       method: 'POST',
       headers,
       body: JSON.stringify({ profile, credentials: { password } }),
+      signal: AbortSignal.timeout(OKTA_TIMEOUT_MS),
     });
   } catch {
     throw new CliError(`Okta does not answer at ${base}`);
@@ -115,7 +118,12 @@ async function createOktaUser(
   if (response.ok) return { status: 'created', id: body.id };
   const causes = (body.errorCauses ?? []).map((c) => c.errorSummary ?? '').join('; ');
   if (response.status === 400 && /already exists/i.test(causes)) {
-    const found = await fetch(`${base}/api/v1/users/${encodeURIComponent(profile.login)}`, { headers });
+    const found = await fetch(`${base}/api/v1/users/${encodeURIComponent(profile.login)}`, {
+      headers,
+      signal: AbortSignal.timeout(OKTA_TIMEOUT_MS),
+    }).catch(() => {
+      throw new CliError(`Okta does not answer at ${base}`);
+    });
     const user = (await found.json().catch(() => ({}))) as { id?: string };
     return { status: 'exists', id: found.ok ? user.id : undefined };
   }
@@ -147,7 +155,14 @@ export function placementsOf(file: string): Placement[] {
 }
 
 function storeFor(table: string | undefined): DynamoLegacyHashStore {
-  if (table) return new DynamoLegacyHashStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), table);
+  if (table) {
+    // Bounded like every CLI call to a deployed table: a hung request is an error, not a wait.
+    const client = new DynamoDBClient({
+      maxAttempts: 3,
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
+    });
+    return new DynamoLegacyHashStore(DynamoDBDocumentClient.from(client), table);
+  }
   const state = localStack();
   const name = state.resources.tables.legacyHashesTable;
   if (!name) throw new CliError('the running local stack has no legacy-hash table: restart it (npm start)');
