@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { POLICY_ENV } from '../lambda/domain/policy-config.ts';
+import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { bundle, ROOT } from '../lib/bundling.ts';
 import { FUNCTIONS, type FunctionId, type FunctionSpec } from '../lib/manifest.ts';
@@ -19,6 +21,10 @@ import { FUNCTIONS, type FunctionId, type FunctionSpec } from '../lib/manifest.t
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const TARGET = 1.25;
 const FLOOR = 'floor';
+/** `BENCH_FUNCTIONS=inlineToken,inlineSaml`: only these functions (beside the floor), e.g. from `npm run bench:inline`. */
+const ONLY = process.env.BENCH_FUNCTIONS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 /** Settings every handler reads at import (no AWS call is made: nothing is invoked). */
 const env: Record<string, string> = {
@@ -31,19 +37,25 @@ const env: Record<string, string> = {
   [ENV.auditTable]: 'audit',
   [ENV.idempotencyTable]: 'idempotency',
   [ENV.actionsTable]: 'actions',
+  [ENV.rateLimitsTable]: 'rate-limits',
+  [ENV.legacyHashesTable]: 'legacy-hashes',
   [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
   [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
   [ENV.eventHookSecret]: 'bench-secret-0123456789abcdef',
   [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
   [OKTA_ENV.apiToken]: 'bench-token-0123456789',
   [POLICY_ENV.file]: join(ROOT, 'policy', 'hookpilot.policy.json'),
+  [INLINE_ENV.secret]: 'bench-inline-secret-0123456789abcdef',
+  [INLINE_CONFIG_ENV.file]: join(ROOT, 'policy', 'inline-hooks.json'),
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'hookpilot-cold-start-'));
 try {
   const entries: [string, string][] = [
     [FLOOR, 'bench/cold-start-floor.ts'],
-    ...Object.entries(FUNCTIONS).map(([id, spec]): [string, string] => [id, spec.entry]),
+    ...Object.entries(FUNCTIONS)
+      .filter(([id]) => ONLY === undefined || ONLY.includes(id))
+      .map(([id, spec]): [string, string] => [id, spec.entry]),
   ];
   const files = new Map<string, { url: string; bytes: number }>();
   for (const [id, entry] of entries) {

@@ -23,6 +23,8 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   model: options.model,
   approvalsIssuer: options.approvalsIssuer,
   approvalsAudience: options.approvalsAudience,
+  inlineConfigFile: options.inlineConfigFile,
+  inlineOAuth: options.inlineOAuth,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

@@ -8,5 +8,7 @@ export { approvals } from './approvals.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
 export { grants } from './grants.ts';
+export { inline } from './inline.ts';
+export { passwords } from './passwords.ts';
 export { sim } from './sim.ts';
 export { verify } from './verify.ts';

@@ -55,6 +55,8 @@ export const ENV = {
   grantsTable: 'HOOKPILOT_GRANTS_TABLE',
   /** This deployment's name (the stack name in AWS, `local` locally): the approval events' CloudEvent `source`. */
   instance: 'HOOKPILOT_INSTANCE',
+  rateLimitsTable: 'HOOKPILOT_RATE_LIMITS_TABLE',
+  legacyHashesTable: 'HOOKPILOT_LEGACY_HASHES_TABLE',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
   eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
   /** The ARN of a Secrets Manager secret holding the same (deployed use). */
@@ -83,6 +85,8 @@ export function eventsConsumerConfig() {
     actionsTable: requiredEnv(ENV.actionsTable, 'the name of the actions (ledger) DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     eventsQueueUrl: requiredEnv(ENV.eventsQueueUrl, 'the URL of the events SQS queue'),
+    /** Optional: without it, `user.import.password` events are only recorded. */
+    legacyHashesTable: optionalEnv(ENV.legacyHashesTable),
     ...approvalsConfig(),
   };
 }

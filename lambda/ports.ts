@@ -1,6 +1,7 @@
 import type { ActionMessage } from './domain/action-message.ts';
 import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
 import type { Grant } from './domain/grant.ts';
+import type { LegacyHashRecord } from './domain/legacy-hash.ts';
 import type { PolicyConfig } from './domain/policy-config.ts';
 import type { RecommendationContext, RecommendationResult } from './domain/recommendation.ts';
 import type { LogEvent } from './okta/event-hook.ts';
@@ -494,4 +495,73 @@ export interface AccessTokenVerifier {
 
 export interface ServiceTokenVerifier {
   verify(authorizationHeader: string | undefined): Promise<ServicePrincipal>;
+}
+
+// ── Inline hooks ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An optional risk screen of a registration (a model behind an OpenAI-compatible API). It sees the submitted values as
+ * data and says `deny` or `allow`; the registration use case lets it only tighten the rules' answer (deny what they
+ * allow), never loosen it. It runs under a hard timeout and its failure leaves the rules' answer.
+ */
+export interface RegistrationScreen {
+  screen(
+    input: { readonly kind: 'registration' | 'progressive'; readonly attributes: Readonly<Record<string, string>> },
+    signal: AbortSignal,
+  ): Promise<{ readonly verdict: 'allow' | 'deny'; readonly reason?: string }>;
+}
+
+/**
+ * The user's active time-bound grants (the approvals issue's grants store), as entitlement names, for the token and
+ * SAML hooks. Not wired yet: until the grants store lands, the hooks use group/profile mappings only
+ * (docs/inline-hooks.md, "Time-bound grants").
+ */
+export interface ActiveGrants {
+  entitlementsOf(userId: string, at: Date, signal: AbortSignal): Promise<readonly string[]>;
+}
+
+// ─── Inline hooks: telephony and password import ────────────────────────────────────────────────────────────────────
+
+/** One OTP message to deliver. `text` holds the OTP: it goes to the provider and nowhere else (never logged). */
+export interface OtpMessage {
+  /** E.164, e.g. `+14155550142`. */
+  readonly phoneNumber: string;
+  readonly channel: 'SMS' | 'VOICE';
+  readonly text: string;
+  readonly locale?: string;
+}
+
+/** What a provider says once it has accepted a message. */
+export interface ProviderReceipt {
+  /** The provider's id for the message (Twilio's SID, the gateway's id). */
+  readonly transactionId: string;
+}
+
+/**
+ * An SMS/voice provider. `send` resolves only once the provider accepted the message; it rejects on a refusal, a
+ * network error or when `signal` aborts (the hook's budget ran out). Its errors never carry the message text.
+ */
+export interface TelephonyProvider {
+  /** The name Okta records as `provider` (e.g. `twilio`, `acme-sms-gw`). */
+  readonly name: string;
+  send(message: OtpMessage, signal: AbortSignal): Promise<ProviderReceipt>;
+}
+
+/**
+ * Fixed-window counters, race-free (conditional writes): `take` counts one use of `key` and says whether it was within
+ * `limit` for the current window of `windowSeconds`. A refused take counts nothing.
+ */
+export interface RateLimiter {
+  take(key: string, limit: number, windowSeconds: number, now: Date): Promise<boolean>;
+}
+
+/** A legacy password hash waiting for the user's first sign-in (see `domain/legacy-hash.ts`). */
+export interface LegacyHashStore {
+  get(login: string): Promise<LegacyHashRecord | undefined>;
+  /** Writes or replaces the records (an import run may be repeated). */
+  put(records: readonly LegacyHashRecord[]): Promise<void>;
+  /** Deletes the record of `login`; a missing one is no error. */
+  delete(login: string): Promise<void>;
+  /** Every record whose import's sunset is at or before `at`, by login. */
+  pastSunset(at: string): Promise<LegacyHashRecord[]>;
 }

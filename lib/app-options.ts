@@ -18,6 +18,8 @@ export type AppOptions = Pick<
   | 'model'
   | 'approvalsIssuer'
   | 'approvalsAudience'
+  | 'inlineConfigFile'
+  | 'inlineOAuth'
 > & {
   /** An SNS topic's ARN (the stack's `alarmTopic` is the topic itself). */
   readonly alarmTopicArn?: string;
@@ -39,6 +41,11 @@ export const CONTEXT_KEYS = {
   openaiBaseUrl: 'openaiBaseUrl',
   approvalsIssuer: 'approvalsIssuer',
   approvalsAudience: 'approvalsAudience',
+  inlineConfigFile: 'inlineConfigFile',
+  inlineOAuthIssuer: 'inlineOAuthIssuer',
+  inlineOAuthAudience: 'inlineOAuthAudience',
+  inlineOAuthClientIds: 'inlineOAuthClientIds',
+  inlineOAuthScopes: 'inlineOAuthScopes',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -81,6 +88,21 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
   if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(alarmTopicArn)) {
     throw new Error(`context ${CONTEXT_KEYS.alarmTopicArn} must be an SNS topic ARN (got "${alarmTopicArn}")`);
   }
+  const inlineIssuer = text(CONTEXT_KEYS.inlineOAuthIssuer);
+  const inlineAudience = text(CONTEXT_KEYS.inlineOAuthAudience);
+  if ((inlineIssuer === undefined) !== (inlineAudience === undefined)) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.inlineOAuthIssuer} and ${CONTEXT_KEYS.inlineOAuthAudience} go together: set both for OAuth-secured inline hooks, or neither`,
+    );
+  }
+  if (inlineIssuer !== undefined && !/^https:\/\/[^\s?#]+$/.test(inlineIssuer)) {
+    throw new Error(`context ${CONTEXT_KEYS.inlineOAuthIssuer} must be an https:// issuer URL (got "${inlineIssuer}")`);
+  }
+  const commaList = (key: string) =>
+    (text(key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const rateLimit = positiveInt(CONTEXT_KEYS.apiRateLimit);
   const burstLimit = positiveInt(CONTEXT_KEYS.apiBurstLimit);
 
@@ -92,6 +114,16 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     oktaOrgUrl: text(CONTEXT_KEYS.oktaOrgUrl),
     oktaAllowCustomDomain: text(CONTEXT_KEYS.oktaAllowCustomDomain) === 'true',
     policyFile: text(CONTEXT_KEYS.policyFile),
+    inlineConfigFile: text(CONTEXT_KEYS.inlineConfigFile),
+    inlineOAuth:
+      inlineIssuer !== undefined && inlineAudience !== undefined
+        ? {
+            issuer: inlineIssuer.replace(/\/+$/, ''),
+            audience: inlineAudience,
+            clientIds: commaList(CONTEXT_KEYS.inlineOAuthClientIds),
+            requiredScopes: commaList(CONTEXT_KEYS.inlineOAuthScopes),
+          }
+        : undefined,
     mode: modeOf(text(CONTEXT_KEYS.mode)),
     approvalsIssuer: text(CONTEXT_KEYS.approvalsIssuer),
     approvalsAudience: text(CONTEXT_KEYS.approvalsAudience),

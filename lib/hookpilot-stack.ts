@@ -10,6 +10,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
+import { parseInlineConfig } from '../lambda/domain/inline-config.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
 import { ROOT } from './bundling.ts';
@@ -102,10 +103,57 @@ export interface HookpilotStackProps extends StackProps {
    * @default 'api://default' (the audience of Okta's default custom authorization server)
    */
   readonly approvalsAudience?: string;
+  /**
+   * The inline hooks' rules (JSON, see docs/inline-hooks.md), read and validated at synth time and built into the inline
+   * functions that use them.
+   *
+   * @default 'policy/inline-hooks.json' in the repository
+   */
+  readonly inlineConfigFile?: string;
+  /**
+   * Accept Okta's OAuth 2.0 access tokens on the inline hooks (hooks registered with `authType` `client_secret_post` or
+   * `private_key_jwt`), besides the header secret.
+   *
+   * @default - none: only the header secret (the `InlineHookSecret`) is accepted
+   */
+  readonly inlineOAuth?: InlineOAuthSettings;
+}
+
+/** The authorization server whose access tokens Okta sends to OAuth-secured inline hooks. */
+export interface InlineOAuthSettings {
+  /** e.g. `https://acme.okta.com/oauth2/aus…` (not the server whose policy calls the token hook: that would loop). */
+  readonly issuer: string;
+  /** The `aud` its tokens carry, e.g. `api://hookpilot-inline`. */
+  readonly audience: string;
+  /** The OAuth client(s) Okta uses for the hooks (`cid`). */
+  readonly clientIds?: readonly string[];
+  /** Scopes every token must carry, e.g. `hookpilot.inline`. */
+  readonly requiredScopes?: readonly string[];
 }
 
 /** The policy file the stack builds in when none is given. */
 export const DEFAULT_POLICY_FILE = 'policy/hookpilot.policy.json';
+
+/** The inline hooks' rules the stack builds in when none is given. */
+export const DEFAULT_INLINE_CONFIG_FILE = 'policy/inline-hooks.json';
+
+/** Reads and validates the inline hooks' configuration at synth time; a bad one stops the synth with the reason. */
+export function readInlineConfigFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(resolve(ROOT, path), 'utf8');
+  } catch {
+    throw new Error(`inlineConfigFile ${path} cannot be read`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`inlineConfigFile ${path} is not JSON: ${(error as Error).message}`);
+  }
+  parseInlineConfig(json, path); // throws, naming each wrong field
+  return JSON.stringify(json);
+}
 
 /** Reads and validates a policy file at synth time; a bad one stops the synth with the reason. */
 export function readPolicyFile(path: string): string {
@@ -203,6 +251,8 @@ export class HookpilotStack extends Stack {
       oktaOrgUrl,
       approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
+      inlineConfigJson: readInlineConfigFile(props.inlineConfigFile ?? DEFAULT_INLINE_CONFIG_FILE),
+      inlineOAuth: props.inlineOAuth,
       mode: props.mode,
       model: props.model,
       tables: data.tables,
@@ -247,13 +297,22 @@ export class HookpilotStack extends Stack {
       value: `${this.hookApi.url}${EVENT_HOOK_PATH.slice(1)}`,
       description: 'The URL to register as the Okta event hook (GET for verification, POST for deliveries)',
     });
+    new CfnOutput(this, 'InlineHookBaseUrl', {
+      value: `${this.hookApi.url}okta/inline/`,
+      description:
+        'Base of the inline hook URLs: add telephony, password-import, registration, token, saml or user-import (docs/inline-hooks.md)',
+    });
     const secretHelp: Record<SecretId, string> = {
+      inlineHookSecret:
+        'ARN of the inline hooks secret (its value is the authentication secret to give every Okta inline hook). Read it with: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
       eventHookSecret:
         'ARN of the event hook secret (its value is the Okta event hook authentication secret). Read it with: aws secretsmanager get-secret-value --secret-id <this ARN> --query SecretString --output text',
       openaiApiKey:
         'ARN of the model API key secret (created with a placeholder; used only when deployed with -c model=…). Set it with: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       oktaCredentials:
         'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
+      telephonyConfig:
+        'ARN of the telephony hook configuration secret (created with no providers: Okta sends OTPs itself). Put your providers and routes in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://telephony.json (see docs/inline-telephony.md)',
     };
     for (const [secretId, secret] of entriesOf(this.secrets)) {
       const name = `${constructId(secretId)}${secretId.endsWith('Secret') ? '' : 'Secret'}Arn`; // …SecretArn

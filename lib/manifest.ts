@@ -1,4 +1,6 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
+import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
+import { INLINE_HOOK_TYPES, type InlineHookType, inlineHookPath } from '../lambda/okta/inline-types.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { LLM_ENV } from '../lambda/recommend/llm-env.ts';
 import {
@@ -7,8 +9,11 @@ import {
   AUDIT_TABLE,
   GRANTS_TABLE,
   IDEMPOTENCY_TABLE,
+  LEGACY_HASHES_TABLE,
+  RATE_LIMITS_TABLE,
   type TableDesign,
 } from '../lambda/store/tables.ts';
+import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 
 /**
  * What hookpilot is made of, as data: functions, the HTTP routes and queues that trigger them, and the resources each
@@ -17,9 +22,16 @@ import {
  * resource starts here.
  */
 
-export type TableId = 'auditTable' | 'idempotencyTable' | 'actionsTable' | 'approvalsTable' | 'grantsTable';
+export type TableId =
+  | 'auditTable'
+  | 'idempotencyTable'
+  | 'actionsTable'
+  | 'approvalsTable'
+  | 'grantsTable'
+  | 'rateLimitsTable'
+  | 'legacyHashesTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
-export type SecretId = 'eventHookSecret' | 'oktaCredentials' | 'openaiApiKey';
+export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
 
 /**
  * `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records.
@@ -42,10 +54,18 @@ export interface Uses {
   readonly approvalsTable?: TableAccess;
   /** Time-bound grants (recorded by the executor, revoked by the sweeper, listed and ended by approvers). */
   readonly grantsTable?: TableAccess;
+  readonly rateLimitsTable?: TableAccess;
+  readonly legacyHashesTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly approvalQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
+  /** The inline hooks' header secret, and Okta's OAuth 2.0 settings when the stack is deployed with them. */
+  readonly inlineHookSecret?: SecretAccess;
+  /** The inline hooks' rules (policy/inline-hooks.json, built into the function). */
+  readonly inlineConfig?: 'read';
+  /** The telephony hook's providers, routes and limits (a secret: it holds provider credentials). */
+  readonly telephonyConfig?: SecretAccess;
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
   /** The policy file (built into the function) and the mode. */
@@ -73,6 +93,18 @@ export interface FunctionSpec {
   readonly synchronous?: boolean;
 }
 
+/** What every inline hook function is given: a person waits, so 1 GiB (more CPU for the cold start) and a short timeout. */
+const inlineHook = (type: InlineHookType, description: string, uses: Uses = {}) =>
+  ({
+    entry: `lambda/handlers/inline-${type}.ts`,
+    description: `Okta ${INLINE_HOOK_TYPES[type].eventType} inline hook: ${description}`,
+    synchronous: true,
+    // Okta gives up after 3 s; the answer is due within the budget (default 2 s). The rest is room for a cold start.
+    timeoutSeconds: 5,
+    memoryMb: 1024,
+    uses: { auditTable: 'append', inlineHookSecret: 'read', ...uses },
+  }) as const satisfies FunctionSpec;
+
 export const FUNCTIONS = {
   eventHook: {
     entry: 'lambda/handlers/event-hook.ts',
@@ -99,6 +131,8 @@ export const FUNCTIONS = {
       // Actions that need a human become approval requests, published on the approval queue.
       approvalsTable: 'update',
       approvalQueue: 'send',
+      // Deletes a legacy password hash once Okta reports the password imported (`user.import.password`).
+      legacyHashesTable: 'readWrite',
       okta: 'read',
       policy: 'read',
       model: 'read',
@@ -164,7 +198,33 @@ export const FUNCTIONS = {
     memoryMb: 256,
     uses: {},
   },
+  inlineTelephony: inlineHook('telephony', 'sends the OTP through the configured SMS/voice providers', {
+    // Per-number and per-user counters (conditional updates) and the providers' configuration.
+    rateLimitsTable: 'readWrite',
+    telephonyConfig: 'read',
+  }),
+  inlinePasswordImport: inlineHook('password-import', 'verifies a migrating user’s password against the legacy hash', {
+    legacyHashesTable: 'read',
+  }),
+  // `model`: the optional risk screen (plain fetch to an OpenAI-compatible endpoint; no SDK in this bundle).
+  inlineRegistration: inlineHook('registration', 'self-service registration and progressive profile rules', {
+    inlineConfig: 'read',
+    model: 'read',
+  }),
+  inlineToken: inlineHook('token', 'entitlement claims in OAuth 2.0 / OIDC tokens', { inlineConfig: 'read' }),
+  inlineSaml: inlineHook('saml', 'entitlement attributes in SAML assertions', { inlineConfig: 'read' }),
+  inlineUserImport: inlineHook('user-import', 'matches imported app users to Okta users', { inlineConfig: 'read' }),
 } as const satisfies Record<string, FunctionSpec>;
+
+/** The function that serves each inline hook type. */
+export const INLINE_FUNCTIONS = {
+  telephony: 'inlineTelephony',
+  'password-import': 'inlinePasswordImport',
+  registration: 'inlineRegistration',
+  token: 'inlineToken',
+  saml: 'inlineSaml',
+  'user-import': 'inlineUserImport',
+} as const satisfies Record<InlineHookType, string>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
 
@@ -196,6 +256,11 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
   { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/health', fn: 'health' },
+  // Each inline hook: POST only (other methods get its 405 with `Allow: POST`).
+  ...(Object.entries(INLINE_FUNCTIONS) as [InlineHookType, FunctionId][]).flatMap(([type, fn]) => [
+    { method: 'POST' as const, path: inlineHookPath(type), fn },
+    { method: 'ANY' as const, path: inlineHookPath(type), fn },
+  ]),
 ];
 
 export interface QueueSpec {
@@ -239,6 +304,8 @@ export const TABLES = {
   actionsTable: ACTIONS_TABLE,
   approvalsTable: APPROVALS_TABLE,
   grantsTable: GRANTS_TABLE,
+  rateLimitsTable: RATE_LIMITS_TABLE,
+  legacyHashesTable: LEGACY_HASHES_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -255,6 +322,11 @@ export const SECRETS = {
       'hookpilot: the Okta event hook secret (the value Okta sends in the Authorization header). One secret, or a JSON array of accepted secrets while rotating.',
     value: { generate: { length: 64 } },
   },
+  inlineHookSecret: {
+    description:
+      'hookpilot: the Okta inline hooks secret (the value Okta sends in the Authorization header of every inline hook). One secret, or a JSON array of accepted secrets while rotating.',
+    value: { generate: { length: 64 } },
+  },
   openaiApiKey: {
     description:
       'hookpilot: the API key of the OpenAI-compatible model endpoint (used only when the stack is deployed with a model).',
@@ -265,6 +337,11 @@ export const SECRETS = {
       'hookpilot: how to call the Okta Management API. JSON: {"apiToken": "..."} or {"clientId": "0oa...", "privateKey": "<PEM or JWK>", "keyId": "...", "scopes": [...]}.',
     value: { provided: { placeholder: JSON.stringify({ apiToken: SECRET_PLACEHOLDER }) } },
   },
+  telephonyConfig: {
+    description:
+      'hookpilot: the telephony hook configuration (providers with their credentials, routes by number prefix, rate limits; docs/inline-telephony.md). Until filled in: no providers, so Okta sends OTPs itself.',
+    value: { provided: { placeholder: JSON.stringify({ providers: {}, routes: [] }) } },
+  },
 } as const satisfies Record<SecretId, SecretSpec>;
 
 /** The environment variable through which a function learns each resource (table name, queue URL, secret ARN). */
@@ -274,12 +351,16 @@ export const RESOURCE_ENV = {
   actionsTable: ENV.actionsTable,
   approvalsTable: ENV.approvalsTable,
   grantsTable: ENV.grantsTable,
+  rateLimitsTable: ENV.rateLimitsTable,
+  legacyHashesTable: ENV.legacyHashesTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   approvalQueue: ENV.approvalQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
+  inlineHookSecret: INLINE_ENV.secretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,
+  telephonyConfig: TELEPHONY_ENV.configSecretArn,
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
 
 /** The variables that carry the model settings to every function that `uses.model`. */
@@ -295,6 +376,8 @@ export type UsedResource =
   | { readonly kind: 'secret'; readonly id: SecretId; readonly access: SecretAccess }
   | { readonly kind: 'okta'; readonly access: OktaAccess }
   | { readonly kind: 'policy' }
+  | { readonly kind: 'inlineConfig' }
+  | { readonly kind: 'inlineOAuth' }
   | { readonly kind: 'model' }
   | { readonly kind: 'approverTokens' };
 
@@ -308,6 +391,11 @@ export function usedResources(uses: Uses): UsedResource[] {
         { kind: 'secret', id: 'oktaCredentials', access: 'read' },
       );
     } else if (key === 'policy') out.push({ kind: 'policy' });
+    else if (key === 'inlineConfig') out.push({ kind: 'inlineConfig' });
+    // The inline secret brings Okta's OAuth settings with it (set only when the stack is deployed with them).
+    else if (key === 'inlineHookSecret') {
+      out.push({ kind: 'secret', id: 'inlineHookSecret', access: access as SecretAccess }, { kind: 'inlineOAuth' });
+    }
     // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
     else if (key === 'model') out.push({ kind: 'model' });
     else if (key === 'approverTokens') out.push({ kind: 'approverTokens' });

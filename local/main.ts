@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
 import { ConfigError } from '../lambda/errors.ts';
+import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { bindHost, DEFAULT_HOST, HOST_ENV, isLoopback } from './bind.ts';
 import { runDemo } from './demo.ts';
@@ -38,6 +39,8 @@ Options:
 
 Environment:
   HOOKPILOT_EVENT_HOOK_SECRET  the event hook secret to accept (default: a fixed local-only value, printed below)
+  HOOKPILOT_INLINE_HOOK_SECRET the inline hooks' secret to accept (default: a fixed local-only value, printed below)
+  HOOKPILOT_INLINE_CONFIG_FILE the inline hooks' rules (default: policy/inline-hooks.json)
   HOOKPILOT_DATA_DIR           same as --data-dir
   HOOKPILOT_HOST               same as --host
   HOOKPILOT_SIM_TOKEN          the Okta simulator's API token (default: a fixed local-only value, printed below)
@@ -142,6 +145,15 @@ async function main(): Promise<void> {
                        ? `↑ the fixed LOCAL-ONLY default; set ${ENV.eventHookSecret} to use your own. Never use it in AWS.`
                        : `from ${ENV.eventHookSecret}`
                    }
+  inline hooks     POST ${stack.url}/okta/inline/{telephony|password-import|registration|token|saml|user-import}
+  inline secret    ${stack.inlineHookSecret}
+                   ${
+                     stack.inlineHookSecretIsLocalDefault
+                       ? `↑ the fixed LOCAL-ONLY default; set ${INLINE_ENV.secret} to use your own. Never use it in AWS.`
+                       : `from ${INLINE_ENV.secret}`
+                   }
+                   or Okta's OAuth: a client_credentials token of hookpilot-inline-hooks, scope hookpilot.inline
+  inline rules     ${stack.inlineConfigFile}   (try: npx hookpilot inline registration)
   DynamoDB Local   ${stack.endpoints.dynamodb}   tables ${Object.values(stack.resources.tables).join(', ')}
                    ${stack.dataDir ? `data kept in ${stack.dataDir}` : 'in memory (pass --persist to keep data across restarts)'}
   SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
                    (the local OpenAI-compatible stub at ${stack.llmStub.baseURL})`
       : ''
   }
+  fake SMS gateway ${stack.smsGateway.messagesUrl}   (the telephony hook's OTPs land here and are printed; GET lists them)
   mode             ${stack.mode}   (HOOKPILOT_MODE: observe | assisted | autonomous)
   policy           ${stack.policyFile}
 

@@ -1,4 +1,4 @@
-import { EVENT_ROUTES } from '../lambda/pipeline/event-routes.ts';
+import { EVENT_ROUTES, HOUSEKEEPING_ROUTES } from '../lambda/pipeline/event-routes.ts';
 import { LocalStackError } from './errors.ts';
 import { simApi } from './sim-api.ts';
 
@@ -9,6 +9,7 @@ import { simApi } from './sim-api.ts';
 export const LOCAL_HOOK_EVENT_TYPES = [
   ...new Set([
     ...EVENT_ROUTES.filter((r) => !r.eventType.endsWith('.*')).map((r) => r.eventType),
+    ...HOUSEKEEPING_ROUTES.map((r) => r.eventType),
     'user.risk.detect',
     'user.risk.change',
     'security.breached_credential.detected',

@@ -144,3 +144,6 @@ async function createTable(client: DynamoDBClient, name: string, design: TableDe
 
 /** The fixed, clearly-labelled secret the local stack uses when HOOKPILOT_EVENT_HOOK_SECRET is not set. */
 export const LOCAL_DEFAULT_HOOK_SECRET = 'local-only-hookpilot-event-hook-secret';
+
+/** The same for the inline hooks, when HOOKPILOT_INLINE_HOOK_SECRET is not set. */
+export const LOCAL_DEFAULT_INLINE_HOOK_SECRET = 'local-only-hookpilot-inline-hook-secret';

@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
+import { INLINE_ENV, INLINE_OAUTH_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
+import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
 import {
   EVENT_HOOK_PATH,
   FUNCTIONS,
@@ -31,10 +34,12 @@ import {
   type Endpoints,
   emulatorEnv,
   LOCAL_DEFAULT_HOOK_SECRET,
+  LOCAL_DEFAULT_INLINE_HOOK_SECRET,
   type LocalResources,
   localSqs,
 } from './resources.ts';
 import { type ScheduledFunction, startSchedule } from './schedule.ts';
+import { type SmsGateway, startSmsGateway } from './sms-gateway.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 
 export { DEFAULT_PORT, ROOT };
@@ -85,6 +90,11 @@ export interface LocalStack {
   readonly url: string;
   readonly hookSecret: string;
   readonly hookSecretIsLocalDefault: boolean;
+  /** The inline hooks' header secret (Okta's OAuth tokens from the simulator's `default` server work too). */
+  readonly inlineHookSecret: string;
+  readonly inlineHookSecretIsLocalDefault: boolean;
+  /** The inline hooks' rules file in effect. */
+  readonly inlineConfigFile: string;
   readonly endpoints: Endpoints;
   readonly resources: LocalResources;
   readonly dataDir: string | undefined;
@@ -102,6 +112,8 @@ export interface LocalStack {
   readonly sweepIntervalSeconds: number;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
   readonly llmStub?: OpenAiStub;
+  /** The fake SMS gateway the telephony hook sends to (unless HOOKPILOT_TELEPHONY_CONFIG names real providers). */
+  readonly smsGateway: SmsGateway;
   /** What each queue's worker has done so far (empty when `consumers` is false). */
   readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
   /** Things the user must know, e.g. that the stack listens beyond this machine. */
@@ -170,9 +182,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         HOOKPILOT_MODEL: process.env.HOOKPILOT_MODEL ?? 'hookpilot-local-stub',
       });
     }
+    // The telephony hook's OTPs go to a fake SMS gateway on the loopback interface (it prints what it "sent"), unless
+    // HOOKPILOT_TELEPHONY_CONFIG names real providers.
+    const smsGateway = await startSmsGateway({ print: (line) => log(line) });
+    stops.push(() => smsGateway.stop());
+    if (!process.env[TELEPHONY_ENV.config]?.trim()) {
+      process.env[TELEPHONY_ENV.config] = JSON.stringify({
+        providers: { 'local-sms': { type: 'gateway', url: smsGateway.messagesUrl } },
+        routes: [{ prefix: '', providers: ['local-sms'] }],
+      });
+    }
     const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
 
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
+    const inlineHookSecretIsLocalDefault = !process.env[INLINE_ENV.secret]?.trim();
+    const inlineConfigFile =
+      process.env[INLINE_CONFIG_ENV.file]?.trim() || resolve(ROOT, 'policy', 'inline-hooks.json');
     Object.assign(process.env, emulatorEnv(endpoints), resources.env, {
       // The functions that use Okta talk to the simulator (http is allowed for it, and only on localhost).
       [OKTA_ENV.orgUrl]: sim.orgUrl,
@@ -185,6 +210,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
+      // Inline hooks: the header secret, and Okta's OAuth tokens as the simulator's `default` server issues them to its
+      // `hookpilot-inline-hooks` client (client credentials, scope hookpilot.inline) — docs/inline-hooks.md.
+      [INLINE_ENV.secret]: process.env[INLINE_ENV.secret]?.trim() || LOCAL_DEFAULT_INLINE_HOOK_SECRET,
+      [INLINE_OAUTH_ENV.issuer]: process.env[INLINE_OAUTH_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
+      [INLINE_OAUTH_ENV.audience]: process.env[INLINE_OAUTH_ENV.audience]?.trim() || 'api://default',
+      [INLINE_OAUTH_ENV.clientIds]: process.env[INLINE_OAUTH_ENV.clientIds]?.trim() || 'hookpilot-inline-hooks',
+      [INLINE_OAUTH_ENV.requiredScopes]: process.env[INLINE_OAUTH_ENV.requiredScopes]?.trim() || 'hookpilot.inline',
+      [INLINE_CONFIG_ENV.file]: inlineConfigFile,
     });
     // The shared logger was created when this module loaded; now that the level is set, apply it.
     logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
@@ -257,8 +290,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       policyFile,
       sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
+      smsGateway,
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
+      inlineHookSecret: process.env[INLINE_ENV.secret] as string,
+      inlineHookSecretIsLocalDefault,
+      inlineConfigFile,
       endpoints,
       resources,
       dataDir: dynamo?.dataDir,

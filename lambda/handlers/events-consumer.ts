@@ -17,6 +17,7 @@ import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
+import { DynamoLegacyHashStore } from '../store/legacy-hashes.ts';
 import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
@@ -50,6 +51,9 @@ const deps = {
       source: approvalEventSource(config.instance),
     },
   }),
+  legacyHashes: config.legacyHashesTable
+    ? new DynamoLegacyHashStore(dynamoDocumentClient(), config.legacyHashesTable)
+    : undefined,
 };
 logger.info('events consumer ready', { recommender: description, mode: deps.mode });
 

@@ -1,4 +1,3 @@
-import type { core } from 'zod/mini';
 import { asciiJson } from '../ascii-json.ts';
 import {
   BadRequestError,
@@ -12,6 +11,9 @@ import type { HttpRequest } from '../ports.ts';
 import { type EventHookDelivery, EventHookDeliverySchema } from './event-hook.ts';
 import type { SecretVerifier } from './hook-auth.ts';
 import { jsonErrorLocation } from './json-error.ts';
+import { describeIssues, formatPath } from './zod-issues.ts';
+
+export { describeIssues };
 
 export const VERIFICATION_HEADER = 'x-okta-verification-challenge';
 
@@ -121,19 +123,4 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
     }
   });
   return { kind: 'delivery', delivery: parsed.data };
-}
-
-/** zod issues as `{path, message}` with JSON-ish paths (`data.events[0].uuid`), at most 20 of them. */
-export function describeIssues(error: core.$ZodError): { path: string; message: string }[] {
-  return error.issues.slice(0, 20).map((issue) => ({
-    path: formatPath(issue.path),
-    message: issue.message,
-  }));
-}
-
-/** A JSON-ish path: `data.events[0].uuid`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  return (
-    path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(root)'
-  );
 }

@@ -29,6 +29,21 @@ export const EVENT_ROUTES: readonly EventRoute[] = [
   { eventType: 'user.risk.*', intent: 'security', outcomes: 'any' },
 ];
 
+/**
+ * Events that need a fixed piece of housekeeping and no recommendation. `user.import.password` with outcome SUCCESS:
+ * Okta has stored the password the password import hook verified, so the legacy hash is deleted.
+ */
+export const HOUSEKEEPING_ROUTES = [{ eventType: 'user.import.password', task: 'forgetLegacyHash' }] as const;
+export type HousekeepingTask = (typeof HOUSEKEEPING_ROUTES)[number]['task'];
+
+/** The housekeeping an event calls for, with the Okta login it is about (the target user's `alternateId`). */
+export function housekeepingFor(event: LogEvent): { task: HousekeepingTask; login: string } | undefined {
+  const route = HOUSEKEEPING_ROUTES.find((r) => r.eventType === event.eventType);
+  if (!route || (event.outcome?.result ?? 'SUCCESS') !== 'SUCCESS') return undefined;
+  const login = event.target?.find((t) => t.type === 'User')?.alternateId;
+  return login ? { task: route.task, login } : undefined;
+}
+
 export type RouteDecision =
   | { readonly accepted: true; readonly intent: Intent; readonly subjectUserId: string; readonly rule: string }
   | { readonly accepted: false; readonly reason: string };

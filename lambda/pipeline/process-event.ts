@@ -20,6 +20,7 @@ import type {
   Claims,
   Clock,
   HourlyBudget,
+  LegacyHashStore,
   MessageQueue,
   OktaDirectory,
   Recommender,
@@ -28,7 +29,7 @@ import type {
 import { buildContext } from '../recommend/context.ts';
 import { moverChange, moverSnapshot, type ProfileSnapshot } from '../recommend/mover.ts';
 import { validateProposals } from '../recommend/validate.ts';
-import { type EventRoute, routeEvent } from './event-routes.ts';
+import { type EventRoute, housekeepingFor, routeEvent } from './event-routes.ts';
 import { RECOMMENDATION_RECORD_KEY, type StoredRecommendation, storedRecommendation } from './stored-recommendation.ts';
 
 export interface ProcessEventDeps {
@@ -42,6 +43,8 @@ export interface ProcessEventDeps {
   readonly mode: Mode;
   readonly actionsQueue: MessageQueue<ActionMessage>;
   readonly approvals: ApprovalGateway;
+  /** Where the password import hook's legacy hashes live (housekeeping after `user.import.password`). */
+  readonly legacyHashes?: Pick<LegacyHashStore, 'delete'>;
 }
 
 export type ProcessOutcome =
@@ -82,6 +85,18 @@ export async function processEvent(message: EventMessage, deps: ProcessEventDeps
     return { status: 'skipped', reason };
   };
 
+  const chore = housekeepingFor(event);
+  if (chore && deps.legacyHashes) {
+    await deps.legacyHashes.delete(chore.login);
+    await record({
+      recordKey: 'routed',
+      kind: 'password.migrated',
+      summary: `Okta imported the password of ${chore.login}: legacy hash deleted`,
+      subject,
+      detail: { login: chore.login, published: event.published },
+    });
+    return { status: 'skipped', reason: 'legacy password hash deleted after import' };
+  }
   const route = routeEvent(event, deps.routes);
   if (!route.accepted) return skip(route.reason);
   const requestId = requestIdOf(event);

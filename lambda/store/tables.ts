@@ -79,3 +79,22 @@ export const GRANTS_TABLE = {
     byTime: { partitionKey: 'kind', sortKey: 'grantedAt' },
   },
 } as const satisfies TableDesign;
+
+/**
+ * Fixed-window counters of the inline hooks' rate limits (telephony: per phone number, per user). One item per key and
+ * window, counted up by conditional updates; items expire by TTL after their window.
+ */
+export const RATE_LIMITS_TABLE = {
+  partitionKey: 'counterKey',
+  ttlAttribute: 'expiresAtEpoch',
+  indexes: {},
+} as const satisfies TableDesign;
+
+/**
+ * Legacy password hashes waiting for their user's first sign-in through the password import hook, one item per Okta
+ * login (lower case). Deleted once Okta reports `user.import.password` succeeded; `passwords pending` lists the rest.
+ */
+export const LEGACY_HASHES_TABLE = {
+  partitionKey: 'login',
+  indexes: {},
+} as const satisfies TableDesign;

@@ -9,8 +9,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambda/config.ts';
+import { BUNDLED_INLINE_CONFIG_DEFINE } from '../../lambda/domain/inline-config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
+import { INLINE_OAUTH_ENV } from '../../lambda/okta/inline-config-env.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,
@@ -85,6 +87,23 @@ export interface FunctionsProps {
    */
   readonly approverTokens?: { readonly issuer: string; readonly audience: string };
   /**
+   * The inline hooks' rules built into every function that uses them (JSON text, already validated).
+   *
+   * @default - none: such functions use the built-in defaults
+   */
+  readonly inlineConfigJson?: string;
+  /**
+   * Okta's OAuth 2.0 settings for the inline hooks (issuer, audience, client ids, scopes).
+   *
+   * @default - none: the inline hooks accept only the header secret
+   */
+  readonly inlineOAuth?: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly clientIds?: readonly string[];
+    readonly requiredScopes?: readonly string[];
+  };
+  /**
    * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
    *
    * @default - none
@@ -131,10 +150,7 @@ export class Functions extends Construct {
         logGroup,
         projectRoot: ROOT,
         depsLockFilePath: LOCK_FILE,
-        bundling:
-          spec.uses.policy && props.policyJson
-            ? { ...BUNDLING, define: { [BUNDLED_POLICY_DEFINE]: JSON.stringify(props.policyJson) } }
-            : BUNDLING,
+        bundling: bundlingFor(spec.uses, props),
         environment: {
           POWERTOOLS_SERVICE_NAME: 'hookpilot',
           POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
@@ -193,6 +209,21 @@ export class Functions extends Construct {
             fn.addEnvironment(APPROVER_TOKEN_ENV.audience, props.approverTokens.audience);
           }
           break;
+        case 'inlineConfig':
+          // Built into the bundle (see `bundlingFor`).
+          break;
+        case 'inlineOAuth':
+          if (props.inlineOAuth) {
+            fn.addEnvironment(INLINE_OAUTH_ENV.issuer, props.inlineOAuth.issuer);
+            fn.addEnvironment(INLINE_OAUTH_ENV.audience, props.inlineOAuth.audience);
+            if (props.inlineOAuth.clientIds?.length) {
+              fn.addEnvironment(INLINE_OAUTH_ENV.clientIds, props.inlineOAuth.clientIds.join(','));
+            }
+            if (props.inlineOAuth.requiredScopes?.length) {
+              fn.addEnvironment(INLINE_OAUTH_ENV.requiredScopes, props.inlineOAuth.requiredScopes.join(','));
+            }
+          }
+          break;
         case 'model':
           // Without a model nothing is set, and the rules recommender answers. With one: its settings and its key.
           if (props.model) {
@@ -205,6 +236,16 @@ export class Functions extends Construct {
       }
     }
   }
+}
+
+/** The stack's esbuild options, with the policy and the inline rules built in for the functions that read them. */
+function bundlingFor(uses: Uses, props: FunctionsProps) {
+  const define: Record<string, string> = {};
+  if (uses.policy && props.policyJson) define[BUNDLED_POLICY_DEFINE] = JSON.stringify(props.policyJson);
+  if (uses.inlineConfig && props.inlineConfigJson) {
+    define[BUNDLED_INLINE_CONFIG_DEFINE] = JSON.stringify(props.inlineConfigJson);
+  }
+  return Object.keys(define).length > 0 ? { ...BUNDLING, define } : BUNDLING;
 }
 
 /** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */

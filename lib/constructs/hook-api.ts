@@ -13,6 +13,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { INLINE_HOOK_TYPE_NAMES, inlineHookPath } from '../../lambda/okta/inline-types.ts';
 import { EVENT_HOOK_PATH, type FunctionId, ROUTES } from '../manifest.ts';
 import { constructId } from './names.ts';
 
@@ -73,6 +74,12 @@ export const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
   [EVENT_HOOK_PATH]:
     'Okta event hooks support only header-secret authentication (no OAuth or JWT, so no API Gateway authorizer can verify them), and the one-time verification GET may arrive without that header. The function checks the header in constant time against every accepted secret before it parses the body, and answers 401 otherwise.',
   '/health': 'Public liveness check: answers a constant body, reads no data and holds no permissions.',
+  ...Object.fromEntries(
+    INLINE_HOOK_TYPE_NAMES.map((type) => [
+      inlineHookPath(type),
+      'Okta inline hooks authenticate with either a header secret (no authorizer can check it) or an OAuth 2.0 access token from an authorization server Okta chooses per hook; one route must accept both. The function checks the header in constant time against every accepted secret, or verifies the bearer JWT (signature, issuer, audience, expiry, client id, scope), before it parses the body, and answers 401 otherwise.',
+    ]),
+  ),
 };
 
 /** Why an approver route may lack the JWT authorizer: only when no issuer is configured, and then nothing gets in. */

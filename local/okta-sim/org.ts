@@ -1030,7 +1030,18 @@ function parseCredentials(
   let password = false;
   if (input.password !== undefined) {
     const value = isObject(input.password) ? input.password.value : undefined;
-    if (isObject(input.password) && (input.password.hash !== undefined || input.password.hook !== undefined)) {
+    if (isObject(input.password) && input.password.hash !== undefined) {
+      const problems = hashProblems(input.password.hash);
+      if (problems.length > 0)
+        throw E.validation(
+          'password',
+          problems.map((p) => `password.hash: ${p}`),
+        );
+      password = true;
+    } else if (isObject(input.password) && input.password.hook !== undefined) {
+      if (!isObject(input.password.hook) || input.password.hook.type !== 'default') {
+        throw E.validation('password', ['password.hook: type must be "default"']);
+      }
       password = true;
     } else if (typeof value === 'string') {
       const problems = passwordProblems(value, profile);
@@ -1053,6 +1064,52 @@ function parseCredentials(
     recoveryQuestion = question;
   }
   return { password, recoveryQuestion };
+}
+
+/**
+ * OAS `PasswordCredentialHash`, as Okta checks it: a known algorithm; BCRYPT with a 22-character radix-64 salt and a
+ * work factor of 1–20; PBKDF2 with ≥ 4096 iterations, a key size, an HMAC digest and a salt; the others a base64 value
+ * and, with a salt, its order.
+ */
+function hashProblems(hash: unknown): string[] {
+  if (!isObject(hash)) return ['must be an object'];
+  const { algorithm, value, salt, saltOrder, workFactor, iterationCount, keySize, digestAlgorithm } = hash;
+  const b64 = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
+  if (typeof value !== 'string' || value === '') return ['value: The field cannot be left blank'];
+  switch (algorithm) {
+    case 'BCRYPT': {
+      const problems: string[] = [];
+      if (typeof salt !== 'string' || !/^[./A-Za-z0-9]{22}$/.test(salt))
+        problems.push('salt: must be 22 radix-64 characters');
+      if (!Number.isInteger(workFactor) || (workFactor as number) < 1 || (workFactor as number) > 20)
+        problems.push('workFactor: must be 1 to 20');
+      return problems;
+    }
+    case 'PBKDF2': {
+      const problems: string[] = [];
+      if (!Number.isInteger(iterationCount) || (iterationCount as number) < 4096)
+        problems.push('iterationCount: must be >= 4096');
+      if (!Number.isInteger(keySize) || (keySize as number) < 1) problems.push('keySize: required');
+      if (digestAlgorithm !== 'SHA256_HMAC' && digestAlgorithm !== 'SHA512_HMAC')
+        problems.push('digestAlgorithm: SHA256_HMAC or SHA512_HMAC');
+      if (!b64(salt)) problems.push('salt: must be base64');
+      if (!b64(value)) problems.push('value: must be base64');
+      return problems;
+    }
+    case 'SHA-512':
+    case 'SHA-256':
+    case 'SHA-1':
+    case 'MD5': {
+      const problems: string[] = [];
+      if (!b64(value)) problems.push('value: must be base64');
+      if (salt !== undefined && !b64(salt)) problems.push('salt: must be base64');
+      if (salt !== undefined && saltOrder !== 'PREFIX' && saltOrder !== 'POSTFIX')
+        problems.push('saltOrder: PREFIX or POSTFIX');
+      return problems;
+    }
+    default:
+      return ['algorithm: must be one of BCRYPT, SHA-512, SHA-256, SHA-1, MD5, PBKDF2'];
+  }
 }
 
 /** Okta's default password policy: 8+ characters, a lower-case and an upper-case letter, a digit, no part of the login. */

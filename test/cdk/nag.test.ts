@@ -44,7 +44,8 @@ describe('cdk-nag AwsSolutions', () => {
     app.synth();
     const found = findings(app);
     expect(found, `unacknowledged cdk-nag findings:\n${describeFindings(found)}`).toEqual([]);
-  });
+    // The first synth of the file bundles every function (ten of them, with the inline hooks) on a shared machine.
+  }, 120_000);
 
   it('runs as a synthesis plugin the way bin/app.ts applies it, and the report it writes is clean', () => {
     const app = testApp();

@@ -417,7 +417,14 @@ describe('functions', () => {
         expected[OKTA_ORG_URL_ENV] = TEST_OKTA_ORG_URL;
         continue;
       }
-      if (used.kind === 'policy' || used.kind === 'model') continue; // no mode and no model given: nothing to set
+      // No mode, model or inline OAuth given, and the inline rules are built into the bundle: nothing to set.
+      if (
+        used.kind === 'policy' ||
+        used.kind === 'model' ||
+        used.kind === 'inlineConfig' ||
+        used.kind === 'inlineOAuth'
+      )
+        continue;
       if (used.kind === 'approverTokens') {
         // No approvalsIssuer given: the org's default authorization server and its audience.
         expected[APPROVER_TOKEN_ENV.issuer] = `${TEST_OKTA_ORG_URL}/oauth2/default`;
