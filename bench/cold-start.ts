@@ -39,6 +39,7 @@ const env: Record<string, string> = {
   [ENV.actionsTable]: 'actions',
   [ENV.rateLimitsTable]: 'rate-limits',
   [ENV.legacyHashesTable]: 'legacy-hashes',
+  [ENV.grantsTable]: 'grants',
   [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
   [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
   [ENV.eventHookSecret]: 'bench-secret-0123456789abcdef',
