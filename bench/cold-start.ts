@@ -6,10 +6,20 @@ import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
 import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { POLICY_ENV } from '../lambda/domain/policy-config.ts';
+import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { bundle, ROOT } from '../lib/bundling.ts';
-import { FUNCTIONS, type FunctionId, type FunctionSpec } from '../lib/manifest.ts';
+import {
+  FUNCTIONS,
+  type FunctionId,
+  type FunctionSpec,
+  QUEUES,
+  type QueueId,
+  RESOURCE_ENV,
+  TABLES,
+  type TableId,
+} from '../lib/manifest.ts';
 
 /**
  * Cold start of every function: each manifest entry is bundled exactly as the stack bundles it (lib/bundling.ts), beside
@@ -34,14 +44,16 @@ const env: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'ERROR',
-  [ENV.auditTable]: 'audit',
-  [ENV.idempotencyTable]: 'idempotency',
-  [ENV.actionsTable]: 'actions',
-  [ENV.rateLimitsTable]: 'rate-limits',
-  [ENV.legacyHashesTable]: 'legacy-hashes',
-  [ENV.grantsTable]: 'grants',
-  [ENV.eventsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/events',
-  [ENV.actionsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/actions',
+  // Every table and queue of the manifest, so a function that gains one needs no change here.
+  ...Object.fromEntries(Object.keys(TABLES).map((id) => [RESOURCE_ENV[id as TableId], `bench-${id}`])),
+  ...Object.fromEntries(
+    Object.keys(QUEUES).map((id) => [
+      RESOURCE_ENV[id as QueueId],
+      `https://sqs.us-east-1.amazonaws.com/123456789012/${id}`,
+    ]),
+  ),
+  [APPROVER_TOKEN_ENV.issuer]: 'https://acme-demo.okta.com/oauth2/default',
+  [APPROVER_TOKEN_ENV.audience]: 'api://default',
   [ENV.eventHookSecret]: 'bench-secret-0123456789abcdef',
   [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
   [OKTA_ENV.apiToken]: 'bench-token-0123456789',

@@ -22,25 +22,26 @@ import { hookpilotUrl, localStack, type TargetOptions, targetOptions } from './t
  * an approver signed in to Okta. Against the local stack, `login --as <login>` gets a simulated user's token from the
  * Okta simulator (LOCAL ONLY); against a deployed stack, pass an Okta access token with `--token` or HOOKPILOT_TOKEN.
  */
-interface Common extends TargetOptions {
+export interface Common extends TargetOptions {
   readonly token?: string;
   readonly json?: boolean;
 }
 
-function withCommon(command: Command): Command {
+/** The target and token options every approver command takes (`hookpilot grants` too). */
+export function withCommon(command: Command): Command {
   targetOptions(command, 'url');
   return command
     .option('--token <jwt>', `an Okta access token (or ${TOKEN_ENV}; default: the one approvals login stored)`)
     .option('--json', "print the API's answer as JSON");
 }
 
-function client(options: Common): ApprovalsClient {
+export function client(options: Common): ApprovalsClient {
   const url = hookpilotUrl(options);
   return new ApprovalsClient(url, tokenFor(url, options.token));
 }
 
 /** The CLI's one-line errors for what the approvals client raises. */
-async function run<T>(work: () => Promise<T>): Promise<T> {
+export async function run<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

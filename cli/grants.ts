@@ -1,38 +1,13 @@
 import type { Command } from 'commander';
-import { ApprovalsCliError, ApprovalsClient, grantLines, TOKEN_ENV, tokenFor } from './approvals-client.ts';
+import { type Common, client, run, withCommon } from './approvals.ts';
+import { grantLines } from './approvals-client.ts';
 import { positiveInt } from './options.ts';
-import { CliError, print, printJson } from './output.ts';
-import { hookpilotUrl, type TargetOptions, targetOptions } from './target.ts';
+import { print, printJson } from './output.ts';
 
 /**
  * `hookpilot grants list|end`: time-bound grants through the approvals API (`GET /grants`, `POST /grants/{id}/end`),
  * with the same approver token as `hookpilot approvals` (`approvals login --as …` locally, `--token` when deployed).
  */
-interface Common extends TargetOptions {
-  readonly token?: string;
-  readonly json?: boolean;
-}
-
-function withCommon(command: Command): Command {
-  targetOptions(command, 'url');
-  return command
-    .option('--token <jwt>', `an Okta access token (or ${TOKEN_ENV}; default: the one approvals login stored)`)
-    .option('--json', "print the API's answer as JSON");
-}
-
-function client(options: Common): ApprovalsClient {
-  const url = hookpilotUrl(options);
-  return new ApprovalsClient(url, tokenFor(url, options.token));
-}
-
-async function run<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ApprovalsCliError) throw new CliError(error.message);
-    throw error;
-  }
-}
 
 export function grants(program: Command): void {
   const group = program

@@ -1,17 +1,10 @@
 import { asciiJson } from '../ascii-json.ts';
-import {
-  BadRequestError,
-  MethodNotAllowedError,
-  PayloadTooLargeError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
-} from '../errors.ts';
-import { pathBeyondDepth } from '../json-depth.ts';
+import { BadRequestError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError } from '../errors.ts';
 import type { HttpRequest } from '../ports.ts';
 import { type EventHookDelivery, EventHookDeliverySchema } from './event-hook.ts';
 import type { SecretVerifier } from './hook-auth.ts';
-import { jsonErrorLocation } from './json-error.ts';
-import { describeIssues, formatPath } from './zod-issues.ts';
+import { readJsonBody } from './json-body.ts';
+import { describeIssues } from './zod-issues.ts';
 
 export { describeIssues };
 
@@ -69,33 +62,11 @@ export function parseEventHookRequest(request: HttpRequest, options: EventHookRe
   if (request.method !== 'POST') throw new MethodNotAllowedError(['GET', 'POST']);
   if (!options.verify(presented)) throw new UnauthorizedError();
 
-  const contentType = request.headers['content-type'];
-  if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new UnsupportedMediaTypeError(
-      `Content-Type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 100)) : 'none'})`,
-    );
-  }
-  const body = request.body ?? '';
-  const size = Buffer.byteLength(body, 'utf8');
-  if (size > options.maxBodyBytes) {
-    throw new PayloadTooLargeError(`the body is ${size} bytes; the limit is ${options.maxBodyBytes}`);
-  }
-  if (size === 0) throw new BadRequestError('the body is empty; expected an Okta event hook delivery', 'empty_body');
-
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    throw new BadRequestError(`the body is not valid JSON (at ${jsonErrorLocation(body, error)})`, 'invalid_json');
-  }
-  const deep = pathBeyondDepth(json, MAX_JSON_DEPTH);
-  if (deep) {
-    // Keys are the sender's text: cut long ones, so the answer says where without repeating what the body holds.
-    const where = deep.slice(0, 8).map((k) => (typeof k === 'string' && k.length > 32 ? `${k.slice(0, 32)}…` : k));
-    const path = `${formatPath(where)}${deep.length > 8 ? '…' : ''}`;
-    const message = `nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`;
-    throw new BadRequestError(`the body ${message} (at ${path})`, 'too_deep', [{ path, message }]);
-  }
+  const json = readJsonBody(request, {
+    maxBodyBytes: options.maxBodyBytes,
+    maxDepth: MAX_JSON_DEPTH,
+    expected: 'an Okta event hook delivery',
+  });
   const events = (json as { data?: { events?: unknown } } | null)?.data?.events;
   if (Array.isArray(events) && events.length > MAX_EVENTS_PER_DELIVERY) {
     throw new PayloadTooLargeError(

@@ -1,10 +1,9 @@
 import * as z from 'zod/mini';
-import { BadRequestError, MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
-import { pathBeyondDepth } from '../json-depth.ts';
+import { BadRequestError, MethodNotAllowedError } from '../errors.ts';
 import type { HttpRequest } from '../ports.ts';
 import { INLINE_HOOK_TYPES, type InlineHookType } from './inline-types.ts';
-import { jsonErrorLocation } from './json-error.ts';
-import { describeIssues, formatPath } from './zod-issues.ts';
+import { readJsonBody } from './json-body.ts';
+import { describeIssues } from './zod-issues.ts';
 
 /** Okta's inline requests nest about 8 levels (token: data.context.protocol.request…); anything far deeper is refused. */
 export const MAX_INLINE_JSON_DEPTH = 32;
@@ -58,30 +57,11 @@ export interface InlineRequestOptions<T> {
  */
 export function parseInlineRequest<T>(request: HttpRequest, options: InlineRequestOptions<T>): InlineRequest<T> {
   if (request.method !== 'POST') throw new MethodNotAllowedError(['POST']);
-  const contentType = request.headers['content-type'];
-  if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) {
-    throw new UnsupportedMediaTypeError(
-      `Content-Type must be application/json (got ${contentType ? JSON.stringify(contentType.slice(0, 100)) : 'none'})`,
-    );
-  }
-  const body = request.body ?? '';
-  const size = Buffer.byteLength(body, 'utf8');
-  if (size > options.maxBodyBytes) {
-    throw new PayloadTooLargeError(`the body is ${size} bytes; the limit is ${options.maxBodyBytes}`);
-  }
-  if (size === 0) throw new BadRequestError('the body is empty; expected an Okta inline hook request', 'empty_body');
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    throw new BadRequestError(`the body is not valid JSON (at ${jsonErrorLocation(body, error)})`, 'invalid_json');
-  }
-  const deep = pathBeyondDepth(json, MAX_INLINE_JSON_DEPTH);
-  if (deep) {
-    const path = `${formatPath(deep.slice(0, 8))}${deep.length > 8 ? '…' : ''}`;
-    const message = `nests objects and arrays deeper than ${MAX_INLINE_JSON_DEPTH} levels`;
-    throw new BadRequestError(`the body ${message} (at ${path})`, 'too_deep', [{ path, message }]);
-  }
+  const json = readJsonBody(request, {
+    maxBodyBytes: options.maxBodyBytes,
+    maxDepth: MAX_INLINE_JSON_DEPTH,
+    expected: 'an Okta inline hook request',
+  });
   const envelope = EnvelopeSchema.safeParse(json);
   if (!envelope.success) throw invalid(envelope.error, 'not an Okta inline hook request');
   const expected = INLINE_HOOK_TYPES[options.type].eventType;
