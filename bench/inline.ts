@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { placeRow, readExport } from '../cli/password-export.ts';
+import type { Grant } from '../lambda/domain/grant.ts';
 import { INLINE_HOOK_TYPE_NAMES, inlineHookPath, OKTA_INLINE_DEADLINE_MS } from '../lambda/okta/inline-types.ts';
+import { DynamoGrantStore } from '../lambda/store/grant-store.ts';
 import { DynamoLegacyHashStore } from '../lambda/store/legacy-hashes.ts';
 import { ROOT } from '../lib/bundling.ts';
 import { INLINE_FUNCTIONS } from '../lib/manifest.ts';
@@ -24,6 +26,7 @@ const stack = await startLocalStack({ port: 0, consumers: false, okta: { port: 0
 const rows: string[] = [];
 try {
   await seedLegacyHashes();
+  await seedGrants();
   const token = await oauthToken(stack.okta.sim.authorizationServers.issuer());
   for (const type of INLINE_HOOK_TYPE_NAMES) {
     const body = readFileSync(resolve(ROOT, 'cli', 'inline-requests', `${type}.json`), 'utf8');
@@ -62,7 +65,7 @@ console.log(
 console.log('hook             auth           p50        p95        p99        max   p99 / Okta’s 3000 ms');
 for (const row of rows) console.log(row);
 console.log(
-  '\n(telephony: each request to a new number, sent through the local fake SMS gateway; password-import: the request’s user verified against its scrypt legacy hash, N=16384 r=8, from cli/examples/legacy-passwords.csv; the time budget is 2000 ms)',
+  '\n(token and SAML: the request’s user holds an active group grant, read with one DynamoDB query; telephony: each request to a new number, sent through the local fake SMS gateway; password-import: the request’s user verified against its scrypt legacy hash, N=16384 r=8, from cli/examples/legacy-passwords.csv; the time budget is 2000 ms)',
 );
 
 // Cold start of each inline bundle, measured exactly as npm run bench:cold-start does.
@@ -124,4 +127,37 @@ async function seedLegacyHashes(): Promise<void> {
           : [],
       ),
   );
+}
+
+/** An active group grant for the token and SAML requests' users, so those hooks' one grants query finds something. */
+async function seedGrants(): Promise<void> {
+  const store = new DynamoGrantStore(localDocuments(stack.endpoints.dynamodb), stack.resources.tables.grantsTable);
+  for (const type of ['token', 'saml'] as const) {
+    const request = JSON.parse(readFileSync(resolve(ROOT, 'cli', 'inline-requests', `${type}.json`), 'utf8')) as {
+      data: { context: { user: { id: string } } };
+    };
+    const userId = request.data.context.user.id;
+    const groupId = '00gBENCHgrant000001';
+    const grantedAt = new Date();
+    const grant: Grant = {
+      grantId: `bench-inline-${type}`,
+      state: 'active',
+      subjectUserId: userId,
+      action: { type: 'group.add_member', params: { userId, groupId } },
+      inverse: { type: 'group.remove_member', params: { userId, groupId } },
+      grantedAt: grantedAt.toISOString(),
+      durationSeconds: 3600,
+      expiresAt: new Date(grantedAt.getTime() + 3600_000).toISOString(),
+      durationReason: 'bench',
+      approvers: [],
+      correlationId: 'bench-inline',
+      version: 0,
+    };
+    // The local stack's tables may outlive a run: a grant from an earlier one is renewed (a conditional update).
+    const existing = await store.get(grant.grantId);
+    const stored = existing
+      ? await store.update({ ...grant, version: existing.version + 1 }, existing.version)
+      : await store.create(grant);
+    if (!stored) throw new Error(`could not seed the grant ${grant.grantId}`);
+  }
 }

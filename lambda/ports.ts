@@ -512,9 +512,9 @@ export interface RegistrationScreen {
 }
 
 /**
- * The user's active time-bound grants (the approvals issue's grants store), as entitlement names, for the token and
- * SAML hooks. Not wired yet: until the grants store lands, the hooks use group/profile mappings only
- * (docs/inline-hooks.md, "Time-bound grants").
+ * The user's active time-bound grants (the grants table), as entitlement names (`group:<groupId>`, `app:<appId>`,
+ * `role:<roleType>`), for the token and SAML hooks. Implemented by `store/active-grants.ts` with one DynamoDB query;
+ * `signal` aborts it when the hook's budget runs out (docs/inline-hooks.md, "Time-bound grants").
  */
 export interface ActiveGrants {
   entitlementsOf(userId: string, at: Date, signal: AbortSignal): Promise<readonly string[]>;

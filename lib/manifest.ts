@@ -34,6 +34,7 @@ export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
 export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
 
 /**
+ * `read`: GetItem, BatchGetItem and Query (the table and its named indexes); no scan, no write.
  * `append`: PutItem (conditional, never overwrite) + reads. No function may update or delete audit records.
  * `update`: reads, (conditional, transactional) puts and updates — never a delete.
  */
@@ -211,8 +212,15 @@ export const FUNCTIONS = {
     inlineConfig: 'read',
     model: 'read',
   }),
-  inlineToken: inlineHook('token', 'entitlement claims in OAuth 2.0 / OIDC tokens', { inlineConfig: 'read' }),
-  inlineSaml: inlineHook('saml', 'entitlement attributes in SAML assertions', { inlineConfig: 'read' }),
+  // The user's active time-bound grants join the mapped entitlements: one Query on the grants table's `bySubject` index.
+  inlineToken: inlineHook('token', 'entitlement claims in OAuth 2.0 / OIDC tokens', {
+    inlineConfig: 'read',
+    grantsTable: 'read',
+  }),
+  inlineSaml: inlineHook('saml', 'entitlement attributes in SAML assertions', {
+    inlineConfig: 'read',
+    grantsTable: 'read',
+  }),
   inlineUserImport: inlineHook('user-import', 'matches imported app users to Okta users', { inlineConfig: 'read' }),
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -21,7 +21,7 @@ import { entitlementsOf, groupsFromClaims } from './inline-entitlements.ts';
 export interface TokenDeps {
   readonly token: InlineConfig['token'];
   readonly entitlements: EntitlementRules;
-  /** The grants store (approvals issue); none until it lands: mappings only. */
+  /** The user's active time-bound grants (`store/active-grants.ts`); without it, mappings only. */
   readonly grants?: ActiveGrants;
 }
 

@@ -248,8 +248,10 @@ function bundlingFor(uses: Uses, props: FunctionsProps) {
   return Object.keys(define).length > 0 ? { ...BUNDLING, define } : BUNDLING;
 }
 
+/** The actions of `read`: get and query items; no scan, no write. */
+export const READ_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 /** The actions of `append`: write new items (the code makes each put conditional) and read; never update or delete. */
-export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+export const APPEND_TABLE_ACTIONS = ['dynamodb:PutItem', ...READ_TABLE_ACTIONS];
 /**
  * The actions of `update`: `append` plus `UpdateItem` and `ConditionCheckItem` (used inside TransactWriteItems, which has
  * no IAM action of its own); never a delete.
@@ -258,21 +260,16 @@ export const UPDATE_TABLE_ACTIONS = [...APPEND_TABLE_ACTIONS, 'dynamodb:UpdateIt
 
 function grantTable(role: IRole, table: ITable, tableId: TableId, access: TableAccess): void {
   switch (access) {
-    case 'read':
-      table.grantReadData(role);
-      return;
     case 'readWrite':
       table.grantReadWriteData(role);
       return;
+    case 'read':
     case 'append':
     case 'update': {
       // Named index ARNs rather than `index/*`: the role can query exactly the indexes of the design.
       const indexArns = Object.keys(TABLES[tableId].indexes).map((indexName) => `${table.tableArn}/index/${indexName}`);
-      Grant.addToPrincipal({
-        grantee: role,
-        actions: access === 'append' ? APPEND_TABLE_ACTIONS : UPDATE_TABLE_ACTIONS,
-        resourceArns: [table.tableArn],
-      });
+      const actions = { read: READ_TABLE_ACTIONS, append: APPEND_TABLE_ACTIONS, update: UPDATE_TABLE_ACTIONS }[access];
+      Grant.addToPrincipal({ grantee: role, actions, resourceArns: [table.tableArn] });
       if (indexArns.length > 0) {
         Grant.addToPrincipal({ grantee: role, actions: ['dynamodb:Query'], resourceArns: indexArns });
       }

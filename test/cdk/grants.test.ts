@@ -41,11 +41,17 @@ describe('the grants table', () => {
     expect(indexes.sort()).toEqual(['byDue', 'bySubject', 'byTime']);
   });
 
-  it('only the executor, the sweeper and the approvals API use it; the sweeper may queue revocations', () => {
+  it('only the executor, the sweeper and the approvals API change it; the token and SAML hooks read it', () => {
     const users = Object.entries(FUNCTIONS)
       .filter(([, spec]) => 'grantsTable' in spec.uses)
-      .map(([id]) => id);
-    expect(users.sort()).toEqual(['approvalsApi', 'executor', 'sweeper']);
+      .map(([id, spec]) => `${id}:${(spec.uses as { grantsTable?: string }).grantsTable}`);
+    expect(users.sort()).toEqual([
+      'approvalsApi:update',
+      'executor:update',
+      'inlineSaml:read',
+      'inlineToken:read',
+      'sweeper:update',
+    ]);
     expect(FUNCTIONS.sweeper.uses).toMatchObject({ grantsTable: 'update', actionsQueue: 'send' });
     const arn = JSON.stringify(stack.resolve(stack.tables.grantsTable.tableArn)).slice(1, -1);
     type Statement = { Action: string | string[]; Resource: unknown };
@@ -58,6 +64,22 @@ describe('the grants table', () => {
     );
     expect(actions.has('dynamodb:PutItem')).toBe(true);
     expect([...actions].some((a) => a.startsWith('dynamodb:Delete'))).toBe(false);
+  });
+
+  it('the token and SAML hooks may only get and query it, on its named indexes (no scan, no write, no index/*)', () => {
+    const arn = JSON.stringify(stack.resolve(stack.tables.grantsTable.tableArn)).slice(1, -1);
+    type Statement = { Action: string | string[]; Resource: unknown };
+    for (const fn of ['InlineToken', 'InlineSaml']) {
+      const statements = Object.entries(resources)
+        .filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.includes(`${fn}Role`))
+        .flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? [])
+        .filter((s) => JSON.stringify(s.Resource).includes(arn));
+      const actions = new Set(statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+      expect([...actions].sort(), fn).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+      const resourcesText = JSON.stringify(statements.map((s) => s.Resource));
+      expect(resourcesText, fn).toContain('/index/bySubject');
+      expect(resourcesText, fn).not.toContain('/index/*');
+    }
   });
 
   it('the grants routes need an approver token, like the approvals routes', () => {
