@@ -1,5 +1,6 @@
 import { type ApprovalRecord, type ApprovalStep, isPastExpiry, nextRecord } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
+import { assignSlots } from '../policy/approval-rules.ts';
 import type { ApprovalEvent, ApprovalStore } from '../ports.ts';
 import { type PublishApprovalEventsDeps, publishApprovalEvents, publishSoon } from './publish-approval-events.ts';
 
@@ -74,12 +75,28 @@ export function dueChange(
       escalatedAt: at,
       required: {
         ...required,
-        // Each group slot now accepts the fallback group too, and so does "any approver group" (no slots).
-        groupSlots: required.groupSlots.map((slot) => (slot.includes(group) ? slot : [...slot, group])),
+        groupSlots: withFallback(record, group),
         escalationGroups: [...new Set([...(required.escalationGroups ?? []), group])],
       },
     };
     steps.push('escalated');
   }
   return steps.length > 0 ? { next: nextRecord(record, patch), steps } : undefined;
+}
+
+/**
+ * The fallback group stands in for ONE missing group slot, never for two: a critical action that needs "one from
+ * security AND one from IT" still needs two different groups after escalation (two members of the fallback group
+ * cannot approve it between them). The slot it joins is the first one no approval fills yet. Without group slots the
+ * fallback group simply joins the approver groups (`escalationGroups`).
+ */
+function withFallback(record: ApprovalRecord, group: string): string[][] {
+  const slots = record.required.groupSlots.map((slot) => [...slot]);
+  if (slots.some((slot) => slot.includes(group))) return slots;
+  const approvers = record.decisions
+    .filter((d) => d.outcome === 'approve')
+    .map((d) => ({ id: d.approverId, groups: d.qualifyingGroups }));
+  const filled = assignSlots(approvers, slots);
+  const open = slots.findIndex((_, i) => filled[i] === undefined);
+  return slots.map((slot, i) => (i === open ? [...slot, group] : slot));
 }

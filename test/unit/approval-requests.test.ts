@@ -71,10 +71,10 @@ describe('what the sweeper does to a pending request', () => {
     expect(dueChange(request(), at(35))).toBeUndefined();
   });
 
-  it('the reminder, then the escalation, each once; the escalation widens every group slot', () => {
+  it('the reminder, then the escalation, each once; the fallback group stands in for one open group slot only', () => {
     const withSlots = {
       ...request(),
-      required: { ...request().required, groupSlots: [['security'], ['it', 'oncall']] },
+      required: { ...request().required, approvals: 2, groupSlots: [['security'], ['it']] },
     };
     const reminded = dueChange(withSlots, at(36));
     expect(reminded?.steps).toEqual(['reminded']);
@@ -82,16 +82,33 @@ describe('what the sweeper does to a pending request', () => {
     expect(dueChange(after, at(40))).toBeUndefined();
     const escalated = dueChange(after, at(54));
     expect(escalated?.steps).toEqual(['escalated']);
+    // Two members of the fallback group can never approve between them what needs two different groups.
     expect(escalated?.next.required).toEqual({
-      approvals: 1,
-      groupSlots: [
-        ['security', 'oncall'],
-        ['it', 'oncall'],
-      ],
+      approvals: 2,
+      groupSlots: [['security', 'oncall'], ['it']],
       reasonToApprove: false,
       escalationGroups: ['oncall'],
     });
     expect(escalated?.next.version).toBe(after.version + 1);
+  });
+
+  it('escalation joins the slot no approval fills yet', () => {
+    const base = request();
+    const securityApproved = {
+      ...base,
+      required: { ...base.required, approvals: 2, groupSlots: [['security'], ['it']] },
+      decisions: [
+        {
+          outcome: 'approve' as const,
+          approverId: '00usec',
+          approverLogin: 'sec@example.com',
+          qualifyingGroups: ['security'],
+          payloadHash: base.payloadHash,
+          at: at(10).toISOString(),
+        },
+      ],
+    };
+    expect(dueChange(securityApproved, at(60))?.next.required.groupSlots).toEqual([['security'], ['it', 'oncall']]);
   });
 
   it('both at once after a long pause, and only expiry once the time is up', () => {
