@@ -1,7 +1,7 @@
 import type { ActionMessage } from '../domain/action-message.ts';
 import { isFinal, nextRecord } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
-import { type Action, type ActionRequest, definitionOf, riskOf } from '../domain/catalog.ts';
+import { type Action, type ActionRequest, describeAction, riskOf } from '../domain/catalog.ts';
 import { type Grant, type GrantTerms, grantIdOfRevoke, grantTerms, revokeActionId } from '../domain/grant.ts';
 import type { PolicyConfig } from '../domain/policy-config.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
@@ -164,8 +164,7 @@ function requestedSeconds(message: ActionMessage): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds : 1;
 }
 
-const describe = (grant: Pick<Grant, 'action'>): string =>
-  definitionOf(grant.action.type)?.describe(grant.action.params as never) ?? grant.action.type;
+const describe = (grant: Pick<Grant, 'action'>): string => describeAction(grant.action as Action);
 
 // ─── The sweeper's step ────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,5 +1,5 @@
 /**
- * The sweeper runs a list of independent steps on a schedule (approvals now; grant revocation joins as one more entry).
+ * The sweeper runs a list of independent steps on a schedule (approvals, approved dispatch, grant revocation; adding one is one entry in `handlers/sweeper.ts`).
  * A failing step does not stop the others; the run as a whole fails afterwards, so the schedule's retries and the
  * function's error metric see it.
  */
