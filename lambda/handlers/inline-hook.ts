@@ -9,6 +9,7 @@ import { type InlineRequest, parseInlineRequest } from '../okta/inline-request.t
 import { type InlineHookType, OKTA_INLINE_DEADLINE_MS } from '../okta/inline-types.ts';
 import { Budget } from '../pipeline/inline-budget.ts';
 import { type InlineDecision, type InlineUseCase, inlineAuditRecord } from '../pipeline/inline-decision.ts';
+import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import type { AuditLog, AuditRecord, Clock, HttpResult } from '../ports.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient } from '../store/aws-clients.ts';
@@ -21,9 +22,9 @@ export interface InlineHookOptions<T> {
   readonly useCase: InlineUseCase<T>;
   /**
    * The documented safe answer when the use case fails or runs out of time (docs/inline-hooks.md, failure table):
-   * given why, it returns the decision to answer and audit.
+   * given why, it returns the decision to answer and audit. Default: the type's own (`fallbackFor(type)`).
    */
-  readonly fallback: (reason: string) => InlineDecision;
+  readonly fallback?: (reason: string) => InlineDecision;
   /** Dependencies; each defaults to the real one configured from the environment. */
   readonly deps?: Partial<InlineHookDeps>;
 }
@@ -52,7 +53,8 @@ const AUDIT_WAIT_MAX_MS = 400;
  * for a bounded time (what is left of the budget, between 100 and 400 ms — inside Okta's 3 s, since the budget is at
  * most 2.5 s); if DynamoDB is slower, the answer goes anyway and the late write is logged (never the record's content).
  */
-export function inlineHookHandler<T>(options: InlineHookOptions<T>) {
+export function inlineHookHandler<T>(given: InlineHookOptions<T>) {
+  const options = { ...given, fallback: given.fallback ?? fallbackFor(given.type) };
   const deps = resolveDeps(options.type, options.deps);
   return httpHandler(async (request): Promise<HttpResult> => {
     const budget = new Budget(deps.budgetMs);
@@ -92,7 +94,7 @@ export function inlineHookHandler<T>(options: InlineHookOptions<T>) {
 
 /** The use case under the budget: its decision, or the fallback when it throws or does not finish in time. */
 async function decide<T>(
-  options: InlineHookOptions<T>,
+  options: InlineHookOptions<T> & Required<Pick<InlineHookOptions<T>, 'fallback'>>,
   request: InlineRequest<T>,
   budget: Budget,
   clock: Clock,

@@ -1,7 +1,6 @@
 import { ENV, requiredEnv } from '../config.ts';
 import { PasswordImportRequestSchema } from '../okta/inline-password-import.ts';
 import { importPassword } from '../pipeline/import-password.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import { dynamoDocumentClient } from '../store/aws-clients.ts';
 import { DynamoLegacyHashStore } from '../store/legacy-hashes.ts';
 import { inlineHookHandler } from './inline-hook.ts';
@@ -19,5 +18,4 @@ export const handler = inlineHookHandler({
   type: 'password-import',
   schema: PasswordImportRequestSchema,
   useCase: (request) => importPassword(request.body, { store }),
-  fallback: fallbackFor('password-import'),
 });

@@ -1,6 +1,5 @@
 import { loadInlineConfig } from '../domain/inline-config.ts';
 import { RegistrationRequestSchema } from '../okta/inline-registration.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import { registrationUseCase } from '../pipeline/inline-registration.ts';
 import { registrationScreenFromEnv } from '../recommend/registration-screen.ts';
 import { inlineHookHandler } from './inline-hook.ts';
@@ -16,5 +15,4 @@ export const handler = inlineHookHandler({
   type: 'registration',
   schema: RegistrationRequestSchema,
   useCase: registrationUseCase({ rules: config.registration, ...(screen ? { screen } : {}) }),
-  fallback: fallbackFor('registration'),
 });

@@ -1,7 +1,6 @@
 import { ENV, requiredEnv } from '../config.ts';
 import { loadInlineConfig } from '../domain/inline-config.ts';
 import { SamlRequestSchema } from '../okta/inline-saml.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import { samlUseCase } from '../pipeline/inline-saml.ts';
 import { DynamoActiveGrants } from '../store/active-grants.ts';
 import { dynamoDocumentClient } from '../store/aws-clients.ts';
@@ -21,5 +20,4 @@ export const handler = inlineHookHandler({
   type: 'saml',
   schema: SamlRequestSchema,
   useCase: samlUseCase({ saml: config.saml, entitlements: config.entitlements, grants }),
-  fallback: fallbackFor('saml'),
 });

@@ -1,7 +1,6 @@
 import { ENV, requiredEnv } from '../config.ts';
 import { TelephonyRequestSchema } from '../okta/inline-telephony.ts';
 import { deliverOtp } from '../pipeline/deliver-otp.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import type { TelephonyProvider } from '../ports.ts';
 import { dynamoDocumentClient } from '../store/aws-clients.ts';
 import { DynamoRateLimiter } from '../store/rate-limits.ts';
@@ -43,5 +42,4 @@ export const handler = inlineHookHandler({
       remainingMs: () => budget.remainingMs(),
     });
   },
-  fallback: fallbackFor('telephony'),
 });

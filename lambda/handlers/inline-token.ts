@@ -1,7 +1,6 @@
 import { ENV, requiredEnv } from '../config.ts';
 import { loadInlineConfig } from '../domain/inline-config.ts';
 import { TokenRequestSchema } from '../okta/inline-token.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import { tokenUseCase } from '../pipeline/inline-token.ts';
 import { DynamoActiveGrants } from '../store/active-grants.ts';
 import { dynamoDocumentClient } from '../store/aws-clients.ts';
@@ -21,5 +20,4 @@ export const handler = inlineHookHandler({
   type: 'token',
   schema: TokenRequestSchema,
   useCase: tokenUseCase({ token: config.token, entitlements: config.entitlements, grants }),
-  fallback: fallbackFor('token'),
 });

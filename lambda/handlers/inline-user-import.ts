@@ -1,6 +1,5 @@
 import { loadInlineConfig } from '../domain/inline-config.ts';
 import { UserImportRequestSchema } from '../okta/inline-user-import.ts';
-import { fallbackFor } from '../pipeline/inline-fallbacks.ts';
 import { userImportUseCase } from '../pipeline/inline-user-import.ts';
 import { inlineHookHandler } from './inline-hook.ts';
 
@@ -11,5 +10,4 @@ export const handler = inlineHookHandler({
   type: 'user-import',
   schema: UserImportRequestSchema,
   useCase: userImportUseCase(config.userImport),
-  fallback: fallbackFor('user-import'),
 });
