@@ -23,9 +23,15 @@ export class DynamoWorkClaims implements WorkClaims {
 
   async claim(keys: readonly string[], holder: string, until: Date): Promise<Set<string>> {
     const held = new Set<string>();
-    await inParallel(keys, async (key) => {
-      if (await this.put(key, holder, until, 'attribute_not_exists(#id) OR leaseUntil < :now')) held.add(key);
-    });
+    try {
+      await inParallel(keys, async (key) => {
+        if (await this.put(key, holder, until, 'attribute_not_exists(#id) OR leaseUntil < :now')) held.add(key);
+      });
+    } catch (error) {
+      // Failing part-way: give back what was taken, so a retry does not wait out leases nobody uses.
+      await this.release([...held], holder);
+      throw error;
+    }
     return held;
   }
 
@@ -67,5 +73,8 @@ async function inParallel<T>(items: readonly T[], fn: (item: T) => Promise<void>
   const worker = async () => {
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  // Every worker finishes before this settles (a failing one does not leave others writing behind the caller's back).
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ReceiveMessageCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAuditLog } from '../../lambda/store/audit-log.ts';
@@ -235,6 +236,33 @@ describe('the receiver under dependency faults', () => {
     f.remove();
     expect((await post(delivery)).statusCode).toBe(204);
     expect(await queueDepth(sqs, queueUrl())).toBe(3);
+    await consumeAll(sqs, queueUrl(), consumerFn());
+    await expectProcessedOnce(delivery);
+  });
+
+  it('a claim write failing part-way: 503, and the claims already taken are given back (a retry need not wait them out)', async () => {
+    const delivery = deliveryOf(3);
+    const [first, second, third] = delivery.data.events.map((e) => String(e.uuid));
+    const claimKey = (uuid: string | undefined) => `receive#${uuid}`;
+    const f = fault(dynamoClient(), 'PutItemCommand', {
+      // Only the claim of the second event, and only the claim itself (a release writes a lapsed lease).
+      when: (input) =>
+        input.TableName === resources.tables.idempotencyTable &&
+        JSON.stringify(input.Item ?? {}).includes(`"${claimKey(second)}"`) &&
+        !JSON.stringify(input.Item ?? {}).includes('1970-01-01'),
+    });
+    expectRetryable(await post(delivery));
+    expect(f.fired()).toBeGreaterThan(0);
+    f.remove();
+    expect(await queueDepth(sqs, queueUrl())).toBe(0); // all or nothing: nothing queued
+    for (const uuid of [first, third]) {
+      const item = await documents.send(
+        new GetCommand({ TableName: resources.tables.idempotencyTable, Key: { id: claimKey(uuid) } }),
+      );
+      // Given back (a lapsed lease), or never taken: either way nobody holds it.
+      expect(item.Item === undefined || Date.parse(String(item.Item.leaseUntil)) <= Date.now()).toBe(true);
+    }
+    expect((await post(delivery)).statusCode).toBe(204);
     await consumeAll(sqs, queueUrl(), consumerFn());
     await expectProcessedOnce(delivery);
   });
