@@ -41,25 +41,6 @@ export function joinerContext(i: number): RecommendationContext {
 }
 
 /**
- * Expected calibration error over ten equal-width bins of confidence ([0, 0.1), …, [0.9, 1.0]): the share-weighted mean
- * of |mean confidence − accuracy| per bin.
- */
-export function ece(samples: readonly { confidence: number; correct: boolean }[]): number {
-  const bins = Array.from({ length: 10 }, () => ({ n: 0, conf: 0, right: 0 }));
-  for (const s of samples) {
-    const bin = bins[Math.min(9, Math.floor(s.confidence * 10))];
-    if (!bin) continue;
-    bin.n += 1;
-    bin.conf += s.confidence;
-    bin.right += s.correct ? 1 : 0;
-  }
-  return bins.reduce(
-    (sum, b) => (b.n === 0 ? sum : sum + (b.n / samples.length) * Math.abs(b.conf / b.n - b.right / b.n)),
-    0,
-  );
-}
-
-/**
  * How far a measured ECE may be from a mode's designed ECE with `n` samples: three standard errors of
  *
  *     ECE_hat − ECE = Σ_k (ŵ_k − w_k)·|c_k − p_k|  +  Σ_k ŵ_k·(|c_k − p̂_k| − |c_k − p_k|)

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectedCalibrationError as measureEce, reliability } from '../../../eval/metrics.ts';
 import { type PolicyConfig, PolicyConfigSchema } from '../../../lambda/domain/policy-config.ts';
 import { createOpenAiClient, DEFAULT_MODEL, llmRecommenderOptions } from '../../../lambda/recommend/llm-config.ts';
 import { LlmRecommender } from '../../../lambda/recommend/llm-recommender.ts';
@@ -14,12 +15,12 @@ import {
   type OpenAiStub,
   startOpenAiStub,
 } from '../../../local/openai-stub/index.ts';
-import { ece, eceTolerance, joinerContext } from '../../support/calibration.ts';
+import { eceTolerance, joinerContext } from '../../support/calibration.ts';
 
 /**
  * The stub's mis-calibrated modes, through the real LLM recommender (openai SDK over HTTP) and the real validator: the
- * calibration error measured on the answers matches the error the mode injects, within a tolerance derived from the
- * sample size (test/support/calibration.ts, `eceTolerance`).
+ * calibration error the harness's metric (eval/metrics.ts) measures on the answers matches the error the mode injects,
+ * within a tolerance derived from the sample size (test/support/calibration.ts, `eceTolerance`).
  */
 
 let stub: OpenAiStub;
@@ -85,7 +86,17 @@ describe.each(MISCALIBRATED_MODES)('mode %s', (mode: MiscalibratedMode) => {
 
     const designed = expectedCalibrationError(mode);
     const tolerance = eceTolerance(MODE_LEVELS[mode], n);
-    const observed = ece(measured);
+    // The harness's own metric (eval/metrics.ts), as `hookpilot eval` reports it.
+    const observed = measureEce(measured) ?? Number.NaN;
+    // Its reliability table puts each stated confidence in its own bucket, at the mode's designed precision.
+    for (const level of MODE_LEVELS[mode]) {
+      const bucket = reliability(measured).find((b) => b.from <= level.confidence && level.confidence < b.to);
+      expect(bucket?.meanConfidence).toBeCloseTo(level.confidence, 9);
+      const share = (bucket?.count ?? 0) / n;
+      expect(Math.abs((bucket?.observedPrecision ?? -1) - level.accuracy)).toBeLessThanOrEqual(
+        3 * Math.sqrt((level.accuracy * (1 - level.accuracy)) / Math.max(1, share * n)) + 1e-9,
+      );
+    }
     expect(Math.abs(observed - designed)).toBeLessThanOrEqual(tolerance);
     const accuracy = measured.filter((s) => s.correct).length / n;
     expect(Math.abs(accuracy - expectedAccuracy(mode))).toBeLessThanOrEqual(3 * Math.sqrt(0.25 / n));
