@@ -7,6 +7,7 @@ export { act } from './act.ts';
 export { approvals } from './approvals.ts';
 export { audit } from './audit.ts';
 export { deliver } from './deliver.ts';
+export { evalCommand } from './eval.ts';
 export { grants } from './grants.ts';
 export { inline } from './inline.ts';
 export { passwords } from './passwords.ts';

@@ -250,13 +250,21 @@ async function withScopes(userId: string, apps: AppFact[], okta: OktaDirectory):
 
 /**
  * What one peer holds. Kept for a few minutes in a warm function: a burst of events about similar users (a hiring wave,
- * a re-org) reads each peer once instead of once per event — Okta's rate limits are per org.
+ * a re-org) reads each peer once instead of once per event — Okta's rate limits are per org. One cache per directory
+ * (a Lambda has one; the evaluation harness one per simulated org), so two orgs never share what a user id holds.
  */
 const HOLDINGS_TTL_MS = 5 * 60_000;
 const MAX_CACHED_HOLDINGS = 2000;
-const holdingsCache = new Map<string, { at: number; value: Promise<{ groups: OktaGroup[]; apps: AppFact[] }> }>();
+type HoldingsCache = Map<string, { at: number; value: Promise<{ groups: OktaGroup[]; apps: AppFact[] }> }>;
+const holdingsCaches = new WeakMap<OktaDirectory, HoldingsCache>();
 
 function holdingsOf(userId: string, okta: OktaDirectory): Promise<{ groups: OktaGroup[]; apps: AppFact[] }> {
+  let holdingsCache = holdingsCaches.get(okta);
+  if (!holdingsCache) {
+    holdingsCache = new Map();
+    holdingsCaches.set(okta, holdingsCache);
+  }
+  const cache = holdingsCache;
   const now = Date.now();
   const cached = holdingsCache.get(userId);
   if (cached && now - cached.at < HOLDINGS_TTL_MS) return cached.value;
@@ -264,7 +272,7 @@ function holdingsOf(userId: string, okta: OktaDirectory): Promise<{ groups: Okta
     groups,
     apps: uniqueApps(links.map((l) => ({ id: l.appInstanceId, label: l.label }))),
   }));
-  value.catch(() => holdingsCache.delete(userId)); // never keep a failure
+  value.catch(() => cache.delete(userId)); // never keep a failure
   if (holdingsCache.size >= MAX_CACHED_HOLDINGS) holdingsCache.delete(holdingsCache.keys().next().value as string);
   holdingsCache.set(userId, { at: now, value });
   return value;
