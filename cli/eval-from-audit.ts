@@ -60,7 +60,7 @@ export function fromAuditOptions(command: Command): Command {
     )
     .option(
       '--calibration <file>',
-      `with --from-audit: the calibration to apply when asking what would run alone (default: ${CALIBRATION_ENV.file}, else policy/calibration.json when it exists)`,
+      `a calibration for the policy to apply (hookpilot calibrate); with --from-audit the default is the stack's (${CALIBRATION_ENV.file}, else policy/calibration.json when it exists), for the scenarios none`,
     )
     .option(
       '--export-decisions <file>',

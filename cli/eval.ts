@@ -6,7 +6,7 @@ import { type EvalReport, summaryLines } from '../eval/report.ts';
 import { ScenarioError } from '../eval/scenario.ts';
 import { INTENTS } from '../lambda/domain/intent.ts';
 import { MODES, type Mode } from '../lambda/domain/policy-config.ts';
-import { type FromAuditFlags, fromAudit, fromAuditOptions } from './eval-from-audit.ts';
+import { type FromAuditFlags, fromAudit, fromAuditOptions, readCalibrationOption } from './eval-from-audit.ts';
 import { positiveInt } from './options.ts';
 import { CliError, print, printJson } from './output.ts';
 
@@ -32,6 +32,7 @@ interface EvalFlags {
   out?: string;
   json?: boolean;
   failOnViolations?: boolean;
+  calibration?: string;
 }
 
 const list = (value: string, previous: string[] = []) => [
@@ -95,6 +96,7 @@ async function run(flags: EvalFlags): Promise<void> {
       case: flags.case,
       concurrency: flags.concurrency,
       ...(flags.pricePer1k !== undefined ? { pricePer1k: flags.pricePer1k } : {}),
+      ...(flags.calibration ? { calibration: readCalibrationOption(flags.calibration).calibration } : {}),
       onStart: (info) => {
         process.stderr.write(
           `hookpilot eval: ${info.cases} case(s), ${info.recommender} recommender, mode ${info.mode}, ${flags.concurrency} at once\n`,
