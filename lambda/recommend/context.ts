@@ -87,7 +87,8 @@ export async function buildContext(
           a.name.localeCompare(b.name),
       ),
     apps,
-    roles: roles.map((r) => ({ type: r.type })),
+    // A role through a group goes with the group: say so (it cannot be unassigned from the user).
+    roles: roles.map((r) => ({ type: r.type, ...(r.assignmentType === 'GROUP' ? { viaGroup: true } : {}) })),
     ...(manager ? { manager } : {}),
     peers,
     candidateGroups,
