@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderHtml } from '../eval/html.ts';
 import { type EvalReport, summaryLines } from '../eval/report.ts';
@@ -77,6 +77,22 @@ function progress(total: number): (done: number, id: string) => void {
   };
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node's own recursive mkdir never returns for some paths (under /proc, e.g.), and a
+ * CLI must not hang on a mistyped --out.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const path of missing) mkdirSync(path);
+}
+
 async function run(flags: EvalFlags): Promise<void> {
   const runner = await loadRunner();
   const recommender = flags.baseUrl || flags.model ? 'llm' : flags.recommender;
@@ -113,10 +129,13 @@ async function run(flags: EvalFlags): Promise<void> {
     if (error instanceof runner.EvalUsageError) throw new CliError(error.message);
     throw error;
   }
+  // The figures first: a report that cannot be written loses nothing that was printed.
+  if (flags.json) printJson(report);
+  else for (const line of summaryLines(report)) print(line);
   if (flags.out) {
     const dir = resolve(flags.out);
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirectory(dir);
       writeFileSync(join(dir, 'eval-report.json'), `${JSON.stringify(report, null, 2)}\n`);
       writeFileSync(join(dir, 'eval-report.html'), renderHtml(report));
     } catch (error) {
@@ -124,11 +143,7 @@ async function run(flags: EvalFlags): Promise<void> {
         `cannot write the report to ${flags.out}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
-  }
-  if (flags.json) printJson(report);
-  else {
-    for (const line of summaryLines(report)) print(line);
-    if (flags.out) print(`Reports: ${join(flags.out, 'eval-report.json')}, ${join(flags.out, 'eval-report.html')}`);
+    if (!flags.json) print(`Reports: ${join(flags.out, 'eval-report.json')}, ${join(flags.out, 'eval-report.html')}`);
   }
   if (report.cases.errors > 0) {
     throw new CliError(`${report.cases.errors} case(s) could not be run (listed above)`);

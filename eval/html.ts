@@ -71,7 +71,8 @@ export function reliabilitySvg(figures: Figures, threshold: number): string {
   const bw = pw / BUCKETS;
   for (const [i, b] of figures.reliability.entries()) {
     if (b.count === 0 || b.observedPrecision === null) continue;
-    const h = b.observedPrecision * ph;
+    // At least 2 px: a bucket where nothing was right is a red sliver, not an empty column.
+    const h = Math.max(2, b.observedPrecision * ph);
     const gap = b.meanConfidence !== null ? Math.abs(b.observedPrecision - b.meanConfidence) : 0;
     const fill = gap > 0.2 ? '#f97066' : gap > 0.1 ? '#fdb022' : '#47b881';
     parts.push(

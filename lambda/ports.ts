@@ -157,6 +157,8 @@ export interface OktaRoleAssignment {
   readonly id: string;
   readonly type: string;
   readonly label?: string;
+  /** `USER`: assigned to the user (can be unassigned from them); `GROUP`: through a group they are in. */
+  readonly assignmentType?: 'USER' | 'GROUP';
 }
 
 /** What an Okta write returns for the audit trail. */

@@ -37,7 +37,8 @@ export interface RecommendationContext {
   readonly previousProfile?: Readonly<Record<string, string | number | boolean | null>>;
   readonly groups: readonly GroupFact[];
   readonly apps: readonly AppFact[];
-  readonly roles: readonly { readonly type: string }[];
+  /** Admin roles; `viaGroup` when assigned through a group the user is in (it goes with the group). */
+  readonly roles: readonly { readonly type: string; readonly viaGroup?: boolean }[];
   readonly manager?: {
     readonly id: string;
     readonly login: string;

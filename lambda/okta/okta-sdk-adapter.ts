@@ -216,8 +216,15 @@ export class OktaSdkAdapter implements Okta {
     return (
       await this.track('list admin roles', async (c) =>
         collect(await c.roleAssignmentApi.listAssignedRolesForUser({ userId }), (r) => {
-          const role = r as { id?: string; type?: string; label?: string };
-          return { id: String(role.id ?? ''), type: String(role.type ?? ''), label: role.label };
+          const role = r as { id?: string; type?: string; label?: string; assignmentType?: string };
+          return {
+            id: String(role.id ?? ''),
+            type: String(role.type ?? ''),
+            label: role.label,
+            ...(role.assignmentType === 'USER' || role.assignmentType === 'GROUP'
+              ? { assignmentType: role.assignmentType as 'USER' | 'GROUP' }
+              : {}),
+          };
         }),
       )
     ).value;

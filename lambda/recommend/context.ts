@@ -72,22 +72,26 @@ export async function buildContext(
     // A leaver's direct assignments can be removed; those through groups go with the groups.
     input.intent === 'leaver' ? withScopes(user.id, userApps, okta) : Promise.resolve(userApps),
   ]);
+  const named = new Set(candidateGroups.map((g) => g.id));
   const context: RecommendationContext = {
     intent: input.intent,
     event: summariseEvent(input.event),
     user: { id: user.id, status: user.status, login: user.profile.login, profile: selectProfile(user.profile) },
     ...(previousProfile ? { previousProfile } : {}),
-    // Privileged groups first, then the ones hookpilot may change: trimming keeps what matters most.
+    // Privileged groups first, then those the policy names (birthright…), then the ones hookpilot may change:
+    // trimming keeps what matters most (a user in hundreds of groups still shows the birthright groups they hold).
     groups: groups
       .map(groupFact)
       .sort(
         (a, b) =>
           Number(isPrivileged(b.name, input.policy)) - Number(isPrivileged(a.name, input.policy)) ||
+          Number(named.has(b.id)) - Number(named.has(a.id)) ||
           Number(b.type === 'OKTA_GROUP') - Number(a.type === 'OKTA_GROUP') ||
           a.name.localeCompare(b.name),
       ),
     apps,
-    roles: roles.map((r) => ({ type: r.type })),
+    // A role through a group goes with the group: say so (it cannot be unassigned from the user).
+    roles: roles.map((r) => ({ type: r.type, ...(r.assignmentType === 'GROUP' ? { viaGroup: true } : {}) })),
     ...(manager ? { manager } : {}),
     peers,
     candidateGroups,

@@ -68,6 +68,13 @@ interface Outcome {
 }
 
 function byIntent(context: RecommendationContext, policy: PolicyConfig): Outcome {
+  // Okta delivers late: a user deprovisioned since can be given nothing (Okta refuses it) and needs no containment.
+  if (context.user.status === 'DEPROVISIONED' && ['joiner', 'mover', 'security'].includes(context.intent)) {
+    return {
+      assessment: `${capitalise(who(context))} is deprovisioned (deactivated) now: nothing can be granted to or contained for a deactivated account; no action.`,
+      proposals: new Proposals(),
+    };
+  }
   switch (context.intent) {
     case 'joiner':
       return joiner(context, policy);
@@ -196,6 +203,14 @@ function resolveGroup(context: RecommendationContext, nameOrId: string): GroupFa
 
 const holds = (context: RecommendationContext, groupId: string) => context.groups.some((g) => g.id === groupId);
 
+/** The attributes of the birthright rules that give a group, in words (`city`, `department or userType`). */
+function birthrightBasis(policy: PolicyConfig, name: string): string {
+  const attributes = new Set(
+    policy.birthright.filter((r) => r.groups.includes(name)).flatMap((r) => Object.keys(r.when)),
+  );
+  return [...attributes].join(' or ') || 'profile';
+}
+
 /** A group the user holds that, with a group named `name`, is one of the policy's toxic combinations (its name). */
 function toxicPartner(context: RecommendationContext, policy: PolicyConfig, name: string): string | undefined {
   for (const [a, b] of policy.toxicCombinations) {
@@ -313,7 +328,17 @@ function additions(context: RecommendationContext, policy: PolicyConfig, proposa
       .filter((g) => g.type === 'OKTA_GROUP' && g.share >= threshold && !holds(context, g.id))
       .sort((a, b) => b.share - a.share || a.id.localeCompare(b.id));
     // Privilege is requested (and time-bound), never inherited from peers; nor is half of a forbidden combination.
+    const mine = new Set(birthrightMatches(policy, context.user.profile).flatMap((r) => r.groups));
+    const elsewhere = new Set(
+      policy.birthright.filter((r) => !meetsWhen(r.when, context.user.profile)).flatMap((r) => r.groups),
+    );
     const groups = common.filter((g) => {
+      if (elsewhere.has(g.name) && !mine.has(g.name)) {
+        problems.push(
+          `${quote(g.name)} is held by ${percent(g.share)} of peers but is the birthright of another ${birthrightBasis(policy, g.name)}: not proposed`,
+        );
+        return false;
+      }
       const toxicWith = toxicPartner(context, policy, g.name);
       if (toxicWith) {
         problems.push(
@@ -452,6 +477,8 @@ function mover(context: RecommendationContext, policy: PolicyConfig): Outcome {
 function removeRoles(context: RecommendationContext, proposals: Proposals, why: string): string[] {
   const skipped: string[] = [];
   for (const role of context.roles) {
+    // Okta unassigns only a role given to the user; one given to a group goes with the group.
+    if (role.viaGroup) continue;
     if (!(ADMIN_ROLE_TYPES as readonly string[]).includes(role.type)) {
       skipped.push(role.type);
       continue;
@@ -485,6 +512,15 @@ function leaver(context: RecommendationContext, policy: PolicyConfig): Outcome {
   const event = `event ${context.event.eventType}`;
   const status = `the user's status is ${context.user.status}`;
   const notes: string[] = [];
+
+  // Okta delivers late: a user reactivated (or unsuspended) since is not a leaver any more.
+  const expected = context.event.eventType === 'user.lifecycle.suspend' ? 'SUSPENDED' : 'DEPROVISIONED';
+  if (context.user.status !== expected && context.user.status !== 'DEPROVISIONED') {
+    return {
+      assessment: `${capitalise(who(context))} is ${context.user.status} now, not ${expected}: the ${event} no longer describes them (reactivated or unsuspended since?), so nothing is taken away; no action.`,
+      proposals,
+    };
+  }
 
   if (context.event.eventType === 'user.lifecycle.suspend') {
     proposals.add(

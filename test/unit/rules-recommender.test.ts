@@ -114,6 +114,31 @@ describe('joiner', () => {
     );
   });
 
+  it('gives a deprovisioned user nothing (Okta delivered the event late)', async () => {
+    const base = salesJoinerContext();
+    const result = await rules.recommend({ ...base, user: { ...base.user, status: 'DEPROVISIONED' } }, POLICY);
+    expect(result.proposals).toEqual([]);
+    expect(result.assessment).toContain('is deprovisioned (deactivated) now');
+  });
+
+  it('never inherits from peers a group the birthright rules give for another value (another city)', async () => {
+    const base = salesJoinerContext();
+    const newYork = { id: '00gLOCNEWYORK0000001', name: 'loc-new-york', type: 'OKTA_GROUP' as const };
+    const context = salesJoinerContext({
+      peers: { ...base.peers, groups: [...base.peers.groups, { ...newYork, holders: 9, share: 9 / 13 }] },
+    });
+    const p = policy({
+      birthright: [
+        { when: { city: 'London' }, groups: ['loc-london'] },
+        { when: { city: 'New York' }, groups: ['loc-new-york'] },
+      ],
+    });
+    const result = await rules.recommend(context, p);
+    expect(find(result, 'group.add_member', 'groupId', newYork.id)).toBeUndefined();
+    expect(find(result, 'group.add_member', 'groupId', IDS.groups.locLondon)).toBeDefined();
+    expect(result.assessment).toContain('"loc-new-york" is held by 69% of peers but is the birthright of another city');
+  });
+
   it('never proposes a privileged group, or half of a toxic combination, because peers hold it (and says so)', async () => {
     const low = policy({ birthright: [], rules: { peerShareThreshold: 0.05 } });
     // finance-approvers is privileged: held by 1 of 13 peers, it is still not inherited
@@ -351,12 +376,27 @@ describe('leaver', () => {
     expectWellFormed(result, context);
   });
 
-  it('deactivate event for a user who is somehow still active: sessions are cleared too (1.0)', async () => {
+  it('a deactivate (or suspend) event about a user active again: nothing is taken away, and the assessment says why', async () => {
     const base = leaverContext('user.lifecycle.deactivate');
-    const context = { ...base, user: { ...base.user, status: 'ACTIVE' as const } };
+    const reactivated = { ...base, user: { ...base.user, status: 'ACTIVE' as const } };
+    const result = await rules.recommend(reactivated, POLICY);
+    expect(result.proposals).toEqual([]);
+    expect(result.assessment).toBe(
+      'User sam.taylor@example.com is ACTIVE now, not DEPROVISIONED: the event user.lifecycle.deactivate no longer describes them (reactivated or unsuspended since?), so nothing is taken away; no action.',
+    );
+    const suspended = leaverContext('user.lifecycle.suspend');
+    const unsuspended = await rules.recommend({ ...suspended, user: { ...suspended.user, status: 'ACTIVE' } }, POLICY);
+    expect(unsuspended.proposals).toEqual([]);
+  });
+
+  it('an admin role given through a group is not unassigned from the user (it goes with the group)', async () => {
+    const context = leaverContext('user.lifecycle.deactivate', {
+      roles: [{ type: 'APP_ADMIN' }, { type: 'HELP_DESK_ADMIN', viaGroup: true }],
+    });
     const result = await rules.recommend(context, POLICY);
-    expect(find(result, 'user.clear_sessions')?.params).toEqual({ userId: IDS.subject, oauthTokens: true });
-    expect(find(result, 'user.clear_sessions')?.confidence).toBe(1);
+    expect(result.proposals.filter((p) => p.type === 'role.unassign').map((p) => p.params.roleType)).toEqual([
+      'APP_ADMIN',
+    ]);
   });
 
   it('deactivate: an app the context marks as assigned through a group goes with the group', async () => {
