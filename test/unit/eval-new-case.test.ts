@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../eval/scenario.ts';
 import { caseFromAudit, NewCaseError, templateCase, writeCase } from '../../eval/tools/new-case.ts';
@@ -12,7 +13,12 @@ import { INTENTS } from '../../lambda/domain/intent.ts';
  */
 
 const trail = (name: string): unknown[] =>
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'eval', `audit-trail-${name}.json`), 'utf8'));
+  JSON.parse(
+    readFileSync(
+      join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'eval', `audit-trail-${name}.json`),
+      'utf8',
+    ),
+  );
 
 const loads = (scenario: unknown, intent: string, id: string) =>
   parseScenario(scenario, `eval/scenarios/${intent}/${id}.json`);
