@@ -73,8 +73,10 @@ export interface CaseResult {
   readonly usage?: TokenUsage;
   readonly assessment?: string;
   readonly proposals: readonly ProposalResult[];
-  /** Proposals validation rejected (off-catalog, unknown ids, protected…): never decided. */
+  /** Proposals validation rejected (off-catalog, unknown ids, protected…): never decided. The first 20. */
   readonly rejected: readonly { readonly type: string; readonly reason: string }[];
+  /** How many validation rejected in all. */
+  readonly rejectedCount: number;
   /** The `must` labels nothing matched (false negatives), with their index in `expect`. */
   readonly missed: readonly { readonly index: number; readonly type: string; readonly params?: unknown }[];
   readonly ms: number;
@@ -97,6 +99,8 @@ export async function runCases(cases: readonly LoadedScenario[], options: Harnes
   return results;
 }
 
+const MAX_REJECTED_LISTED = 20;
+
 /** Generous limits: the simulator serves one case; its rate limits are not what is measured. */
 const RATE_LIMITS = { users: 100_000, groups: 100_000, apps: 100_000, roles: 100_000, logs: 100_000 };
 
@@ -111,7 +115,7 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
     file: loaded.file,
     tags: scenario.tags,
   };
-  const empty = { proposals: [], rejected: [], missed: [] as CaseResult['missed'] };
+  const empty = { proposals: [], rejected: [], rejectedCount: 0, missed: [] as CaseResult['missed'] };
   const ms = () => Math.round(performance.now() - started);
   let sim: OktaSim | undefined;
   try {
@@ -238,7 +242,10 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
       ...(result.usage ? { usage: result.usage } : {}),
       assessment: result.assessment.slice(0, 1000),
       proposals,
-      rejected: rejected.map((r) => ({ type: String(r.proposal.type).slice(0, 80), reason: r.reason })),
+      rejected: rejected
+        .slice(0, MAX_REJECTED_LISTED)
+        .map((r) => ({ type: String(r.proposal.type).slice(0, 80), reason: r.reason.slice(0, 300) })),
+      rejectedCount: rejected.length,
       missed: live.missed.map((index) => missedOf(expectations, index)),
       ms: ms(),
     };

@@ -188,6 +188,21 @@ function resolveGroup(context: RecommendationContext, nameOrId: string): GroupFa
 }
 
 const holds = (context: RecommendationContext, groupId: string) => context.groups.some((g) => g.id === groupId);
+
+/** A group the user holds that, with a group named `name`, is one of the policy's toxic combinations (its name). */
+function toxicPartner(context: RecommendationContext, policy: PolicyConfig, name: string): string | undefined {
+  for (const [a, b] of policy.toxicCombinations) {
+    for (const [mine, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (!matchesName(mine, name)) continue;
+      const held = context.groups.find((g) => matchesName(other, g.name));
+      if (held) return held.name;
+    }
+  }
+  return undefined;
+}
 const hasApp = (context: RecommendationContext, appId: string) => context.apps.some((a) => a.id === appId);
 
 /** Whether the context builder left peer statistics out (then a group missing from them proves nothing). */
@@ -287,9 +302,26 @@ function additions(context: RecommendationContext, policy: PolicyConfig, proposa
 
   const threshold = policy.rules.peerShareThreshold;
   if (context.peers.sampled > 0) {
-    const groups = [...context.peers.groups]
+    const common = [...context.peers.groups]
       .filter((g) => g.type === 'OKTA_GROUP' && g.share >= threshold && !holds(context, g.id))
       .sort((a, b) => b.share - a.share || a.id.localeCompare(b.id));
+    // Privilege is requested (and time-bound), never inherited from peers; nor is half of a forbidden combination.
+    const groups = common.filter((g) => {
+      const toxicWith = toxicPartner(context, policy, g.name);
+      if (toxicWith) {
+        problems.push(
+          `${quote(g.name)} is held by ${percent(g.share)} of peers but, with ${quote(toxicWith)}, is a combination the policy forbids: not proposed`,
+        );
+        return false;
+      }
+      if (isPrivileged(g.name, policy)) {
+        problems.push(
+          `${quote(g.name)} is held by ${percent(g.share)} of peers but is privileged: it is requested, not inherited`,
+        );
+        return false;
+      }
+      return true;
+    });
     for (const g of groups) {
       const params = { userId, groupId: g.id };
       const isNew = !proposals.has('group.add_member', params);

@@ -109,8 +109,38 @@ describe('joiner', () => {
     const above = await rules.recommend(context, policy({ birthright: [], rules: { peerShareThreshold: 0.95 } }));
     expect(summary(above).map(([, id]) => id)).toEqual([IDS.groups.deptSales, IDS.apps.slack]);
     const low = await rules.recommend(context, policy({ birthright: [], rules: { peerShareThreshold: 0.05 } }));
-    expect(find(low, 'group.add_member', 'groupId', IDS.groups.financeApprovers)?.confidence).toBe(
-      Math.round((1 / 13) * 10_000) / 10_000,
+    expect(find(low, 'group.add_member', 'groupId', IDS.groups.locLondon)?.confidence).toBe(
+      Math.round((12 / 13) * 10_000) / 10_000,
+    );
+  });
+
+  it('never proposes a privileged group, or half of a toxic combination, because peers hold it (and says so)', async () => {
+    const low = policy({ birthright: [], rules: { peerShareThreshold: 0.05 } });
+    // finance-approvers is privileged: held by 1 of 13 peers, it is still not inherited
+    const privileged = await rules.recommend(salesJoinerContext(), low);
+    expect(find(privileged, 'group.add_member', 'groupId', IDS.groups.financeApprovers)).toBeUndefined();
+    expect(privileged.assessment).toContain('"finance-approvers" is held by 8% of peers but is privileged');
+    expectWellFormed(privileged, salesJoinerContext(), low);
+
+    // not privileged here, but the user holds aws-prod-admin: with it, finance-approvers is a forbidden combination
+    const notPrivileged = policy({
+      birthright: [],
+      rules: { peerShareThreshold: 0.05 },
+      privilegedGroups: ['*-owners'],
+    });
+    expect(
+      find(
+        await rules.recommend(salesJoinerContext(), notPrivileged),
+        'group.add_member',
+        'groupId',
+        IDS.groups.financeApprovers,
+      ),
+    ).toBeDefined(); // (control) an ordinary group many enough peers hold is proposed
+    const holdsAwsAdmin = salesJoinerContext({ groups: [GROUPS.everyone, GROUPS.awsProdAdmin] });
+    const toxic = await rules.recommend(holdsAwsAdmin, notPrivileged);
+    expect(find(toxic, 'group.add_member', 'groupId', IDS.groups.financeApprovers)).toBeUndefined();
+    expect(toxic.assessment).toContain(
+      '"finance-approvers" is held by 8% of peers but, with "aws-prod-admin", is a combination the policy forbids',
     );
   });
 
