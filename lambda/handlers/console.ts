@@ -1,0 +1,45 @@
+import { consoleConfig } from '../config.ts';
+import { approvalsConsole } from '../console/app.ts';
+import { createNameResolver } from '../console/names.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
+import { loadPolicy } from '../domain/policy-config.ts';
+import { approverTokenVerifier } from '../okta/access-token-config.ts';
+import { consoleOidcSettings, consoleOrigin, createOidcSignIn } from '../okta/oidc-client.ts';
+import { oktaSettings } from '../okta/okta-config.ts';
+import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
+import { DynamoAuditLog } from '../store/audit-log.ts';
+import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
+import { DynamoConsoleSessionStore } from '../store/console-sessions.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
+import { httpHandler } from './http.ts';
+
+/**
+ * The approvals console (`/console/…`): Okta sign-in (OIDC code + PKCE), server-side sessions, and pages over the
+ * approvals API's use cases (docs/console.md). Everything is built once per warm function.
+ */
+const config = consoleConfig();
+const store = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
+const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
+const origin = consoleOrigin();
+export const handler = httpHandler(
+  approvalsConsole({
+    verifier: approverTokenVerifier(),
+    oidc: createOidcSignIn(consoleOidcSettings()),
+    sessions: new DynamoConsoleSessionStore(dynamoDocumentClient(), config.sessionsTable),
+    names: createNameResolver(new OktaSdkAdapter(oktaSettings())),
+    store,
+    actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
+    audit,
+    publish: {
+      outbox: store,
+      audit,
+      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      source: approvalEventSource(config.instance),
+    },
+    policy: loadPolicy(),
+    clock: () => new Date(),
+    ...(origin ? { origin } : {}),
+  }),
+);
