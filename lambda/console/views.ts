@@ -107,7 +107,7 @@ export function relativeTime(at: Date, now: Date): string {
   const minute = 60_000;
   let text: string;
   if (abs < minute) return 'just now';
-  if (abs < 90 * minute) text = `${Math.round(abs / minute)} min`;
+  if (abs < 59.5 * minute) text = `${Math.round(abs / minute)} min`;
   else if (abs < 36 * 60 * minute) text = `${Math.round(abs / (60 * minute))} h`;
   else text = `${Math.round(abs / (24 * 60 * minute))} d`;
   return ms > 0 ? `in ${text}` : `${text} ago`;
