@@ -108,6 +108,9 @@ export interface TestBrowser {
   newPage(options?: BrowserContextOptions): Promise<Page>;
 }
 
+/** How long a Playwright action or wait may take before it fails (the test timeout is 30 s). */
+export const ACTION_TIMEOUT_MS = 10_000;
+
 /** One headless Chromium for this test file: launched in `beforeAll`, closed in `afterAll`. */
 export function useBrowser(): TestBrowser {
   let browser: Browser | undefined;
@@ -128,8 +131,17 @@ export function useBrowser(): TestBrowser {
     if (!browser) throw new Error('useBrowser: the browser starts in beforeAll; use it inside a hook or a test');
     return browser;
   };
-  const newContext = (options: BrowserContextOptions = {}) =>
-    current().newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'en-GB', ...options });
+  const newContext = async (options: BrowserContextOptions = {}) => {
+    const context = await current().newContext({
+      viewport: VIEWPORT,
+      deviceScaleFactor: 1,
+      locale: 'en-GB',
+      ...options,
+    });
+    // Well inside the test's own timeout, so a missing element fails with Playwright's message, not a test timeout.
+    context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    return context;
+  };
   return {
     get browser() {
       return current();
