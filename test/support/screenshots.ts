@@ -10,9 +10,14 @@ import { ROOT } from '../../lib/root.ts';
  */
 export const SCREENSHOT_VIEWPORT = { width: 1280, height: 800 } as const;
 
+/**
+ * Where each screenshot goes and the viewport it is taken at (fixed, so the images only change when the pages do).
+ * The request page's is tall enough to show the whole page: what would run, why, the approvals, the decision form and
+ * the history.
+ */
 export const SCREENSHOTS = {
-  list: 'docs/images/console-list.png',
-  request: 'docs/images/console-request.png',
+  list: { path: 'docs/images/console-list.png', viewport: SCREENSHOT_VIEWPORT },
+  request: { path: 'docs/images/console-request.png', viewport: { width: 1280, height: 1520 } },
 } as const;
 
 export const UPDATE_SCREENSHOTS_ENV = 'HOOKPILOT_UPDATE_SCREENSHOTS';
@@ -22,7 +27,7 @@ export const updatingScreenshots = (env: NodeJS.ProcessEnv = process.env) => env
 /** Writes the screenshot when asked to and when it differs from the committed file; says whether it wrote. */
 export function saveScreenshot(name: keyof typeof SCREENSHOTS, png: Buffer): boolean {
   if (!updatingScreenshots()) return false;
-  const path = resolve(ROOT, SCREENSHOTS[name]);
+  const path = resolve(ROOT, SCREENSHOTS[name].path);
   let current: Buffer | undefined;
   try {
     current = readFileSync(path);
