@@ -154,7 +154,7 @@ describeBrowser('the approvals console in Chromium', () => {
     expect(await stateOf(record)).toBe('executed');
     expect(stack.okta.sim.state.userGroups(subject.id)).toContain(groupId('dept-sales'));
     await page.context().close();
-  });
+  }, 60_000);
 
   it('the subject of a request sees Approve refused, with the reason', async () => {
     const record = await request(userId(SUBJECT_APPROVER), 'loc-london');
