@@ -72,7 +72,7 @@ describe('headers and cookies', () => {
     expect(headers['content-security-policy']).not.toMatch(/script-src|unsafe/);
     expect(headers).toMatchObject({
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
       'x-frame-options': 'DENY',
     });
