@@ -300,13 +300,14 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       ...kept.filter((r) => r.state === 'pending'),
       ...kept.filter((r) => r.state !== 'pending'),
     ].map((record) => ({ record, description: describe(record) }));
-    const names = await deps.names.resolve(
-      rows.flatMap(({ record }) => [
+    const names = await deps.names.resolve([
+      ...rows.flatMap(({ record }) => [
         ...idsOf(record).map(([kind, id]) => ({ kind, id })),
         ...(record.subjectUserId ? [{ kind: 'user' as const, id: record.subjectUserId }] : []),
       ]),
-    );
-    return listPage(viewer, {
+      { kind: 'user', id: viewer.session.userId },
+    ]);
+    return listPage(named(viewer, names), {
       rows,
       names,
       filters: {
@@ -344,17 +345,13 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       ]),
       historyOf(record),
     ]);
-    const me = names.get(`user:${viewer.session.userId}`) as Named | undefined;
-    return requestPage(
-      { ...viewer, ...(me?.resolved ? { name: me.label } : {}) },
-      {
-        view,
-        names,
-        history: trail.history,
-        ...(trail.event ? { event: trail.event } : {}),
-        now,
-      },
-    );
+    return requestPage(named(viewer, names), {
+      view,
+      names,
+      history: trail.history,
+      ...(trail.event ? { event: trail.event } : {}),
+      now,
+    });
   }
 
   async function readRecord(id: string): Promise<ApprovalRecord> {
@@ -442,6 +439,12 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
 }
 
 // ─── Helpers ────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The viewer with their own name from Okta, when it was resolved with the page's names. */
+function named(viewer: Viewer, names: Map<string, Named>): Viewer {
+  const me = names.get(`user:${viewer.session.userId}`);
+  return me?.resolved ? { ...viewer, name: me.label } : viewer;
+}
 
 function principalOf(session: ConsoleSession) {
   return { userId: session.userId, login: session.login, groups: session.groups };

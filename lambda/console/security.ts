@@ -20,7 +20,9 @@ export function securityHeaders(styleHash: string): Record<string, string> {
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not `no-referrer`: with it Chromium sends `Origin: null` on the console's own form POSTs, which the CSRF check
+    // refuses. `same-origin` sends nothing to other sites (Okta, links in evidence) and a normal Origin to ourselves.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',

@@ -44,12 +44,12 @@ button:disabled{background:#e8e8e8;border-color:#8c8c8c;color:#4d4d4d;cursor:not
 .state-expired,.state-cancelled{color:#4d4d4d}
 .risk-low{color:#2d5d2d}.risk-medium{color:#7a4100}.risk-high{color:#a1130a}.risk-critical{color:#fff;background:#8a1c00;border-color:#8a1c00}
 .muted{color:#4d4d4d}
-.status:empty{display:none}
+.status:empty{padding:0;margin:0;border:0;background:none}
 .status{padding:.6rem 1rem;margin:0 0 1rem;border-left:5px solid #0a5c26;background:#e9f5ec}
 .status.error{border-color:#a1130a;background:#fdecea}
 .why{border-left:5px solid #7a4100;background:#fff5e5;padding:.5rem 1rem}
 .pager{display:flex;gap:1.5rem;margin-top:1rem}
-pre{background:#f5f5f5;padding:.75rem;overflow:auto;font-size:.85rem}
+details{margin-top:1.5rem}pre{background:#f5f5f5;padding:.75rem;overflow:auto;font-size:.85rem}
 code{overflow-wrap:anywhere}
 ol.history{padding-left:1.25rem}ol.history li{margin:.35rem 0}
 `;
@@ -69,7 +69,7 @@ export function layout(title: string, viewer: Viewer | undefined, main: Html): s
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} — hookpilot approvals</title>
 <style>${raw(STYLESHEET)}</style>
 </head>

@@ -5,7 +5,7 @@ import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { approverTokenVerifier } from '../okta/access-token-config.ts';
-import { consoleOidcSettings, consoleOrigin, createOidcSignIn } from '../okta/oidc-client.ts';
+import { consoleOidcSettings, consoleOrigin, createOidcSignIn, lazySignIn } from '../okta/oidc-client.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
@@ -26,7 +26,9 @@ const origin = consoleOrigin();
 export const handler = httpHandler(
   approvalsConsole({
     verifier: approverTokenVerifier(),
-    oidc: createOidcSignIn(consoleOidcSettings()),
+    // Read on first use: a missing client id is a "misconfigured" page (and a log line naming the variable), not a
+    // function that fails to start.
+    oidc: lazySignIn(() => createOidcSignIn(consoleOidcSettings())),
     sessions: new DynamoConsoleSessionStore(dynamoDocumentClient(), config.sessionsTable),
     names: createNameResolver(new OktaSdkAdapter(oktaSettings())),
     store,

@@ -122,6 +122,21 @@ export function createOidcSignIn(settings: OidcSettings): OidcSignIn {
   };
 }
 
+/** An `OidcSignIn` built on first use (its settings are read then). */
+export function lazySignIn(create: () => OidcSignIn): OidcSignIn {
+  let signIn: OidcSignIn | undefined;
+  return {
+    begin: (redirectUri) => {
+      signIn ??= create();
+      return signIn.begin(redirectUri);
+    },
+    complete: (callbackUrl, expected) => {
+      signIn ??= create();
+      return signIn.complete(callbackUrl, expected);
+    },
+  };
+}
+
 /** What went wrong, for the person signing in: their refusal (401), a broken callback (400), or Okta unreachable (503). */
 function signInFailure(error: unknown): Error {
   if (error instanceof oidc.AuthorizationResponseError) {

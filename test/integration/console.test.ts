@@ -178,6 +178,20 @@ describe('signing in', () => {
     expect(response.headers.getSetCookie().some((c) => c.startsWith('__Host-hookpilot-session='))).toBe(false);
   });
 
+  it('Okta refusing the sign-in (access_denied at the callback) is a 401 page, and signs nobody in', async () => {
+    const browser = consoleBrowser(url);
+    const start = await browser.get('/console/login');
+    const state = new URL(start.headers.get('location') as string).searchParams.get('state') as string;
+    const response = await browser.get(
+      `/console/callback?error=access_denied&error_description=${encodeURIComponent('<b>not assigned</b>')}&state=${state}`,
+    );
+    expect(response.status).toBe(401);
+    const page = await response.text();
+    expect(page).toContain('Okta did not sign you in (access_denied)');
+    expect(page).not.toContain('<b>not assigned</b>');
+    expect(browser.jar.has('__Host-hookpilot-session')).toBe(false);
+  });
+
   it('someone who is not an approver is told so, and gets no session', async () => {
     const browser = consoleBrowser(url);
     const start = await browser.get('/console/login');
@@ -265,6 +279,30 @@ describe('pages', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('pending first: a pending request is listed before a newer decided one', async () => {
+    const subject = await newUser(okta);
+    const older = await request({ subject, now: new Date(Date.now() - 60_000) });
+    const newer = await request({ subject });
+    const { browser } = await signIn(url, SEC);
+    const { csrf } = formFields(await (await browser.get(pagePath(newer))).text());
+    await browser.post(`${pagePath(newer)}/decision`, {
+      csrf,
+      payloadHash: newer.payloadHash,
+      decision: 'reject',
+      reason: 'not needed',
+    });
+    const page = await (await browser.get(`/console/approvals?subject=${subject.id}`)).text();
+    const order = [...page.matchAll(/<a href="\/console\/approvals\/(apr_[0-9a-f]+)">/g)].map((m) => m[1]);
+    expect(order).toEqual([older.approvalId, newer.approvalId]);
+    expect(page).toContain('Signed in as Nathan Cole (nathan.cole@acme-demo.example)');
+  });
+
+  it('/console/ goes to the list (through the gateway’s catch-all route)', async () => {
+    const response = await fetch(`${url}/console/`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/console/approvals');
+  });
+
   it('pages through the store with its cursor', async () => {
     const subject = await newUser(okta);
     for (let i = 0; i < 27; i += 1) await request({ subject });
@@ -302,7 +340,7 @@ describe('pages', () => {
       /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/,
     );
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(page).not.toMatch(/<script/i);
   });

@@ -25,7 +25,8 @@ import {
   whyNot,
 } from '../../lambda/console/views.ts';
 import { DEFAULT_POLICY } from '../../lambda/domain/policy-config.ts';
-import { ForbiddenError } from '../../lambda/errors.ts';
+import { ConfigError, ForbiddenError } from '../../lambda/errors.ts';
+import { lazySignIn } from '../../lambda/okta/oidc-client.ts';
 import { approvalView } from '../../lambda/pipeline/approvals-api.ts';
 import type { HttpRequest } from '../../lambda/ports.ts';
 import { pendingRecord } from '../support/approval-fakes.ts';
@@ -72,7 +73,7 @@ describe('headers and cookies', () => {
     expect(headers['content-security-policy']).not.toMatch(/script-src|unsafe/);
     expect(headers).toMatchObject({
       'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
+      'referrer-policy': 'same-origin',
       'cache-control': 'no-store',
       'x-frame-options': 'DENY',
     });
@@ -305,6 +306,27 @@ describe('routing', () => {
       status: 303,
       headers: { location: '/console/login?return=%2Fconsole%2Fapprovals%2Fapr_1' },
     });
+  });
+
+  it('a console without its sign-in settings answers a misconfigured page (read on first use, not at start-up)', async () => {
+    let created = 0;
+    const misconfigured = approvalsConsole({
+      ...deps,
+      oidc: lazySignIn(() => {
+        created += 1;
+        throw new ConfigError('HOOKPILOT_CONSOLE_CLIENT_ID is not set');
+      }),
+    });
+    expect(created).toBe(0);
+    const response = await misconfigured({
+      method: 'GET',
+      path: '/console/login',
+      headers: { host: 'localhost:8787' },
+      body: undefined,
+    });
+    expect(response.status).toBe(500);
+    expect(String(response.body)).toContain('The console is misconfigured; see its logs.');
+    expect(String(response.body)).not.toContain('HOOKPILOT_CONSOLE_CLIENT_ID');
   });
 
   it('wrong methods are 405 with Allow, unknown pages 404, a non-loopback plain-http host is refused', async () => {
