@@ -88,10 +88,6 @@ export function checkSameOrigin(request: HttpRequest, origin: URL): void {
     throw csrf(`the form was not submitted from this console (Sec-Fetch-Site: ${site.slice(0, 20)})`);
   }
   const from = request.headers.origin;
-  // The console's pages send no referrer (`Referrer-Policy: no-referrer`), so a browser serialises the Origin of their
-  // own form posts as "null" (Chromium does). That is accepted only with the browser's own word that the post is
-  // same-origin; a "null" from anywhere else (a sandboxed frame, a data: page) comes with `Sec-Fetch-Site: cross-site`.
-  if (from === 'null' && site === 'same-origin') return;
   if (from !== undefined && from !== origin.origin) {
     throw csrf('the form was not submitted from this console (Origin does not match)');
   }

@@ -105,14 +105,18 @@ describeBrowser('the approvals console in Chromium', () => {
   const statusRegion = async (page: Page) => ((await page.getByRole('status').textContent()) ?? '').trim();
   const mainText = async (page: Page) => (await page.locator('main').textContent()) ?? '';
 
-  /** Submits the decision form (by `submit`), and waits for the page the console redirects back to; the POST's status. */
+  /** Submits the decision form (by `submit`) and waits for the page the console redirects back to; the POST's status. */
   async function decideBy(page: Page, record: ApprovalRecord, submit: () => Promise<void>): Promise<number> {
     const posted = page.waitForResponse(
       (r) => r.request().method() === 'POST' && r.url() === `${requestUrl(record)}/decision`,
     );
     const landed = page.waitForResponse((r) => r.request().method() === 'GET' && r.url() === requestUrl(record));
     await submit();
-    const status = (await posted).status();
+    const response = await posted;
+    // The console's own form posts carry its origin (under `Referrer-Policy: no-referrer` Chromium sent "null", and
+    // the CSRF check refused every decision).
+    expect(await response.request().headerValue('origin')).toBe(new URL(stack.url).origin);
+    const status = response.status();
     await landed;
     await page.waitForLoadState('load');
     return status;
