@@ -1,13 +1,12 @@
 import { consoleConfig } from '../config.ts';
 import { approvalsConsole } from '../console/app.ts';
-import { createNameResolver } from '../console/names.ts';
+import { createNameResolver, type NameSource } from '../console/names.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { approverTokenVerifier } from '../okta/access-token-config.ts';
 import { consoleOidcSettings, consoleOrigin, createOidcSignIn, lazySignIn } from '../okta/oidc-client.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
-import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
@@ -23,6 +22,18 @@ const config = consoleConfig();
 const store = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
 const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const origin = consoleOrigin();
+const settings = oktaSettings();
+// The Okta SDK (most of this bundle) is evaluated on the first name lookup, not during the cold start.
+let okta: Promise<NameSource> | undefined;
+const sdk = () => {
+  okta ??= import('../okta/okta-sdk-adapter.ts').then(({ OktaSdkAdapter }) => new OktaSdkAdapter(settings));
+  return okta;
+};
+const names: NameSource = {
+  getUser: async (id) => (await sdk()).getUser(id),
+  getGroup: async (id) => (await sdk()).getGroup(id),
+  getApp: async (id) => (await sdk()).getApp(id),
+};
 export const handler = httpHandler(
   approvalsConsole({
     verifier: approverTokenVerifier(),
@@ -30,7 +41,7 @@ export const handler = httpHandler(
     // function that fails to start.
     oidc: lazySignIn(() => createOidcSignIn(consoleOidcSettings())),
     sessions: new DynamoConsoleSessionStore(dynamoDocumentClient(), config.sessionsTable),
-    names: createNameResolver(new OktaSdkAdapter(oktaSettings())),
+    names: createNameResolver(names),
     store,
     actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
     audit,
