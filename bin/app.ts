@@ -24,6 +24,8 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   model: options.model,
   approvalsIssuer: options.approvalsIssuer,
   approvalsAudience: options.approvalsAudience,
+  consoleClientId: options.consoleClientId,
+  consoleUrl: options.consoleUrl,
   inlineConfigFile: options.inlineConfigFile,
   inlineOAuth: options.inlineOAuth,
 });

@@ -57,6 +57,7 @@ export const ENV = {
   instance: 'HOOKPILOT_INSTANCE',
   rateLimitsTable: 'HOOKPILOT_RATE_LIMITS_TABLE',
   legacyHashesTable: 'HOOKPILOT_LEGACY_HASHES_TABLE',
+  consoleSessionsTable: 'HOOKPILOT_CONSOLE_SESSIONS_TABLE',
   /** The event hook secret itself (local use), or a JSON array of accepted secrets for rotation. */
   eventHookSecret: 'HOOKPILOT_EVENT_HOOK_SECRET',
   /** The ARN of a Secrets Manager secret holding the same (deployed use). */
@@ -125,6 +126,16 @@ export function executorConfig() {
 }
 
 /** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
+/** Settings of the approvals console (its sign-in settings are read by `okta/oidc-client.ts`). */
+export function consoleConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    sessionsTable: requiredEnv(ENV.consoleSessionsTable, 'the name of the console sessions DynamoDB table'),
+    ...approvalsConfig(),
+  };
+}
+
 export function approvalsApiConfig() {
   return {
     grantsTable: grantsTable(),

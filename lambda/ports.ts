@@ -30,8 +30,11 @@ export interface HttpRequest {
 
 export interface HttpResult {
   readonly status: number;
+  /** JSON (any value), or a string sent as it is when `headers` name a `content-type` (the console's HTML). */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** `Set-Cookie` values (API Gateway's payload 2.0 `cookies`). */
+  readonly cookies?: readonly string[];
 }
 
 // ─── The audit trail ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -196,6 +199,21 @@ export interface OktaDirectory {
    * `actor.id eq "00u…" or target.id eq "00u…"`, at most `limit`.
    */
   listLogEvents(query: { since: string; until: string; filter?: string; limit: number }): Promise<LogEvent[]>;
+}
+
+/** An Okta app (integration) as people know it: its label. */
+export interface OktaApp {
+  readonly id: string;
+  /** The label admins gave it (user-editable text). */
+  readonly label: string;
+  /** The app's kind, e.g. `salesforce`, `oidc_client`. */
+  readonly name: string;
+  readonly status?: string;
+}
+
+/** Apps by id (the approvals console names the app an action concerns). */
+export interface OktaAppDirectory {
+  getApp(appId: string): Promise<OktaApp | undefined>;
 }
 
 export interface OktaOperations {
@@ -571,4 +589,60 @@ export interface LegacyHashStore {
   delete(login: string): Promise<void>;
   /** Every record whose import's sunset is at or before `at`, by login. */
   pastSunset(at: string): Promise<LegacyHashRecord[]>;
+}
+
+// ─── The approvals console ──────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A signed-in approver's console session, kept server-side (the browser holds only a random id). It lives no longer
+ * than the access token obtained at sign-in: the identity is that token's, verified by the approvals API's verifier.
+ */
+export interface ConsoleSession {
+  /** The SHA-256 of the cookie's random id (the table never holds a usable session cookie). */
+  readonly idHash: string;
+  readonly userId: string;
+  readonly login: string;
+  readonly groups: readonly string[];
+  /** The access token's `jti` (for the logs and the audit trail; the token itself is never kept). */
+  readonly tokenId: string;
+  /** The synchronizer token every POST must carry. */
+  readonly csrfToken: string;
+  readonly createdAt: string;
+  /** The access token's expiry: after it, the approver signs in again. */
+  readonly expiresAt: string;
+  /** A one-time message for the next page (after a POST's redirect). */
+  readonly flash?: { readonly kind: 'success' | 'error'; readonly text: string };
+}
+
+/** A sign-in under way: what the callback must match (state, nonce) and prove (the PKCE verifier). Single use. */
+export interface PendingSignIn {
+  readonly idHash: string;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  /** The console page to return to (a path under the console, checked before it was stored). */
+  readonly returnTo: string;
+  readonly expiresAt: string;
+}
+
+export interface ConsoleSessionStore {
+  putSession(session: ConsoleSession): Promise<void>;
+  getSession(idHash: string): Promise<ConsoleSession | undefined>;
+  /** Sets (or clears, with undefined) the session's flash message. */
+  setFlash(idHash: string, flash: ConsoleSession['flash'] | undefined): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  putSignIn(pending: PendingSignIn): Promise<void>;
+  /** Returns and deletes it (one callback per sign-in); undefined when unknown or already taken. */
+  takeSignIn(idHash: string): Promise<PendingSignIn | undefined>;
+}
+
+/** OpenID Connect authorization code + PKCE against the approvers' authorization server (a maintained client library). */
+export interface OidcSignIn {
+  /** Where to send the browser, and the secrets the callback needs (kept server-side in the pending sign-in). */
+  begin(redirectUri: string): Promise<{ url: string; state: string; nonce: string; codeVerifier: string }>;
+  /** Exchanges the code in `callbackUrl` (checking state, nonce and PKCE) for the access token. */
+  complete(
+    callbackUrl: URL,
+    expected: { readonly state: string; readonly nonce: string; readonly codeVerifier: string },
+  ): Promise<{ readonly accessToken: string }>;
 }

@@ -19,6 +19,8 @@ export type AppOptions = Pick<
   | 'model'
   | 'approvalsIssuer'
   | 'approvalsAudience'
+  | 'consoleClientId'
+  | 'consoleUrl'
   | 'inlineConfigFile'
   | 'inlineOAuth'
 > & {
@@ -43,6 +45,8 @@ export const CONTEXT_KEYS = {
   openaiBaseUrl: 'openaiBaseUrl',
   approvalsIssuer: 'approvalsIssuer',
   approvalsAudience: 'approvalsAudience',
+  consoleClientId: 'consoleClientId',
+  consoleUrl: 'consoleUrl',
   inlineConfigFile: 'inlineConfigFile',
   inlineOAuthIssuer: 'inlineOAuthIssuer',
   inlineOAuthAudience: 'inlineOAuthAudience',
@@ -130,6 +134,8 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     mode: modeOf(text(CONTEXT_KEYS.mode)),
     approvalsIssuer: text(CONTEXT_KEYS.approvalsIssuer),
     approvalsAudience: text(CONTEXT_KEYS.approvalsAudience),
+    consoleClientId: text(CONTEXT_KEYS.consoleClientId),
+    consoleUrl: text(CONTEXT_KEYS.consoleUrl),
     model: text(CONTEXT_KEYS.model)
       ? {
           name: text(CONTEXT_KEYS.model) as string,

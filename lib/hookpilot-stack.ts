@@ -113,6 +113,20 @@ export interface HookpilotStackProps extends StackProps {
    */
   readonly approvalsAudience?: string;
   /**
+   * The approvals console's OIDC app in Okta (its client id): an "OIDC - Web Application" or "Single-Page Application"
+   * with PKCE and no client secret, redirect URI `<ApiUrl>console/callback` (docs/console.md).
+   *
+   * @default - none: the console answers "misconfigured" (a synth warning says so)
+   */
+  readonly consoleClientId?: string;
+  /**
+   * The console's public URL when it is served under another domain than the API's (e.g. a custom domain); the redirect
+   * URI is `<consoleUrl origin>/console/callback`.
+   *
+   * @default - the URL each request arrived at (the API's own https URL)
+   */
+  readonly consoleUrl?: string;
+  /**
    * The inline hooks' rules (JSON, see docs/inline-hooks.md), read and validated at synth time and built into the inline
    * functions that use them.
    *
@@ -279,8 +293,23 @@ export class HookpilotStack extends Stack {
         'No Okta authorization server for approvers: the approvals API refuses every call. Deploy with -c oktaOrgUrl=… (uses its default authorization server) or -c approvalsIssuer=https://<your-org>.okta.com/oauth2/<id>',
       );
     }
+    if (!props.consoleClientId) {
+      Annotations.of(this).addWarningV2(
+        'hookpilot:consoleClientId',
+        'consoleClientId is not set: the approvals console cannot sign anyone in. Create its OIDC app in Okta (docs/console.md) and deploy with -c consoleClientId=0oa…',
+      );
+    }
+    if (props.consoleUrl !== undefined && !/^https:\/\/[^/?#]+\/?$/.test(props.consoleUrl)) {
+      throw new Error(
+        `consoleUrl must be an https origin, e.g. https://approvals.acme.example (got "${props.consoleUrl}")`,
+      );
+    }
     const functions = new Functions(this, 'Functions', {
       oktaOrgUrl,
+      console: {
+        ...(props.consoleClientId ? { clientId: props.consoleClientId } : {}),
+        ...(props.consoleUrl ? { url: props.consoleUrl } : {}),
+      },
       approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
       calibrationJson: readCalibrationFile(props.calibrationFile),
@@ -326,6 +355,10 @@ export class HookpilotStack extends Stack {
   /** Outputs at stack level, so their keys are exactly these names. */
   private outputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.hookApi.url, description: 'Base URL of the hook API' });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: `${this.hookApi.url}console/approvals`,
+      description: 'The approvals console (its OIDC redirect URI in Okta: <ApiUrl>console/callback)',
+    });
     new CfnOutput(this, 'EventHookUrl', {
       value: `${this.hookApi.url}${EVENT_HOOK_PATH.slice(1)}`,
       description: 'The URL to register as the Okta event hook (GET for verification, POST for deliveries)',

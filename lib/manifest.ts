@@ -7,6 +7,7 @@ import {
   ACTIONS_TABLE,
   APPROVALS_TABLE,
   AUDIT_TABLE,
+  CONSOLE_SESSIONS_TABLE,
   GRANTS_TABLE,
   IDEMPOTENCY_TABLE,
   LEGACY_HASHES_TABLE,
@@ -29,7 +30,8 @@ export type TableId =
   | 'approvalsTable'
   | 'grantsTable'
   | 'rateLimitsTable'
-  | 'legacyHashesTable';
+  | 'legacyHashesTable'
+  | 'consoleSessionsTable';
 export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
 export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
 
@@ -57,6 +59,8 @@ export interface Uses {
   readonly grantsTable?: TableAccess;
   readonly rateLimitsTable?: TableAccess;
   readonly legacyHashesTable?: TableAccess;
+  /** The approvals console's server-side sessions and pending sign-ins. */
+  readonly consoleSessionsTable?: TableAccess;
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly approvalQueue?: QueueAccess;
@@ -75,6 +79,8 @@ export interface Uses {
   readonly model?: 'read';
   /** Verifies approvers' Okta access tokens: the authorization server's issuer and the audience (stack settings). */
   readonly approverTokens?: 'verify';
+  /** Signs approvers in with Okta (OIDC code + PKCE): the console's client id and public URL (stack settings). */
+  readonly consoleSignIn?: 'oidc';
 }
 
 export interface FunctionSpec {
@@ -191,6 +197,27 @@ export const FUNCTIONS = {
       grantsTable: 'update',
     },
   },
+  console: {
+    entry: 'lambda/handlers/console.ts',
+    description:
+      'Approvals console: Okta sign-in (OIDC code + PKCE), server-rendered pages to list, read and decide approval requests',
+    timeoutSeconds: 10,
+    memoryMb: 1024,
+    uses: {
+      // The same use cases and effects as the approvals API: decisions, the action to the executor, the lifecycle event.
+      approvalsTable: 'update',
+      auditTable: 'append',
+      actionsQueue: 'send',
+      approvalQueue: 'send',
+      policy: 'read',
+      approverTokens: 'verify',
+      consoleSignIn: 'oidc',
+      // Sessions: put, get, update (flash messages), delete (sign-out, single-use sign-ins).
+      consoleSessionsTable: 'readWrite',
+      // Names for Okta ids (users, groups, apps) on the pages.
+      okta: 'read',
+    },
+  },
   health: {
     entry: 'lambda/handlers/health.ts',
     description: 'Liveness check',
@@ -249,6 +276,18 @@ export interface RouteSpec {
   readonly auth?: 'approver';
 }
 
+/** The approvals console's routes (`lambda/console/app.ts`). */
+export const CONSOLE_ROUTES = [
+  ['GET', '/console'],
+  ['GET', '/console/approvals'],
+  ['GET', '/console/approvals/{id}'],
+  ['POST', '/console/approvals/{id}/decision'],
+  ['GET', '/console/login'],
+  ['GET', '/console/callback'],
+  ['POST', '/console/logout'],
+  ['ANY', '/console/{proxy+}'],
+] as const satisfies readonly (readonly [RouteSpec['method'], string])[];
+
 /** Where Okta's event hook points (its one-time verification GET and the deliveries). */
 export const EVENT_HOOK_PATH = '/okta/events';
 
@@ -264,6 +303,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
   { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/health', fn: 'health' },
+  // The approvals console: its own sign-in and session (no API Gateway authorizer; docs/console.md). Other methods and
+  // other paths under /console reach it too, which answers 405 / 404 pages.
+  ...CONSOLE_ROUTES.map(([method, path]) => ({ method, path, fn: 'console' as const })),
   // Each inline hook: POST only (other methods get its 405 with `Allow: POST`).
   ...(Object.entries(INLINE_FUNCTIONS) as [InlineHookType, FunctionId][]).flatMap(([type, fn]) => [
     { method: 'POST' as const, path: inlineHookPath(type), fn },
@@ -314,6 +356,7 @@ export const TABLES = {
   grantsTable: GRANTS_TABLE,
   rateLimitsTable: RATE_LIMITS_TABLE,
   legacyHashesTable: LEGACY_HASHES_TABLE,
+  consoleSessionsTable: CONSOLE_SESSIONS_TABLE,
 } as const satisfies Record<TableId, TableDesign>;
 
 export interface SecretSpec {
@@ -361,6 +404,7 @@ export const RESOURCE_ENV = {
   grantsTable: ENV.grantsTable,
   rateLimitsTable: ENV.rateLimitsTable,
   legacyHashesTable: ENV.legacyHashesTable,
+  consoleSessionsTable: ENV.consoleSessionsTable,
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   approvalQueue: ENV.approvalQueueUrl,
@@ -387,7 +431,8 @@ export type UsedResource =
   | { readonly kind: 'inlineConfig' }
   | { readonly kind: 'inlineOAuth' }
   | { readonly kind: 'model' }
-  | { readonly kind: 'approverTokens' };
+  | { readonly kind: 'approverTokens' }
+  | { readonly kind: 'consoleSignIn' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
 export function usedResources(uses: Uses): UsedResource[] {
@@ -407,6 +452,7 @@ export function usedResources(uses: Uses): UsedResource[] {
     // The model brings its key secret only when a model is configured: the stack decides (see Functions.wire).
     else if (key === 'model') out.push({ kind: 'model' });
     else if (key === 'approverTokens') out.push({ kind: 'approverTokens' });
+    else if (key === 'consoleSignIn') out.push({ kind: 'consoleSignIn' });
     else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
     else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
     else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });

@@ -321,7 +321,9 @@ function approvalLines(
     const who = String((approver.profile as { login?: string }).login);
     lines.push(
       '',
-      `   Approve one as ${who} (in ${groups.join(' or ')}; a LOCAL-ONLY sign-in to the simulator):`,
+      `   Approve one as ${who} (in ${groups.join(' or ')}; a LOCAL-ONLY sign-in to the simulator)`,
+      `   in the browser: ${stack.url}/console/approvals/${request.approvalId}   (pick ${who} on the sign-in page)`,
+      '   or with the CLI:',
       `     npx hookpilot approvals login --as ${who}`,
       `     npx hookpilot approvals show ${request.approvalId}`,
       `     npx hookpilot approvals approve ${request.approvalId}`,

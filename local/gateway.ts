@@ -61,8 +61,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, routes: readonly
   const event = toEvent(req, method, url, rawPath, matched.route, body, matched.params);
   const result = await matched.route.fn.handler(event, matched.route.fn.context());
   if (typeof result === 'string' || result === undefined) return send(res, 200, result);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  // Payload 2.0 `cookies` become one Set-Cookie header each, as API Gateway sends them.
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(
     result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body,
@@ -109,6 +111,14 @@ function findRoute(
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
   const want = template.split('/');
   const got = path.split('/');
+  // A greedy last segment (`{proxy+}`) takes the rest of the path, as API Gateway's does.
+  const greedy = /^\{(\w+)\+\}$/.exec(want[want.length - 1] ?? '')?.[1];
+  if (greedy) {
+    if (got.length < want.length) return undefined;
+    const rest = got.slice(want.length - 1).join('/');
+    const head = matchPath(want.slice(0, -1).join('/'), got.slice(0, want.length - 1).join('/'));
+    return head ? { ...head, [greedy]: rest } : undefined;
+  }
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, part] of want.entries()) {
@@ -134,8 +144,16 @@ function toEvent(
   // API Gateway joins a repeated header's values with commas (two Authorization headers become "a,b", which no secret
   // matches). Node's `req.headers` keeps only the first of some (Authorization among them); `headersDistinct` has all.
   const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
   for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (values !== undefined) headers[name.toLowerCase()] = values.join(',');
+    if (values === undefined) continue;
+    // As API Gateway does for payload 2.0: the Cookie header becomes the `cookies` list (one entry per cookie).
+    if (name.toLowerCase() === 'cookie') {
+      cookies = values
+        .flatMap((v) => v.split(';'))
+        .map((c) => c.trim())
+        .filter(Boolean);
+    } else headers[name.toLowerCase()] = values.join(',');
   }
   const textual = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i.test(headers['content-type'] ?? '');
   const now = new Date();
@@ -146,6 +164,7 @@ function toEvent(
     rawQueryString: url.search.slice(1),
     ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
     ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    ...(cookies?.length ? { cookies } : {}),
     headers,
     requestContext: {
       accountId: '000000000000',

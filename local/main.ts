@@ -2,10 +2,12 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '../lambda/config.ts';
+import { loadPolicy } from '../lambda/domain/policy-config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { EVENT_HOOK_PATH } from '../lib/manifest.ts';
 import { bindHost, DEFAULT_HOST, HOST_ENV, isLoopback } from './bind.ts';
+import { approverLines } from './console-info.ts';
 import { runDemo } from './demo.ts';
 import { LocalStackError } from './errors.ts';
 import { DEFAULT_SIM_PORT } from './okta-sim/defaults.ts';
@@ -157,6 +159,12 @@ async function main(): Promise<void> {
   DynamoDB Local   ${stack.endpoints.dynamodb}   tables ${Object.values(stack.resources.tables).join(', ')}
                    ${stack.dataDir ? `data kept in ${stack.dataDir}` : 'in memory (pass --persist to keep data across restarts)'}
   SQS emulator     ${stack.endpoints.sqs}   queues ${queues.join(', ')}
+  approvals console ${stack.url}/console/approvals
+                   sign in on the simulator's LOCAL-ONLY page (pick any user, no password); who can approve:
+${approverLines(loadPolicy(), stack.okta.sim.state)
+  .map((line) => `                     ${line}`)
+  .join('\n')}
+                   (docs/console.md; subjects of a request see why they cannot decide it)
   approval queue   ${stack.resources.queues.approvalQueue.url}   (every approval step as a CloudEvent, for your consumers: docs/approval-queue.md)
   sweeper          ${stack.sweepIntervalSeconds > 0 ? `every ${stack.sweepIntervalSeconds} s` : 'off'}   (expires, reminds, escalates approvals; ${SWEEP_INTERVAL_ENV})
   Okta simulator   ${stack.okta.orgUrl}   ${seed.users?.length ?? 0} users, ${seed.groups?.length ?? 0} groups, ${seed.apps?.length ?? 0} apps

@@ -8,6 +8,7 @@ import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config
 import { logger } from '../lambda/log.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { INLINE_ENV, INLINE_OAUTH_ENV } from '../lambda/okta/inline-config-env.ts';
+import { CONSOLE_ENV } from '../lambda/okta/oidc-client.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
 import { chooseRecommender } from '../lambda/recommend/choose.ts';
 import { TELEPHONY_ENV } from '../lambda/telephony/config.ts';
@@ -214,6 +215,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Approvers' access tokens come from the simulator's `default` authorization server (docs/approver-tokens.md).
       [APPROVER_TOKEN_ENV.issuer]: process.env[APPROVER_TOKEN_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
       [APPROVER_TOKEN_ENV.audience]: process.env[APPROVER_TOKEN_ENV.audience]?.trim() || 'api://default',
+      // The console signs approvers in through the simulator's `hookpilot-console` client (PKCE, loopback redirects).
+      [CONSOLE_ENV.clientId]: process.env[CONSOLE_ENV.clientId]?.trim() || 'hookpilot-console',
       [POLICY_ENV.file]: policyFile,
       ...(calibrationFile ? { [CALIBRATION_ENV.file]: calibrationFile } : {}),
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',

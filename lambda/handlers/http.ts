@@ -26,6 +26,8 @@ export function toHttpRequest(event: APIGatewayProxyEventV2): HttpRequest {
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
+  // Payload 2.0 moves the Cookie header into `cookies`; put it back where handlers look for it.
+  if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
   const body =
     event.body === undefined || event.body === null
       ? undefined
@@ -70,11 +72,17 @@ export function errorResult(error: unknown): HttpResult {
 }
 
 export function toApiGatewayResult(result: HttpResult): APIGatewayProxyStructuredResultV2 {
-  if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers } };
+  const cookies = result.cookies?.length ? { cookies: [...result.cookies] } : {};
+  if (result.body === undefined) return { statusCode: result.status, headers: { ...result.headers }, ...cookies };
+  // A string with its own content type goes as it is (the console's HTML); anything else is JSON.
+  if (typeof result.body === 'string' && result.headers?.['content-type']) {
+    return { statusCode: result.status, headers: { ...result.headers }, body: result.body, ...cookies };
+  }
   return {
     statusCode: result.status,
     headers: { 'content-type': 'application/json', ...result.headers },
     body: JSON.stringify(result.body),
+    ...cookies,
   };
 }
 

@@ -4,7 +4,9 @@ import type {
   GroupType,
   LifecycleOperation,
   Okta,
+  OktaApp,
   OktaAppAssignment,
+  OktaAppDirectory,
   OktaAppLink,
   OktaGroup,
   OktaRoleAssignment,
@@ -108,7 +110,7 @@ function isHttpError(error: unknown): error is { status: number; url: string } {
  * from the executor), every call is bounded by `requestTimeoutMs`, and credentials are re-read from their source so a
  * rotated token takes effect without a redeploy.
  */
-export class OktaSdkAdapter implements Okta {
+export class OktaSdkAdapter implements Okta, OktaAppDirectory {
   private client?: { key: string; client: Client };
 
   constructor(
@@ -209,6 +211,18 @@ export class OktaSdkAdapter implements Okta {
     return this.find('get app assignment', async (c) => {
       const appUser = await c.applicationApi.getApplicationUser({ appId, userId });
       return { appId, userId, scope: appUser.scope === 'GROUP' ? 'GROUP' : 'USER' } as const;
+    });
+  }
+
+  getApp(appId: string): Promise<OktaApp | undefined> {
+    return this.find('get app', async (c) => {
+      const app = await c.applicationApi.getApplication({ appId });
+      return {
+        id: String(app.id ?? appId),
+        label: String(app.label ?? ''),
+        name: String((app as { name?: unknown }).name ?? ''),
+        ...(app.status ? { status: String(app.status) } : {}),
+      };
     });
   }
 

@@ -95,7 +95,7 @@ function safeDecode(segment: string): string {
 }
 
 /** Listing and reading requests is for approvers: anyone holding an approver group the policy names. */
-function requireApprover(principal: ApproverPrincipal, policy: PolicyConfig): void {
+export function requireApprover(principal: ApproverPrincipal, policy: PolicyConfig): void {
   const groups = allApproverGroups(policy);
   if (!principal.groups.some((g) => groups.has(g))) {
     throw new ForbiddenError(
@@ -148,33 +148,38 @@ async function list(request: HttpRequest, deps: ApprovalsApiDeps): Promise<HttpR
 async function show(id: string, principal: ApproverPrincipal, deps: ApprovalsApiDeps): Promise<HttpResult> {
   const record = await deps.store.get(id);
   if (!record) throw new NotFoundError(`no approval request ${id}`);
-  const now = deps.clock();
-  const standing = standingOf(record, principal, deps.policy, now);
+  return { status: 200, body: approvalView(record, principal, deps.policy, deps.clock()) };
+}
+
+/**
+ * `GET /approvals/{id}`'s body: the request, what the caller must check and the hash they submit, what is still
+ * required, and whether the caller may approve or reject (and if not, why). The console renders the same view.
+ */
+export function approvalView(record: ApprovalRecord, principal: ApproverPrincipal, policy: PolicyConfig, now: Date) {
+  const standing = standingOf(record, principal, policy, now);
   const approve = standing.mayDecide && !standing.refusal;
   return {
-    status: 200,
-    body: {
-      approval: view(record),
-      description: describe(record),
-      /** What the approver must check, and the hash of it they submit with their decision. */
-      payload: approvalPayload(record),
-      payloadHash: payloadHash(record),
-      expired: record.state === 'pending' && now.getTime() >= Date.parse(record.requestExpiresAt),
-      stillRequired: {
-        text: record.state === 'pending' ? describeOpenSlots(standing.progress.open) : 'nothing: it is decided',
-        slots: record.state === 'pending' ? standing.progress.open : [],
-        approvedBy: standing.progress.filled,
-      },
-      caller: {
-        userId: principal.userId,
-        login: principal.login,
-        mayApprove: approve,
-        mayReject: standing.mayDecide,
-        ...(standing.refusal ? { reason: standing.refusal.message, code: standing.refusal.code } : {}),
-      },
+    approval: view(record),
+    description: describe(record),
+    /** What the approver must check, and the hash of it they submit with their decision. */
+    payload: approvalPayload(record),
+    payloadHash: payloadHash(record),
+    expired: record.state === 'pending' && now.getTime() >= Date.parse(record.requestExpiresAt),
+    stillRequired: {
+      text: record.state === 'pending' ? describeOpenSlots(standing.progress.open) : 'nothing: it is decided',
+      slots: record.state === 'pending' ? standing.progress.open : [],
+      approvedBy: standing.progress.filled,
+    },
+    caller: {
+      userId: principal.userId,
+      login: principal.login,
+      mayApprove: approve,
+      mayReject: standing.mayDecide,
+      ...(standing.refusal ? { reason: standing.refusal.message, code: standing.refusal.code } : {}),
     },
   };
 }
+export type ApprovalView = ReturnType<typeof approvalView>;
 
 /** The stored request as the API shows it (the internal version counter is left out). */
 function view(record: ApprovalRecord): Omit<ApprovalRecord, 'version'> {
@@ -182,12 +187,14 @@ function view(record: ApprovalRecord): Omit<ApprovalRecord, 'version'> {
   return rest;
 }
 
-function describe(record: ApprovalRecord): string {
+/** The action in words (with Okta ids; the console puts names in). */
+export function describe(record: ApprovalRecord): string {
   const parsed = ActionSchema.safeParse(record.message.action);
   return parsed.success ? describeAction(parsed.data) : record.message.action.type;
 }
 
-function summary(record: ApprovalRecord, policy: PolicyConfig, now: Date) {
+/** One row of `GET /approvals` (the console's list shows the same). */
+export function summary(record: ApprovalRecord, policy: PolicyConfig, now: Date) {
   return {
     approvalId: record.approvalId,
     state: record.state,

@@ -98,3 +98,14 @@ export const LEGACY_HASHES_TABLE = {
   partitionKey: 'login',
   indexes: {},
 } as const satisfies TableDesign;
+
+/**
+ * The approvals console's server-side sessions and sign-ins under way, one item each (partition `pk`: `session#<hash>`
+ * or `signin#<hash>`, the SHA-256 of the browser's random cookie value). Both expire by TTL (a session with its access
+ * token, a sign-in after 10 minutes); every read also checks the expiry, since TTL deletes lag.
+ */
+export const CONSOLE_SESSIONS_TABLE = {
+  partitionKey: 'pk',
+  ttlAttribute: 'expiresAtEpoch',
+  indexes: {},
+} as const satisfies TableDesign;

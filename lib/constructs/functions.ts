@@ -14,6 +14,7 @@ import { BUNDLED_INLINE_CONFIG_DEFINE } from '../../lambda/domain/inline-config.
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { INLINE_OAUTH_ENV } from '../../lambda/okta/inline-config-env.ts';
+import { CONSOLE_ENV } from '../../lambda/okta/oidc-client.ts';
 import { BUNDLING, LAMBDA_RUNTIME, LOCK_FILE, ROOT, SOURCE_MAP_NODE_OPTIONS } from '../bundling.ts';
 import {
   FUNCTIONS,
@@ -93,6 +94,14 @@ export interface FunctionsProps {
    * @default - not set: such functions answer 500 misconfigured, naming the variable in their log
    */
   readonly approverTokens?: { readonly issuer: string; readonly audience: string };
+  /**
+   * The approvals console's sign-in: its OIDC app's client id in Okta (`HOOKPILOT_CONSOLE_CLIENT_ID`) and, optionally, its
+   * public URL (`HOOKPILOT_CONSOLE_URL`, when it is served under a custom domain), for every function that
+   * `uses.consoleSignIn`.
+   *
+   * @default - not set: the console answers 500 misconfigured, naming the variable in its log
+   */
+  readonly console?: { readonly clientId?: string; readonly url?: string };
   /**
    * The inline hooks' rules built into every function that uses them (JSON text, already validated).
    *
@@ -215,6 +224,10 @@ export class Functions extends Construct {
             fn.addEnvironment(APPROVER_TOKEN_ENV.issuer, props.approverTokens.issuer);
             fn.addEnvironment(APPROVER_TOKEN_ENV.audience, props.approverTokens.audience);
           }
+          break;
+        case 'consoleSignIn':
+          if (props.console?.clientId) fn.addEnvironment(CONSOLE_ENV.clientId, props.console.clientId);
+          if (props.console?.url) fn.addEnvironment(CONSOLE_ENV.url, props.console.url);
           break;
         case 'inlineConfig':
           // Built into the bundle (see `bundlingFor`).

@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { INLINE_HOOK_TYPE_NAMES, inlineHookPath } from '../../lambda/okta/inline-types.ts';
-import { EVENT_HOOK_PATH, type FunctionId, ROUTES } from '../manifest.ts';
+import { CONSOLE_ROUTES, EVENT_HOOK_PATH, type FunctionId, ROUTES } from '../manifest.ts';
 import { constructId } from './names.ts';
 
 export interface HookApiProps {
@@ -74,6 +74,12 @@ export const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
   [EVENT_HOOK_PATH]:
     'Okta event hooks support only header-secret authentication (no OAuth or JWT, so no API Gateway authorizer can verify them), and the one-time verification GET may arrive without that header. The function checks the header in constant time against every accepted secret before it parses the body, and answers 401 otherwise.',
   '/health': 'Public liveness check: answers a constant body, reads no data and holds no permissions.',
+  ...Object.fromEntries(
+    CONSOLE_ROUTES.map(([, path]) => [
+      path,
+      'The approvals console is a browser app with its own Okta sign-in (OIDC authorization code + PKCE): a browser sends no bearer token a JWT authorizer could check, and the sign-in routes must be reachable before sign-in. The function requires a server-side session (random id in an HttpOnly, Secure, SameSite=Lax cookie) created only after the access token from the sign-in passed the approvals API verifier, checks a CSRF token and the Origin on every POST, and redirects anything else to sign-in.',
+    ]),
+  ),
   ...Object.fromEntries(
     INLINE_HOOK_TYPE_NAMES.map((type) => [
       inlineHookPath(type),

@@ -226,6 +226,8 @@ describe('the local stack', () => {
     const id = /npx hookpilot approvals approve (apr_\w+)/.exec(text)?.[1];
     const event = /npx hookpilot audit --event (\S+)/.exec(text)?.[1];
     expect([login, id, event].every(Boolean)).toBe(true);
+    // … and the console page to decide it in the browser.
+    expect(text).toContain(`in the browser: ${stack.url}/console/approvals/${id}`);
 
     // What `approvals login --as` and `approvals approve` do: a token from the simulator, then show → decide with the hash.
     const { accessToken } = await localApproverToken({

@@ -108,6 +108,11 @@ describe('npm start', { timeout: 150_000 }, () => {
     expect(running.output()).toMatch(/Okta simulator\s+http:\/\/127\.0\.0\.1:\d+\s+63 users/);
     expect(running.output()).toMatch(/Okta API token\s+00LocalOktaSimulatorTokenNotASecret0+/);
     expect(running.output()).toMatch(/event hook who\w+ registered in the simulator and verified/);
+    // The console's URL, and who can sign in to approve what.
+    expect(running.output()).toMatch(/approvals console http:\/\/127\.0\.0\.1:\d+\/console\/approvals/);
+    expect(running.output()).toMatch(
+      /it-approvers \(low risk, medium risk, critical risk, critical slot 2\): \S+@acme-demo\.example/,
+    );
     expect(jvmRunningOn(running.dynamoPort)).toBe(true);
     expect((await fetch(`${running.url}/health`)).status).toBe(200);
 

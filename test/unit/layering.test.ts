@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 /**
  * Layers point one way. Top to bottom (docs/architecture.md, "Layers"):
  *
- *   handlers  →  pipeline  →  recommend | policy  →  okta | store  →  core (domain/, ports.ts, okta/event-hook.ts)  →  base
+ *   handlers  →  console  →  pipeline  →  recommend | policy  →  okta | store  →  core (domain/, ports.ts, okta/event-hook.ts)  →  base
  *
  * A file may import from its own group and from any lower layer, never from a higher one nor from a sibling group of
  * its own layer (`recommend` and `policy` do not import each other; neither do the two adapter folders `okta` and
@@ -14,6 +14,8 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: readonly (readonly { readonly group: string; readonly match: (file: string) => boolean }[])[] = [
   [{ group: 'handlers', match: (f) => f.startsWith('lambda/handlers/') }],
+  // The approvals console's web layer (pages, sessions, CSRF) over the pipeline's use cases.
+  [{ group: 'console', match: (f) => f.startsWith('lambda/console/') }],
   [{ group: 'pipeline', match: (f) => f.startsWith('lambda/pipeline/') }],
   [
     { group: 'recommend', match: (f) => f.startsWith('lambda/recommend/') },
