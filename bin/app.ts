@@ -19,6 +19,7 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   oktaOrgUrl: options.oktaOrgUrl,
   oktaAllowCustomDomain: options.oktaAllowCustomDomain,
   policyFile: options.policyFile,
+  calibrationFile: options.calibrationFile,
   mode: options.mode,
   model: options.model,
   approvalsIssuer: options.approvalsIssuer,

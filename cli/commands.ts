@@ -6,6 +6,7 @@
 export { act } from './act.ts';
 export { approvals } from './approvals.ts';
 export { audit } from './audit.ts';
+export { calibrate } from './calibrate.ts';
 export { deliver } from './deliver.ts';
 export { evalCommand } from './eval.ts';
 export { grants } from './grants.ts';

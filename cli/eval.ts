@@ -6,6 +6,7 @@ import { type EvalReport, summaryLines } from '../eval/report.ts';
 import { ScenarioError } from '../eval/scenario.ts';
 import { INTENTS } from '../lambda/domain/intent.ts';
 import { MODES, type Mode } from '../lambda/domain/policy-config.ts';
+import { type FromAuditFlags, fromAudit, fromAuditOptions, readCalibrationOption } from './eval-from-audit.ts';
 import { positiveInt } from './options.ts';
 import { CliError, print, printJson } from './output.ts';
 
@@ -31,6 +32,7 @@ interface EvalFlags {
   out?: string;
   json?: boolean;
   failOnViolations?: boolean;
+  calibration?: string;
 }
 
 const list = (value: string, previous: string[] = []) => [
@@ -110,6 +112,7 @@ async function run(flags: EvalFlags): Promise<void> {
       case: flags.case,
       concurrency: flags.concurrency,
       ...(flags.pricePer1k !== undefined ? { pricePer1k: flags.pricePer1k } : {}),
+      ...(flags.calibration ? { calibration: readCalibrationOption(flags.calibration).calibration } : {}),
       onStart: (info) => {
         process.stderr.write(
           `hookpilot eval: ${info.cases} case(s), ${info.recommender} recommender, mode ${info.mode}, ${flags.concurrency} at once\n`,
@@ -151,7 +154,7 @@ async function run(flags: EvalFlags): Promise<void> {
 }
 
 export function evalCommand(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description(
       'Run the labelled scenarios (eval/scenarios) through the pipeline and report precision, recall, must-not violations, calibration and the automation rate',
@@ -183,10 +186,12 @@ export function evalCommand(program: Command): void {
     .option('--price-per-1k <usd>', 'price per 1,000 tokens, to print the cost of a model run', price)
     .option('--out <dir>', 'write eval-report.json and eval-report.html there')
     .option('--json', 'print the report as JSON (the same document as eval-report.json)')
-    .option('--fail-on-violations', 'exit with status 1 when any must-not is proposed (for CI)')
-    .action(async (flags: EvalFlags) => {
-      const unknown = flags.intent.filter((i) => !(INTENTS as readonly string[]).includes(i));
-      if (unknown.length > 0) throw new CliError(`--intent: ${unknown.join(', ')} is not one of ${INTENTS.join(', ')}`);
-      await run(flags);
-    });
+    .option('--fail-on-violations', 'exit with status 1 when any must-not is proposed (for CI)');
+  // `--from-audit`: shadow agreement with the human approvers instead of the scenarios (cli/eval-from-audit.ts).
+  fromAuditOptions(command).action(async (flags: EvalFlags & FromAuditFlags) => {
+    if (flags.fromAudit) return fromAudit(flags);
+    const unknown = flags.intent.filter((i) => !(INTENTS as readonly string[]).includes(i));
+    if (unknown.length > 0) throw new CliError(`--intent: ${unknown.join(', ')} is not one of ${INTENTS.join(', ')}`);
+    await run(flags);
+  });
 }

@@ -11,7 +11,7 @@ Targets:
   Commands act on the local stack that npm start is running, found through .hookpilot/local-stack.json.
   For a deployed stack, name it with the stack's outputs:
     --url <ApiUrl>            or ${TARGET_ENV.url.padEnd(24)}deliver, verify, approvals, grants
-    --table <AuditTableName>  or ${TARGET_ENV.table.padEnd(24)}audit (with your AWS credentials)
+    --table <AuditTableName>  or ${TARGET_ENV.table.padEnd(24)}audit, eval --from-audit, calibrate --from-audit (with your AWS credentials)
     --region <region>         or ${TARGET_ENV.region.padEnd(24)}with --table
     --token <access token>    or HOOKPILOT_TOKEN          approvals, grants: an approver's Okta access token
   act, sim and approvals login work on the local stack only.

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Calibration } from '../lambda/domain/calibration.ts';
 import type { Intent } from '../lambda/domain/intent.ts';
 import type { Mode, PolicyConfig } from '../lambda/domain/policy-config.ts';
 import type { Decision, TokenUsage } from '../lambda/domain/recommendation.ts';
 import { type LogEvent, LogEventSchema } from '../lambda/okta/event-hook.ts';
 import { OktaSdkAdapter } from '../lambda/okta/okta-sdk-adapter.ts';
 import { routeEvent } from '../lambda/pipeline/event-routes.ts';
+import { identityOf } from '../lambda/pipeline/process-event.ts';
 import { decide } from '../lambda/policy/decide.ts';
 import type { AuditLog, AuditRecord, Recommender } from '../lambda/ports.ts';
 import { auditKeyString } from '../lambda/ports.ts';
@@ -27,6 +29,8 @@ import { type Expectation, type LoadedScenario, REF_PARAMS, resolveRef } from '.
 
 export interface HarnessOptions {
   readonly policy: PolicyConfig;
+  /** A calibration the policy applies (`--calibration`), when it fits the recommendation's model and prompt version. */
+  readonly calibration?: Calibration;
   /** The mode the policy decides in (per-type modes in the policy still apply). */
   readonly mode: Mode;
   readonly recommender: Recommender;
@@ -44,6 +48,8 @@ export interface ProposalResult {
   readonly names: Readonly<Record<string, readonly string[]>>;
   readonly risk: string;
   readonly confidence: number;
+  /** With `--calibration`: the confidence the policy compared with its thresholds (when the calibration applied). */
+  readonly calibratedConfidence?: number;
   readonly outcome: Decision['outcome'];
   /** The policy rule that decided (`confidence-meets-auto`, `risk-never-auto`, `out-of-intent`…). */
   readonly rule: string;
@@ -189,7 +195,12 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
     }
     const result = await options.recommender.recommend(context, options.policy);
     const { valid, rejected } = validateProposals(result, context, options.policy);
-    const decisions = decide(valid, { mode: options.mode, policy: options.policy, intent: route.intent });
+    const decisions = decide(valid, {
+      mode: options.mode,
+      policy: options.policy,
+      intent: route.intent,
+      ...(options.calibration ? { calibration: options.calibration, recommendedBy: identityOf(result) } : {}),
+    });
 
     const actions: ActionLike[] = decisions.map((d) => ({
       type: d.proposal.action.type,
@@ -226,6 +237,7 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
         names: action.names ?? {},
         risk: d.proposal.risk,
         confidence: d.proposal.confidence,
+        ...(d.calibration?.applied ? { calibratedConfidence: d.calibration.effective } : {}),
         outcome: d.outcome,
         rule: d.rule,
         verdict: v.verdict,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import type { Calibration } from '../lambda/domain/calibration.ts';
 import { MODES, type Mode, POLICY_ENV, type PolicyConfig, parsePolicy } from '../lambda/domain/policy-config.ts';
 import { ConfigError } from '../lambda/errors.ts';
 import type { Recommender } from '../lambda/ports.ts';
@@ -31,6 +32,8 @@ export interface EvalRunOptions {
   readonly model?: string;
   readonly concurrency: number;
   readonly pricePer1k?: number;
+  /** A calibration for the policy to apply (`hookpilot calibrate`); none by default, so runs stay comparable. */
+  readonly calibration?: Calibration;
   readonly onCase?: (result: CaseResult, done: number, total: number) => void;
   /** Called once the cases are chosen, before any runs. */
   readonly onStart?: (info: { cases: number; recommender: string; mode: Mode; policy: string }) => void;
@@ -132,6 +135,7 @@ export async function runEval(options: EvalRunOptions): Promise<EvalReport> {
     mode,
     recommender: chosen.recommender,
     concurrency: options.concurrency,
+    ...(options.calibration ? { calibration: options.calibration } : {}),
     ...(options.onCase ? { onCase: options.onCase } : {}),
   });
   return buildReport(results, {

@@ -345,7 +345,12 @@ export interface PendingApproval {
   /** Exactly what the executor would get once approved (`origin.kind` becomes `approval` then). */
   readonly message: ActionMessage;
   readonly risk: string;
+  /** The recommender's stated confidence. */
   readonly confidence: number;
+  /** The confidence the policy compared with its thresholds, when a calibration applied. */
+  readonly calibratedConfidence?: number;
+  /** What calibration did, in words (applied, or why not), when one is configured. */
+  readonly calibrationNote?: string;
   readonly rationale: string;
   readonly evidence: readonly string[];
   /** The policy rule that asked for a human. */

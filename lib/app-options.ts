@@ -14,6 +14,7 @@ export type AppOptions = Pick<
   | 'oktaOrgUrl'
   | 'oktaAllowCustomDomain'
   | 'policyFile'
+  | 'calibrationFile'
   | 'mode'
   | 'model'
   | 'approvalsIssuer'
@@ -36,6 +37,7 @@ export const CONTEXT_KEYS = {
   oktaOrgUrl: 'oktaOrgUrl',
   oktaAllowCustomDomain: 'oktaAllowCustomDomain',
   policyFile: 'policyFile',
+  calibrationFile: 'calibrationFile',
   mode: 'mode',
   model: 'model',
   openaiBaseUrl: 'openaiBaseUrl',
@@ -114,6 +116,7 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
     oktaOrgUrl: text(CONTEXT_KEYS.oktaOrgUrl),
     oktaAllowCustomDomain: text(CONTEXT_KEYS.oktaAllowCustomDomain) === 'true',
     policyFile: text(CONTEXT_KEYS.policyFile),
+    calibrationFile: text(CONTEXT_KEYS.calibrationFile),
     inlineConfigFile: text(CONTEXT_KEYS.inlineConfigFile),
     inlineOAuth:
       inlineIssuer !== undefined && inlineAudience !== undefined

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -10,6 +10,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
+import { parseCalibration } from '../lambda/domain/calibration.ts';
 import { parseInlineConfig } from '../lambda/domain/inline-config.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
@@ -75,6 +76,14 @@ export interface HookpilotStackProps extends StackProps {
    */
   readonly policyFile?: string;
   /**
+   * A calibration (JSON, written by `hookpilot calibrate`, see docs/evaluation.md), read and validated at synth time and
+   * built into the functions that use the policy: it maps a recommender's stated confidence to observed precision before
+   * the policy compares it with its thresholds, for the model and prompt version it was fitted for.
+   *
+   * @default - 'policy/calibration.json' when that file exists; otherwise none (confidences are used as stated)
+   */
+  readonly calibrationFile?: string;
+  /**
    * The rollout mode: `observe` (record what would be done), `assisted` (everything needs approval), `autonomous`
    * (low-risk, confident actions run on their own).
    *
@@ -133,6 +142,29 @@ export interface InlineOAuthSettings {
 
 /** The policy file the stack builds in when none is given. */
 export const DEFAULT_POLICY_FILE = 'policy/hookpilot.policy.json';
+
+/** The calibration the stack builds in when none is given and this file exists. */
+export const DEFAULT_CALIBRATION_FILE = 'policy/calibration.json';
+
+/** Reads and validates a calibration file at synth time; a bad one stops the synth with the reason. */
+export function readCalibrationFile(path: string | undefined): string | undefined {
+  const file = path ?? (existsSync(resolve(ROOT, DEFAULT_CALIBRATION_FILE)) ? DEFAULT_CALIBRATION_FILE : undefined);
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(ROOT, file), 'utf8');
+  } catch {
+    throw new Error(`calibrationFile ${file} cannot be read`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`calibrationFile ${file} is not JSON: ${(error as Error).message}`);
+  }
+  parseCalibration(json, file); // throws, naming each wrong field
+  return JSON.stringify(json);
+}
 
 /** The inline hooks' rules the stack builds in when none is given. */
 export const DEFAULT_INLINE_CONFIG_FILE = 'policy/inline-hooks.json';
@@ -251,6 +283,7 @@ export class HookpilotStack extends Stack {
       oktaOrgUrl,
       approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
+      calibrationJson: readCalibrationFile(props.calibrationFile),
       inlineConfigJson: readInlineConfigFile(props.inlineConfigFile ?? DEFAULT_INLINE_CONFIG_FILE),
       inlineOAuth: props.inlineOAuth,
       mode: props.mode,

@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   fake SMS gateway ${stack.smsGateway.messagesUrl}   (the telephony hook's OTPs land here and are printed; GET lists them)
   mode             ${stack.mode}   (HOOKPILOT_MODE: observe | assisted | autonomous)
   policy           ${stack.policyFile}
+  calibration      ${stack.calibration}
 
   try it:
     npx hookpilot sim users --department Sales                  # the simulated org

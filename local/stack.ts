@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ENV } from '../lambda/config.ts';
+import { CALIBRATION_ENV, describeIdentity, loadCalibration } from '../lambda/domain/calibration.ts';
 import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
@@ -108,6 +110,8 @@ export interface LocalStack {
   readonly recommender: string;
   readonly mode: string;
   readonly policyFile: string;
+  /** The calibration in effect, in words: its file and whom it was fitted for, or `none`. */
+  readonly calibration: string;
   /** How often the sweeper runs (seconds; 0: not at all). */
   readonly sweepIntervalSeconds: number;
   /** The OpenAI-compatible stub, when `llmStub` is on. */
@@ -193,6 +197,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     }
     const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
+    // A calibration (hookpilot calibrate --out policy/calibration.json) is used when the file exists.
+    const defaultCalibration = resolve(ROOT, 'policy', 'calibration.json');
+    const calibrationFile =
+      process.env[CALIBRATION_ENV.file]?.trim() || (existsSync(defaultCalibration) ? defaultCalibration : undefined);
 
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     const inlineHookSecretIsLocalDefault = !process.env[INLINE_ENV.secret]?.trim();
@@ -207,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [APPROVER_TOKEN_ENV.issuer]: process.env[APPROVER_TOKEN_ENV.issuer]?.trim() || sim.authorizationServers.issuer(),
       [APPROVER_TOKEN_ENV.audience]: process.env[APPROVER_TOKEN_ENV.audience]?.trim() || 'api://default',
       [POLICY_ENV.file]: policyFile,
+      ...(calibrationFile ? { [CALIBRATION_ENV.file]: calibrationFile } : {}),
       POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookpilot',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       [ENV.eventHookSecret]: process.env[ENV.eventHookSecret]?.trim() || LOCAL_DEFAULT_HOOK_SECRET,
@@ -224,6 +233,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Fail at start-up, with the reason, on a bad policy file, mode or model setting (the handlers would, later).
     const policy = loadPolicy();
     const mode = modeFrom(policy);
+    const fitted = loadCalibration();
+    const calibration = fitted
+      ? `${calibrationFile ?? CALIBRATION_ENV.json} (fitted for ${describeIdentity(fitted.fittedFor)})`
+      : 'none';
     const { description: recommender } = chooseRecommender();
     const functions = await loadFunctions();
 
@@ -288,6 +301,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       recommender,
       mode,
       policyFile,
+      calibration,
       sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
       smsGateway,

@@ -75,7 +75,17 @@ const Requirement = z.object({
 
 export const APPROVAL_DATA_SCHEMAS = {
   requested: Base.extend({
-    confidence: z.number().min(0).max(1),
+    confidence: z.number().min(0).max(1).describe("the recommender's stated confidence"),
+    calibratedConfidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('the confidence the policy compared with its thresholds, when a calibration applied'),
+    calibrationNote: z
+      .string()
+      .optional()
+      .describe('what calibration did (applied, or why not), when one is configured'),
     rationale: z.string(),
     evidence: z.array(z.string()),
     rule: z.string().describe('the policy rule that asked for a human'),
@@ -248,6 +258,8 @@ export function approvalEvent(
   const extra: Record<ApprovalStep, () => Record<string, unknown>> = {
     requested: () => ({
       confidence: r.confidence,
+      ...(r.calibratedConfidence !== undefined ? { calibratedConfidence: r.calibratedConfidence } : {}),
+      ...(r.calibrationNote ? { calibrationNote: r.calibrationNote } : {}),
       rationale: r.rationale,
       evidence: r.evidence,
       rule: r.rule,

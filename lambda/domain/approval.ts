@@ -106,7 +106,12 @@ export const ApprovalRecordSchema = z.object({
   /** SHA-256 of the canonical payload (see `payloadHash`): the approver submits it back. */
   payloadHash: z.string(),
   risk: z.string(),
+  /** The recommender's stated confidence. */
   confidence: z.number().min(0).max(1),
+  /** The confidence the policy compared with its thresholds, when a calibration applied (docs/policy.md). */
+  calibratedConfidence: z.number().min(0).max(1).optional(),
+  /** What calibration did, in words (applied, or why not), when one is configured. */
+  calibrationNote: z.string().max(1000).optional(),
   rationale: z.string(),
   evidence: z.array(z.string()),
   /** The policy rule that asked for a human, and why. */

@@ -145,4 +145,15 @@ export interface Decision {
   readonly rule: string;
   /** The rule in words, for the audit trail. */
   readonly reason: string;
+  /**
+   * When a calibration is configured: the stated and the effective (calibrated) confidence, whether it applied, and why
+   * not (e.g. fitted for another model or prompt version).
+   */
+  readonly calibration?: {
+    readonly stated: number;
+    readonly effective: number;
+    readonly applied: boolean;
+    readonly mapping?: 'action-type' | 'pooled';
+    readonly note: string;
+  };
 }

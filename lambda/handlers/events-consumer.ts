@@ -3,6 +3,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
+import { describeIdentity, loadCalibration } from '../domain/calibration.ts';
 import { type EventMessage, EventMessageSchema } from '../domain/event-message.ts';
 import { loadPolicy, modeFrom } from '../domain/policy-config.ts';
 import { logger } from '../log.ts';
@@ -27,6 +28,7 @@ import { SqsQueue } from '../store/sqs-queue.ts';
  */
 const config = eventsConsumerConfig();
 const policy = loadPolicy();
+const calibration = loadCalibration();
 const approvalStore = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
 const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const clock = () => new Date();
@@ -39,6 +41,7 @@ const deps = {
   recommender,
   policy,
   mode: modeFrom(policy),
+  calibration,
   actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
   approvals: new ApprovalRequests({
     store: approvalStore,
@@ -55,7 +58,11 @@ const deps = {
     ? new DynamoLegacyHashStore(dynamoDocumentClient(), config.legacyHashesTable)
     : undefined,
 };
-logger.info('events consumer ready', { recommender: description, mode: deps.mode });
+logger.info('events consumer ready', {
+  recommender: description,
+  mode: deps.mode,
+  calibration: calibration ? `fitted for ${describeIdentity(calibration.fittedFor)}` : 'none',
+});
 
 const once = onceByKey((message: EventMessage) => processEvent(message, deps), {
   client: dynamoClient(),

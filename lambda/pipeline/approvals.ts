@@ -54,6 +54,8 @@ export function buildRequest(pending: PendingApproval, policy: PolicyConfig, now
     payloadHash: payloadHash(base),
     risk,
     confidence: pending.confidence,
+    ...(pending.calibratedConfidence !== undefined ? { calibratedConfidence: pending.calibratedConfidence } : {}),
+    ...(pending.calibrationNote ? { calibrationNote: pending.calibrationNote.slice(0, 1000) } : {}),
     rationale: pending.rationale,
     evidence: [...pending.evidence],
     rule: pending.rule,

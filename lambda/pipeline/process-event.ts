@@ -1,4 +1,5 @@
 import { type ActionMessage, actionIdFor, SECURITY_WINDOW_MINUTES } from '../domain/action-message.ts';
+import type { Calibration, RecommenderIdentity } from '../domain/calibration.ts';
 import type { Action } from '../domain/catalog.ts';
 import type { EventMessage } from '../domain/event-message.ts';
 import { grantTerms } from '../domain/grant.ts';
@@ -28,6 +29,7 @@ import type {
 } from '../ports.ts';
 import { buildContext } from '../recommend/context.ts';
 import { moverChange, moverSnapshot, type ProfileSnapshot } from '../recommend/mover.ts';
+import { RULES_IDENTITY } from '../recommend/rules-recommender.ts';
 import { validateProposals } from '../recommend/validate.ts';
 import { type EventRoute, housekeepingFor, routeEvent } from './event-routes.ts';
 import { RECOMMENDATION_RECORD_KEY, type StoredRecommendation, storedRecommendation } from './stored-recommendation.ts';
@@ -41,6 +43,8 @@ export interface ProcessEventDeps {
   readonly recommender: Recommender;
   readonly policy: PolicyConfig;
   readonly mode: Mode;
+  /** The calibration in effect (`loadCalibration()`), if any: applied when fitted for the recommendation's model. */
+  readonly calibration?: Calibration;
   readonly actionsQueue: MessageQueue<ActionMessage>;
   readonly approvals: ApprovalGateway;
   /** Where the password import hook's legacy hashes live (housekeeping after `user.import.password`). */
@@ -173,6 +177,8 @@ async function recommend(
     assessment: result.assessment.slice(0, 1000),
     proposals: valid,
     rejected: rejected.length,
+    ...(result.model ? { model: result.model } : {}),
+    ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
     userStatus: context.user.status,
     preconditionProfile: Object.fromEntries(
       Object.entries(snapshot).filter(([, v]) => typeof v !== 'string' || v.length <= MAX_PRECONDITION_CHARS),
@@ -186,8 +192,6 @@ async function recommend(
     subject: context.user.id,
     detail: {
       ...stored,
-      ...(result.model ? { model: result.model } : {}),
-      ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
       ...(result.usage ? { usage: result.usage } : {}),
       ...(result.fallback ? { fallback: result.fallback } : {}),
       profile: snapshot,
@@ -205,7 +209,14 @@ async function decideAndHandOff(
   record: Recorder,
 ): Promise<ProcessOutcome> {
   const now = deps.clock();
-  const decided = decide(stored.proposals, { mode: deps.mode, policy: deps.policy, intent: stored.intent });
+  const recommendedBy = identityOf(stored);
+  const decided = decide(stored.proposals, {
+    mode: deps.mode,
+    policy: deps.policy,
+    intent: stored.intent,
+    ...(deps.calibration ? { calibration: deps.calibration } : {}),
+    recommendedBy,
+  });
   const capped = approvalCaps(userId, { quota: deps.ledger, policy: deps.policy, now });
   const queued: ActionMessage[] = [];
   const summary: { actionId: string; type: string; outcome: string; observed: boolean; rule: string }[] = [];
@@ -267,8 +278,12 @@ async function decideAndHandOff(
         reason: decision.reason,
         risk: decision.proposal.risk,
         confidence: decision.proposal.confidence,
+        ...calibrationDetail(decision),
         rationale: decision.proposal.rationale,
         evidence: decision.proposal.evidence,
+        // Who recommended it: joins a human's decision on the approval request to the recommender (shadow agreement).
+        recommender: stored.recommender,
+        ...recommendedBy,
       },
     });
     if (!decision.observed && decision.outcome === 'auto') queued.push(message);
@@ -281,6 +296,8 @@ async function decideAndHandOff(
         message,
         risk: decision.proposal.risk,
         confidence: decision.proposal.confidence,
+        ...(decision.calibration?.applied ? { calibratedConfidence: decision.calibration.effective } : {}),
+        ...(decision.calibration ? { calibrationNote: decision.calibration.note } : {}),
         rationale: decision.proposal.rationale,
         evidence: decision.proposal.evidence,
         rule: decision.rule,
@@ -334,6 +351,30 @@ function actionMessage(
       status: [stored.userStatus],
       ...(Object.keys(stored.preconditionProfile).length > 0 ? { profile: { ...stored.preconditionProfile } } : {}),
     },
+  };
+}
+
+/**
+ * Who made a recommendation, as a calibration names it: the model and prompt version it recorded, or `rules` and
+ * `RULES_VERSION` for the rules recommender (also when it answered because the model failed).
+ */
+export function identityOf(
+  stored: Pick<StoredRecommendation, 'recommender' | 'model' | 'promptVersion'>,
+): Partial<RecommenderIdentity> {
+  if (stored.recommender === 'rules') return { ...RULES_IDENTITY };
+  return {
+    ...(stored.model ? { model: stored.model } : {}),
+    ...(stored.promptVersion ? { promptVersion: stored.promptVersion } : {}),
+  };
+}
+
+/** The decision record's calibration fields: the stated confidence stays `confidence`; these say what the policy used. */
+function calibrationDetail(decision: Decision): Record<string, unknown> {
+  const c = decision.calibration;
+  if (!c) return {};
+  return {
+    ...(c.applied ? { calibratedConfidence: c.effective } : {}),
+    calibration: { applied: c.applied, ...(c.mapping ? { mapping: c.mapping } : {}), note: c.note },
   };
 }
 

@@ -28,6 +28,9 @@ export const StoredRecommendationSchema = z.object({
   rejected: z.number().int().min(0),
   /** The mover attributes when recommended (untrimmed ones only): the executor voids an action if they have changed. */
   preconditionProfile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The model's recommendations: which model and prompt version (what a calibration must have been fitted for). */
+  model: z.string().optional(),
+  promptVersion: z.string().optional(),
 });
 
 export type StoredRecommendation = z.infer<typeof StoredRecommendationSchema>;

@@ -1,7 +1,9 @@
+import type { Calibration, RecommenderIdentity } from '../domain/calibration.ts';
 import { maxRisk, RISK_LEVELS, type RiskLevel, riskOf } from '../domain/catalog.ts';
 import type { Intent } from '../domain/intent.ts';
 import { inIntentScope, type Mode, type PolicyConfig } from '../domain/policy-config.ts';
 import type { Decision, DecisionOutcome, ValidProposal } from '../domain/recommendation.ts';
+import { type CalibrationOutcome, calibrateConfidence } from './calibrate.ts';
 
 /**
  * The deterministic policy: for each validated proposal, auto (the executor acts), approval (a human decides) or drop.
@@ -58,6 +60,13 @@ export interface DecideOptions {
   readonly policy: PolicyConfig;
   /** Why the event needs a recommendation: only the action types in its scope (`policy.intentScopes`) go anywhere. */
   readonly intent: Intent;
+  /**
+   * The calibration in effect (`loadCalibration`), if any: confidences are mapped through it before they are compared
+   * with `dropBelowConfidence` and the automatic thresholds — when it was fitted for `recommendedBy`.
+   */
+  readonly calibration?: Calibration;
+  /** The recommendation's model and prompt version (`rules` and `RULES_VERSION` for the rules recommender). */
+  readonly recommendedBy?: Partial<RecommenderIdentity>;
 }
 
 type Verdict = Pick<Decision, 'outcome' | 'rule' | 'reason'>;
@@ -78,8 +87,11 @@ export function decide(proposals: readonly ValidProposal[], options: DecideOptio
     const observed = options.mode === 'observe' || override?.mode === 'observe';
     const simulated: Mode = override?.mode && override.mode !== 'observe' ? override.mode : 'autonomous';
     const mode: Mode = observed ? 'observe' : (override?.mode ?? options.mode);
+    const calibration = options.calibration
+      ? calibrateConfidence(proposal.action.type, proposal.confidence, options.calibration, options.recommendedBy)
+      : undefined;
     let verdict = inIntentScope(options.intent, proposal.action.type, policy)
-      ? judge(proposal, observed ? simulated : mode, override, policy)
+      ? judge(proposal, observed ? simulated : mode, override, policy, calibration)
       : outOfIntent(proposal, options.intent);
 
     if (verdict.outcome === 'auto') {
@@ -100,6 +112,7 @@ export function decide(proposals: readonly ValidProposal[], options: DecideOptio
       observed,
       rule: verdict.rule,
       reason: observed ? `${verdict.reason} (observe mode: nothing is done)` : verdict.reason,
+      ...(calibration ? { calibration } : {}),
     };
   });
 }
@@ -117,9 +130,15 @@ function judge(
   mode: Mode,
   override: PolicyConfig['actions'][keyof PolicyConfig['actions']],
   policy: PolicyConfig,
+  calibration: CalibrationOutcome | undefined,
 ): Verdict {
   const { type } = proposal.action;
-  const { confidence } = proposal;
+  // The calibrated confidence when a calibration applies; the stated one otherwise.
+  const confidence = calibration ? calibration.effective : proposal.confidence;
+  const said = calibration?.applied
+    ? `calibrated confidence ${confidence} (stated ${calibration.stated})`
+    : `confidence ${confidence}`;
+  const why = calibration && !calibration.applied ? ` (${calibration.note})` : '';
   if (override?.disabled) {
     return { outcome: 'drop', rule: RULES.actionDisabled, reason: `${type} is disabled by the policy` };
   }
@@ -127,7 +146,7 @@ function judge(
     return {
       outcome: 'drop',
       rule: RULES.confidenceBelowFloor,
-      reason: `confidence ${confidence} is below the policy's floor of ${policy.dropBelowConfidence}`,
+      reason: `${said} is below the policy's floor of ${policy.dropBelowConfidence}${why}`,
     };
   }
   if (mode !== 'autonomous') {
@@ -158,13 +177,13 @@ function judge(
     return {
       outcome: 'approval',
       rule: RULES.confidenceBelowAuto,
-      reason: `confidence ${confidence} is below the automatic threshold of ${threshold} for ${type}: a human decides`,
+      reason: `${said} is below the automatic threshold of ${threshold} for ${type}: a human decides${why}`,
     };
   }
   return {
     outcome: 'auto',
     rule: RULES.confidenceMeetsAuto,
-    reason: `${type} is ${risk} risk and confidence ${confidence} meets the automatic threshold of ${threshold}`,
+    reason: `${type} is ${risk} risk and ${said} meets the automatic threshold of ${threshold}${why}`,
   };
 }
 

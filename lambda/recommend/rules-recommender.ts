@@ -26,6 +26,13 @@ export class RulesRecommender implements Recommender {
   }
 }
 
+/**
+ * The version of these rules, for calibration: a calibration fitted for the rules recommender names model `rules` and
+ * this version (`RULES_IDENTITY`). Bump it when a rule or a confidence below changes what is proposed or how confident.
+ */
+export const RULES_VERSION = '2026-11-29.2';
+export const RULES_IDENTITY = { model: 'rules', promptVersion: RULES_VERSION } as const;
+
 /** Removals are less certain than additions: their confidence never exceeds this. */
 export const MAX_REMOVAL_CONFIDENCE = 0.9;
 /** Failed sign-ins from at least this many countries in the window look like an attack, whatever their number. */

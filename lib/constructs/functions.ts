@@ -9,6 +9,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambda/config.ts';
+import { BUNDLED_CALIBRATION_DEFINE } from '../../lambda/domain/calibration.ts';
 import { BUNDLED_INLINE_CONFIG_DEFINE } from '../../lambda/domain/inline-config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
@@ -61,6 +62,12 @@ export interface FunctionsProps {
    * @default - none: such functions use the built-in defaults
    */
   readonly policyJson?: string;
+  /**
+   * The calibration built into every function that uses the policy (its JSON text, already validated).
+   *
+   * @default - none: confidences are used as stated
+   */
+  readonly calibrationJson?: string;
   /**
    * `HOOKPILOT_MODE` for every function that uses the policy.
    *
@@ -242,6 +249,7 @@ export class Functions extends Construct {
 function bundlingFor(uses: Uses, props: FunctionsProps) {
   const define: Record<string, string> = {};
   if (uses.policy && props.policyJson) define[BUNDLED_POLICY_DEFINE] = JSON.stringify(props.policyJson);
+  if (uses.policy && props.calibrationJson) define[BUNDLED_CALIBRATION_DEFINE] = JSON.stringify(props.calibrationJson);
   if (uses.inlineConfig && props.inlineConfigJson) {
     define[BUNDLED_INLINE_CONFIG_DEFINE] = JSON.stringify(props.inlineConfigJson);
   }

@@ -1,6 +1,12 @@
 import { NULL_PARAMS, RESPONSE_FORMAT_NAME } from '../../lambda/recommend/model-output.ts';
 import { COMPROMISED_TEXT, compromisedRecommendation } from './compromised.ts';
 import { fillRequired, type JsonSchema, minimalInstance, validateInstance } from './json-schema.ts';
+import {
+  type CalibrationDraw,
+  isMiscalibratedMode,
+  miscalibratedRecommendation,
+  type TruthAction,
+} from './miscalibrated.ts';
 import type { ChatCompletionRequest, ChoiceContent, FinishReason } from './protocol.ts';
 
 /** The failure modes (and `normal`). See docs/openai-stub.md. */
@@ -15,6 +21,10 @@ export const STUB_MODES = [
   'compromised',
   'length',
   'content_filter',
+  'overconfident',
+  'underconfident',
+  'random',
+  'calibrated',
 ] as const;
 export type StubMode = (typeof STUB_MODES)[number];
 
@@ -175,8 +185,39 @@ export function compromisedContent(request: StubChatRequest, maxActions?: number
 
 export type ContentMode = Exclude<StubMode, 'slow' | 'rate_limited' | 'server_error'>;
 
+export interface ContentSettings {
+  /** `compromised`: most actions per answer. */
+  readonly maxActions?: number;
+  /** The mis-calibrated modes: the PRNG seed (default 0). */
+  readonly seed?: number;
+  /** The mis-calibrated modes: true actions by event uuid, instead of the rules recommender's answer. */
+  readonly labels?: ReadonlyMap<string, readonly TruthAction[]>;
+  /** The mis-calibrated modes: told what was drawn for each answered action (the request log keeps it). */
+  readonly onDraws?: (draws: readonly CalibrationDraw[], truth: 'rules' | 'labels') => void;
+}
+
+/** A mis-calibrated model's answer; for anything but a hookpilot prompt, the default answer. */
+function miscalibratedContent(request: StubChatRequest, mode: ContentMode, settings: ContentSettings): string {
+  if (isMiscalibratedMode(mode) && request.schemaName === RESPONSE_FORMAT_NAME) {
+    const answer = miscalibratedRecommendation(request.text, mode, {
+      ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
+      ...(settings.labels ? { labels: settings.labels } : {}),
+    });
+    if (answer) {
+      settings.onDraws?.(answer.draws, answer.truth);
+      return JSON.stringify(answer.recommendation);
+    }
+  }
+  return defaultContent(request);
+}
+
 /** The message a content mode produces (`normal`: the default answer). */
-export function modeContent(request: StubChatRequest, mode: ContentMode, maxActions?: number): ChoiceContent {
+export function modeContent(
+  request: StubChatRequest,
+  mode: ContentMode,
+  settings: ContentSettings = {},
+): ChoiceContent {
+  const maxActions = settings.maxActions;
   switch (mode) {
     case 'normal':
       return { content: defaultContent(request), refusal: null, finishReason: 'stop' };
@@ -192,5 +233,10 @@ export function modeContent(request: StubChatRequest, mode: ContentMode, maxActi
       return { content: violationContent(request), refusal: null, finishReason: 'stop' };
     case 'compromised':
       return { content: compromisedContent(request, maxActions), refusal: null, finishReason: 'stop' };
+    case 'overconfident':
+    case 'underconfident':
+    case 'random':
+    case 'calibrated':
+      return { content: miscalibratedContent(request, mode, settings), refusal: null, finishReason: 'stop' };
   }
 }

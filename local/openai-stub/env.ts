@@ -13,6 +13,8 @@ export interface OpenAiStubEnv {
   OPENAI_STUB_RETRY_AFTER_MS?: string;
   /** Accept only this key (default: any non-empty key). */
   OPENAI_STUB_API_KEY?: string;
+  /** The seed of the mis-calibrated modes' draws (default 0). */
+  OPENAI_STUB_SEED?: string;
 }
 
 const integer = (name: string, value: string | undefined, max: number): number | undefined => {
@@ -33,6 +35,7 @@ export function stubOptionsFromEnv(env: OpenAiStubEnv = process.env as OpenAiStu
   const port = integer('OPENAI_STUB_PORT', env.OPENAI_STUB_PORT, 65535);
   const delayMs = integer('OPENAI_STUB_DELAY_MS', env.OPENAI_STUB_DELAY_MS, 600_000);
   const retryAfterMs = integer('OPENAI_STUB_RETRY_AFTER_MS', env.OPENAI_STUB_RETRY_AFTER_MS, 600_000);
+  const seed = integer('OPENAI_STUB_SEED', env.OPENAI_STUB_SEED, 0xffffffff);
   return {
     ...(port !== undefined ? { port } : {}),
     ...(env.OPENAI_STUB_HOST ? { host: env.OPENAI_STUB_HOST } : {}),
@@ -40,5 +43,6 @@ export function stubOptionsFromEnv(env: OpenAiStubEnv = process.env as OpenAiStu
     ...(delayMs !== undefined ? { delayMs } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(env.OPENAI_STUB_API_KEY ? { apiKey: env.OPENAI_STUB_API_KEY } : {}),
+    ...(seed !== undefined ? { seed } : {}),
   };
 }

@@ -30,6 +30,20 @@ export {
 export { type OpenAiStubEnv, stubOptionsFromEnv } from './env.ts';
 export { type JsonSchema, minimalInstance, validateInstance } from './json-schema.ts';
 export {
+  actionKey,
+  type CalibrationDraw,
+  type ConfidenceLevel,
+  expectedAccuracy,
+  expectedCalibrationError,
+  isMiscalibratedMode,
+  MISCALIBRATED_MODES,
+  type MiscalibratedAnswer,
+  type MiscalibratedMode,
+  MODE_LEVELS,
+  miscalibratedRecommendation,
+  type TruthAction,
+} from './miscalibrated.ts';
+export {
   DEFAULT_DELAY_MS,
   DEFAULT_MODELS,
   DEFAULT_RETRY_AFTER_MS,

@@ -18,11 +18,12 @@ Options:
   --mode <mode>         standing mode: ${STUB_MODES.join(', ')}
   --delay-ms <n>        how long "slow" waits (default 30000)
   --retry-after-ms <n>  the wait a 429 asks for (default 1000)
+  --seed <n>            the seed of the mis-calibrated modes' draws (default 0)
   --quiet               do not print a line per request
   -h, --help            show this help
 
 Environment: OPENAI_STUB_PORT, OPENAI_STUB_HOST, OPENAI_STUB_MODE, OPENAI_STUB_DELAY_MS, OPENAI_STUB_RETRY_AFTER_MS,
-OPENAI_STUB_API_KEY (accept only this key). Options win over the environment.
+OPENAI_STUB_API_KEY (accept only this key), OPENAI_STUB_SEED. Options win over the environment.
 `;
 
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       mode: { type: 'string' },
       'delay-ms': { type: 'string' },
       'retry-after-ms': { type: 'string' },
+      seed: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     ...(values.mode !== undefined ? { OPENAI_STUB_MODE: values.mode } : {}),
     ...(values['delay-ms'] !== undefined ? { OPENAI_STUB_DELAY_MS: values['delay-ms'] } : {}),
     ...(values['retry-after-ms'] !== undefined ? { OPENAI_STUB_RETRY_AFTER_MS: values['retry-after-ms'] } : {}),
+    ...(values.seed !== undefined ? { OPENAI_STUB_SEED: values.seed } : {}),
   });
   const stub = await startOpenAiStub({
     ...fromEnv,

@@ -16,6 +16,7 @@ import {
 } from './answers.ts';
 import { DEFAULT_MAX_COMPROMISED_ACTIONS } from './compromised.ts';
 import { type JsonSchema, strictSchemaProblem, validateInstance } from './json-schema.ts';
+import type { CalibrationDraw, TruthAction } from './miscalibrated.ts';
 import {
   ChatCompletionRequestSchema,
   type ChoiceContent,
@@ -53,6 +54,8 @@ export interface OpenAiStubOptions {
   models?: readonly string[];
   /** Most actions a compromised answer proposes (default 60; every category is always present). */
   maxCompromisedActions?: number;
+  /** The seed of the mis-calibrated modes' draws (default 0): the same seed and prompt give the same answer. */
+  seed?: number;
   /** Called once per request when it is answered or aborted (for a request log). */
   onRequest?: (record: StubRequestRecord) => void;
 }
@@ -64,6 +67,8 @@ export interface ModeSettings {
   delayMs?: number;
   /** For `rate_limited`: the wait the 429 asks for, in ms. */
   retryAfterMs?: number;
+  /** For the mis-calibrated modes: the seed of their draws. */
+  seed?: number;
 }
 
 export interface StubRequestRecord {
@@ -85,6 +90,8 @@ export interface StubRequestRecord {
   source?: 'mode' | 'script' | 'rule' | 'handler' | 'default';
   /** When the JSON content sent does not fit the requested schema: where (expected for the failure modes). */
   schemaIssues?: string[];
+  /** The mis-calibrated modes: where the truth came from, and per answered action its stated confidence and whether it was right. */
+  calibration?: { truth: 'rules' | 'labels'; draws: CalibrationDraw[] };
   ms?: number;
 }
 
@@ -94,6 +101,10 @@ export interface StubModeState {
   next?: { mode: StubMode; remaining: number };
   scripted: number;
   rules: number;
+  /** The seed of the mis-calibrated modes' draws. */
+  seed: number;
+  /** How many events have labels (`setTruth`) for the mis-calibrated modes. */
+  labelledEvents: number;
 }
 
 export interface OpenAiStub {
@@ -111,6 +122,11 @@ export interface OpenAiStub {
   addRule(rule: StubRule): () => void;
   /** A catch-all consulted after the rules; return undefined for the default answer. `null` removes it. */
   respondWith(handler: ((request: StubChatRequest) => StubAnswer | undefined) | null): void;
+  /**
+   * The mis-calibrated modes' truth for events (by the event uuid in the prompt's context), instead of the rules
+   * recommender's answer; merged with earlier labels (`reset()` clears them).
+   */
+  setTruth(byEvent: Readonly<Record<string, readonly TruthAction[]>>): void;
   /** Every request received so far except the control endpoint's, oldest first (copies). */
   requests(): StubRequestRecord[];
   /** Back to the state at start: requests, scripts, added rules, the handler and the mode are cleared. */
@@ -126,11 +142,21 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_KEPT_REQUESTS = 2000;
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'cookie']);
 
+const Seed = z.number().int().min(0).max(0xffffffff);
 const ModeBodySchema = z.strictObject({
   mode: z.enum(STUB_MODES),
   times: z.number().int().min(1).optional(),
   delayMs: z.number().int().min(0).optional(),
   retryAfterMs: z.number().int().min(0).optional(),
+  seed: Seed.optional(),
+});
+const TruthBodySchema = z.strictObject({
+  events: z.record(
+    z.string().min(1).max(64),
+    z
+      .array(z.strictObject({ type: z.string().min(1).max(100), params: z.record(z.string(), z.unknown()).optional() }))
+      .max(100),
+  ),
 });
 const ScriptBodySchema = z.strictObject({
   answers: z.array(z.union([z.enum(STUB_MODES), z.record(z.string(), z.unknown())])).min(1),
@@ -155,6 +181,7 @@ interface ActiveMode {
   remaining?: number;
   delayMs?: number;
   retryAfterMs?: number;
+  seed?: number;
 }
 
 /** Starts the stub; resolves once it listens. */
@@ -168,7 +195,12 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
   let scripted: Responder[] = [];
   let handler: ((request: StubChatRequest) => StubAnswer | undefined) | undefined;
   let records: StubRequestRecord[] = [];
+  let labels = new Map<string, readonly TruthAction[]>();
   let seq = 0;
+  const startSeed = options.seed ?? 0;
+  if (!Number.isInteger(startSeed) || startSeed < 0 || startSeed > 0xffffffff) {
+    throw new Error('seed must be a whole number from 0 to 4294967295');
+  }
   const pending = new Set<() => void>();
   const expectedKey = options.apiKey === undefined ? undefined : digest(options.apiKey);
 
@@ -178,6 +210,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       mode,
       ...(settings.delayMs !== undefined ? { delayMs: settings.delayMs } : {}),
       ...(settings.retryAfterMs !== undefined ? { retryAfterMs: settings.retryAfterMs } : {}),
+      ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
     };
     if (settings.times !== undefined) {
       if (!Number.isInteger(settings.times) || settings.times < 1) throw new Error('times must be a positive integer');
@@ -193,6 +226,8 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     ...(next ? { next: { mode: next.mode, remaining: next.remaining ?? 0 } } : {}),
     scripted: scripted.length,
     rules: rules.length,
+    seed: (next ?? standing).seed ?? startSeed,
+    labelledEvents: labels.size,
   });
 
   /** The mode this request gets from `setMode` (consuming one use of a `times` mode), if not `normal`. */
@@ -311,11 +346,14 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
         return completion(
           request,
           record,
-          modeContent(
-            request,
-            active.mode as ContentMode,
-            options.maxCompromisedActions ?? DEFAULT_MAX_COMPROMISED_ACTIONS,
-          ),
+          modeContent(request, active.mode as ContentMode, {
+            maxActions: options.maxCompromisedActions ?? DEFAULT_MAX_COMPROMISED_ACTIONS,
+            seed: active.seed ?? startSeed,
+            labels,
+            onDraws: (draws, truth) => {
+              record.calibration = { truth, draws: [...draws] };
+            },
+          }),
         );
     }
   };
@@ -435,6 +473,12 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
       scripted.push(...parsed.data.answers);
       return { status: 200, body: state() };
     }
+    if (path === '/__stub/truth' && method === 'POST') {
+      const parsed = TruthBodySchema.safeParse(body);
+      if (!parsed.success) return invalid(parsed.error);
+      setTruth(parsed.data.events);
+      return { status: 200, body: state() };
+    }
     if (path === '/__stub/requests' && method === 'GET') return { status: 200, body: records.map(copyRecord) };
     if (path === '/__stub/reset' && method === 'POST') {
       reset();
@@ -443,7 +487,12 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     return fail(404, errorBody(`Invalid URL (${method} ${path})`));
   };
 
+  const setTruth = (byEvent: Readonly<Record<string, readonly TruthAction[]>>) => {
+    labels = new Map([...labels, ...Object.entries(byEvent).map(([uuid, list]) => [uuid, [...list]] as const)]);
+  };
+
   const reset = () => {
+    labels = new Map();
     records = [];
     scripted = [];
     rules = baseRules.map((entry) => ({ rule: entry.rule, used: 0 }));
@@ -594,6 +643,7 @@ export async function startOpenAiStub(options: OpenAiStubOptions = {}): Promise<
     respondWith: (fn) => {
       handler = fn ?? undefined;
     },
+    setTruth,
     requests: () => records.map(copyRecord),
     reset,
     stop: async () => {

@@ -139,8 +139,15 @@ describe('the stored recommendation', () => {
     rejected: 0,
     preconditionProfile: { department: 'Sales', manager: null },
   };
-  it('reads back what the consumer records (extra detail is ignored)', () => {
-    expect(StoredRecommendationSchema.parse({ ...stored, model: 'm', usage: { totalTokens: 1 } })).toEqual(stored);
+  it('reads back what the consumer records (extra detail is ignored; the model and prompt version are kept)', () => {
+    expect(StoredRecommendationSchema.parse({ ...stored, usage: { totalTokens: 1 }, context: { chars: 1 } })).toEqual(
+      stored,
+    );
+    expect(StoredRecommendationSchema.parse({ ...stored, model: 'm', promptVersion: 'v' })).toEqual({
+      ...stored,
+      model: 'm',
+      promptVersion: 'v',
+    });
   });
   it('refuses a record whose proposals are not catalog actions, or whose status is not Okta’s', () => {
     const offCatalog = { ...stored, proposals: [{ ...stored.proposals[0], action: { type: 'org.wipe', params: {} } }] };

@@ -330,7 +330,7 @@ describe('requests()', () => {
     await recommend(openai);
     stub.reset();
     expect(stub.requests()).toEqual([]);
-    expect(stub.state()).toEqual({ standing: 'normal', scripted: 0, rules: 1 }); // the start rule stays
+    expect(stub.state()).toEqual({ standing: 'normal', scripted: 0, rules: 1, seed: 0, labelledEvents: 0 }); // the start rule stays
     expect((await recommend(openai, recommendationMessages(' x'))).choices[0]?.message.parsed).toEqual(
       DEFAULT_RECOMMENDATION,
     );
@@ -350,7 +350,14 @@ describe('the control endpoint', () => {
     const openai = client(stub);
     expect(await control('POST', '/__stub/mode', { mode: 'refusal', times: 1 })).toEqual({
       status: 200,
-      body: { standing: 'normal', next: { mode: 'refusal', remaining: 1 }, scripted: 0, rules: 1 },
+      body: {
+        standing: 'normal',
+        next: { mode: 'refusal', remaining: 1 },
+        scripted: 0,
+        rules: 1,
+        seed: 0,
+        labelledEvents: 0,
+      },
     });
     expect((await recommend(openai)).choices[0]?.message.refusal).toBe("I can't help with that.");
     expect((await recommend(openai)).choices[0]?.message.parsed).toEqual(DEFAULT_RECOMMENDATION);
