@@ -59,7 +59,10 @@ export const ButtonSchema = z.strictObject({
   type: z.literal('button'),
   text: PlainText(LIMITS.buttonText),
   action_id: z.string().min(1).max(LIMITS.actionId),
-  url: z.url({ protocol: /^https?$/ }).max(LIMITS.buttonUrl).optional(),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(LIMITS.buttonUrl)
+    .optional(),
   value: z.string().max(LIMITS.buttonValue).optional(),
   style: z.enum(['primary', 'danger']).optional(),
   confirm: Confirm.optional(),

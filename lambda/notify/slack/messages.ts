@@ -43,9 +43,17 @@ export function cut(text: string, max: number): string {
   return `${out}…`;
 }
 
-const plain = (text: string, max: number) => ({ type: 'plain_text' as const, text: cut(text, max) || ' ', emoji: false });
+const plain = (text: string, max: number) => ({
+  type: 'plain_text' as const,
+  text: cut(text, max) || ' ',
+  emoji: false,
+});
 /** `mrkdwn` from hookpilot's own markup plus escaped untrusted parts (build it with `md`). */
-const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn' as const, text: cut(text, max) || ' ', verbatim: true });
+const mrkdwn = (text: string, max: number) => ({
+  type: 'mrkdwn' as const,
+  text: cut(text, max) || ' ',
+  verbatim: true,
+});
 
 /** Escapes then cuts an untrusted value for a `mrkdwn` slot of `max` characters. */
 const safe = (text: string, max: number): string => cut(escapeMrkdwn(text), max);
@@ -221,7 +229,10 @@ function actionButtons(n: Notification, closed: boolean, options: RequestMessage
         value: decisionValue(n),
         confirm: {
           title: plain('Reject this request?', LIMITS.confirmTitle),
-          text: plain('It will not run. Rejecting from Slack records the reason "rejected in Slack".', LIMITS.confirmText),
+          text: plain(
+            'It will not run. Rejecting from Slack records the reason "rejected in Slack".',
+            LIMITS.confirmText,
+          ),
           confirm: plain('Reject', LIMITS.confirmButton),
           deny: plain('Cancel', LIMITS.confirmButton),
           style: 'danger',

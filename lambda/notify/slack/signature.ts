@@ -16,7 +16,12 @@ export type SignatureCheck =
   | {
       readonly ok: false;
       /** Which check failed (safe to log and to answer with: it says nothing about the secret). */
-      readonly reason: 'missing_signature' | 'missing_timestamp' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
+      readonly reason:
+        | 'missing_signature'
+        | 'missing_timestamp'
+        | 'bad_timestamp'
+        | 'stale_timestamp'
+        | 'bad_signature';
       readonly message: string;
     };
 

@@ -131,7 +131,8 @@ export class SlackWebApi implements SlackApi {
       client.conversations.open({ users: slackUserId, return_im: false }),
     );
     const id = result.channel?.id;
-    if (typeof id !== 'string') throw new RetryableDeliveryError(CHANNEL, 'conversations.open answered without a channel');
+    if (typeof id !== 'string')
+      throw new RetryableDeliveryError(CHANNEL, 'conversations.open answered without a channel');
     return id;
   }
 
