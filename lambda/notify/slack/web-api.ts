@@ -8,6 +8,7 @@ import {
   WebClient,
 } from '@slack/web-api';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../ports.ts';
+import { postJson } from '../channel.ts';
 import type { SlackMessage } from './block-kit.ts';
 
 /**
@@ -39,6 +40,8 @@ export interface SlackApi {
   openDm(slackUserId: string): Promise<string>;
   /** `auth.test`: who the token is (the bot user and the workspace). */
   authTest(): Promise<{ userId: string; team: string }>;
+  /** `users.info`: the user's email (scope `users:read.email`), or undefined when Slack shows none. */
+  userEmail(slackUserId: string): Promise<string | undefined>;
 }
 
 /** `ok: false` codes that trying again will not fix: reported once, not retried. */
@@ -142,6 +145,13 @@ export class SlackWebApi implements SlackApi {
     return { userId: String(result.user_id ?? ''), team: String(result.team ?? '') };
   }
 
+  async userEmail(slackUserId: string): Promise<string | undefined> {
+    const client = await this.web();
+    const result = await call('users.info', () => client.users.info({ user: slackUserId }));
+    const email = result.user?.profile?.email;
+    return typeof email === 'string' && email ? email : undefined;
+  }
+
   /** One client per token value: a rotated token (a new secret value) gets a new client. */
   private async web(): Promise<WebClient> {
     const token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
@@ -219,3 +229,15 @@ const SILENT: SlackLogger = {
   getLevel: () => LogLevel.ERROR,
   setName: () => undefined,
 };
+
+/**
+ * Answers a Slack interaction through its `response_url` (valid 30 minutes, 5 uses): an ephemeral message only the
+ * person who clicked sees. The caller checks the URL first (`responseUrlAllowed`): it comes from a signed payload,
+ * and is still only ever Slack's hooks host (or the local stand-in).
+ */
+export async function respondToInteraction(
+  responseUrl: string,
+  message: { readonly text: string; readonly blocks?: SlackMessage['blocks'] },
+): Promise<void> {
+  await postJson(CHANNEL, responseUrl, { response_type: 'ephemeral', replace_original: false, ...message });
+}
