@@ -1,5 +1,4 @@
 import { createServer } from 'node:http';
-import { z } from 'zod';
 import { MessageSchema, type SlackMessage } from '../lambda/notify/slack/block-kit.ts';
 import { SLACK_USER_ID } from '../lambda/notify/slack/channel.ts';
 import { isLoopback } from './bind.ts';
@@ -50,6 +49,8 @@ export interface SlackStandInOptions {
   readonly token?: string;
   /** Channel ids that exist, with a name for printing (default `C0APPROVALS` #approvals and `C0OUTCOMES` #outcomes). */
   readonly channels?: Readonly<Record<string, string>>;
+  /** Slack users `users.info` knows, with their email (any well-formed user id can still be DMed). */
+  readonly users?: Readonly<Record<string, { readonly email?: string }>>;
   readonly print?: (line: string) => void;
 }
 
@@ -60,6 +61,8 @@ export const LOCAL_OUTCOME_CHANNEL = 'C0OUTCOMES';
 export class SlackStandIn {
   readonly messages: StandInMessage[] = [];
   readonly calls: SlackCall[] = [];
+  /** What was posted to interaction `response_url`s (ephemeral answers to the person who clicked). */
+  readonly responses: { readonly id: string; readonly body: Record<string, unknown> }[] = [];
   private readonly faults = new Map<string, SlackFault[]>();
   private readonly channels: Map<string, string>;
   private readonly dms = new Map<string, string>();
@@ -99,9 +102,33 @@ export class SlackStandIn {
   reset(): void {
     this.messages.length = 0;
     this.calls.length = 0;
+    this.responses.length = 0;
     this.faults.clear();
     this.dms.clear();
     this.revoked = false;
+  }
+
+  /** A `response_url` for an interaction payload, under `base` (the stand-in's own URL). */
+  responseUrl(base: string, id: string): string {
+    return `${base}/response/${encodeURIComponent(id)}`;
+  }
+
+  /** Records an answer posted to a `response_url` (Slack answers `ok`, in plain text). */
+  respond(id: string, body: string): { status: number; headers: Record<string, string>; body: string } {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'invalid_payload' };
+    }
+    if (typeof json !== 'object' || json === null || typeof (json as { text?: unknown }).text !== 'string') {
+      return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'no_text' };
+    }
+    this.responses.push({ id, body: json as Record<string, unknown> });
+    this.print(
+      `answered the click ${id} (${String((json as { response_type?: unknown }).response_type ?? 'in_channel')}): ${(json as { text: string }).text}`,
+    );
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
   }
 
   /** Answers one Web API request. `method` is the path's last segment (`chat.postMessage`). */
@@ -152,6 +179,12 @@ export class SlackStandIn {
           user_id: 'U0HOOKPILOT',
           bot_id: 'B0HOOKPILOT',
         });
+      case 'users.info': {
+        const user = String(params.user ?? '');
+        const known = this.options.users?.[user];
+        if (!known) return answer(200, { ok: false, error: 'user_not_found' });
+        return answer(200, { ok: true, user: { id: user, profile: known.email ? { email: known.email } : {} } });
+      }
       case 'conversations.open': {
         const user = String(params.users ?? '');
         if (!SLACK_USER_ID.test(user)) return answer(200, { ok: false, error: 'user_not_found' });
@@ -276,6 +309,13 @@ export async function startSlackStandIn(
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messages: slack.messages }));
       return;
     }
+    const response = /^\/response\/([A-Za-z0-9_.-]{1,100})$/.exec(path);
+    if (req.method === 'POST' && response?.[1]) {
+      const raw = await readBody(req, 64 * 1024);
+      const answer = slack.respond(response[1], raw?.toString('utf8') ?? '');
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
     const match = /^\/api\/([a-zA-Z.]+)$/.exec(path);
     if (!match?.[1]) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'not_found' }));
@@ -293,10 +333,3 @@ export async function startSlackStandIn(
   const listening = await listen(server, host, options.port ?? 0);
   return { ...listening, slack, apiUrl: `${listening.url}/api/` };
 }
-
-/** Only to keep `z` referenced for the control schema below (fault injection over HTTP). */
-export const FaultSchema = z.union([
-  z.strictObject({ error: z.string().regex(/^[a-z_]{1,64}$/) }),
-  z.strictObject({ status: z.literal(429), retryAfter: z.number().int().min(0).max(3600) }),
-  z.strictObject({ status: z.union([z.literal(500), z.literal(502), z.literal(503)]) }),
-]);
