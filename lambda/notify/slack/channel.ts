@@ -4,11 +4,13 @@ import {
   type Notification,
   type NotificationAudience,
   type NotificationChannel,
+  type OktaDirectory,
   RetryableDeliveryError,
 } from '../../ports.ts';
 import type { SlackMessage } from './block-kit.ts';
+import type { SlackConfig } from './config.ts';
 import { outcomeMessage, type RequestMessageOptions, requestMessage, threadReply } from './messages.ts';
-import type { SlackApi } from './web-api.ts';
+import { type SlackApi, SlackWebApi } from './web-api.ts';
 
 /**
  * The Slack channel: one Block Kit message per approval request in the approvers' channel, edited on every later step
@@ -137,7 +139,8 @@ export class SlackChannel implements NotificationChannel {
     channel: string,
   ): Promise<{ channel: string; ts: string; action: 'posted' | 'edited' | 'kept' }> {
     const sequence = n.event.data.sequence as number;
-    const message = requestMessage(n, this.messageOptions);
+    // Stored with the state as plain JSON (no undefined values, nothing but what Slack was sent).
+    const message = JSON.parse(JSON.stringify(requestMessage(n, this.messageOptions))) as SlackMessage;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.options.state.get(n.approvalId, SLACK_CHANNEL_NAME);
       const now = this.clock();
@@ -205,4 +208,37 @@ function asPosted(state: Readonly<Record<string, unknown>>): PostedState | undef
   if (typeof channel !== 'string' || typeof ts !== 'string' || typeof sequence !== 'number') return undefined;
   if (typeof message !== 'object' || message === null) return undefined;
   return { channel, ts, sequence, message: message as SlackMessage };
+}
+
+/**
+ * The Slack channel from its settings (`slack` in the notifications configuration). `directory` reads the Okta
+ * profile attribute that holds a person's Slack user id (`userAttribute`), for the manager's DM; without it, outcomes go
+ * to the outcome channel.
+ */
+export function createSlackChannel(
+  config: SlackConfig,
+  deps: {
+    readonly state: ChannelStateStore;
+    readonly directory?: Pick<OktaDirectory, 'getUser'>;
+    readonly clock?: () => Date;
+    readonly api?: SlackApi;
+  },
+): SlackChannel {
+  const directory = deps.directory;
+  return new SlackChannel({
+    api: deps.api ?? new SlackWebApi({ token: config.botToken, apiUrl: config.apiUrl }),
+    state: deps.state,
+    ...(config.approvalsChannel ? { approvalsChannel: config.approvalsChannel } : {}),
+    ...(config.outcomeChannel ? { outcomeChannel: config.outcomeChannel } : {}),
+    buttons: config.interactivity?.enabled === true,
+    ...(directory
+      ? {
+          slackUserIdOf: async (oktaUserId: string) => {
+            const value = (await directory.getUser(oktaUserId))?.profile[config.userAttribute];
+            return typeof value === 'string' ? value : undefined;
+          },
+        }
+      : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
 }
