@@ -25,6 +25,7 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   approvalsAudience: options.approvalsAudience,
   inlineConfigFile: options.inlineConfigFile,
   inlineOAuth: options.inlineOAuth,
+  notifications: options.notifications,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

@@ -52,6 +52,8 @@ export const ENV = {
   actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
   approvalsTable: 'HOOKPILOT_APPROVALS_TABLE',
   approvalQueueUrl: 'HOOKPILOT_APPROVAL_QUEUE_URL',
+  /** Set on the approval event publishers only when notifications are on: each event is copied there for the notifier. */
+  notificationsQueueUrl: 'HOOKPILOT_NOTIFICATIONS_QUEUE_URL',
   grantsTable: 'HOOKPILOT_GRANTS_TABLE',
   /** This deployment's name (the stack name in AWS, `local` locally): the approval events' CloudEvent `source`. */
   instance: 'HOOKPILOT_INSTANCE',
@@ -96,6 +98,8 @@ export function approvalsConfig() {
   return {
     approvalsTable: requiredEnv(ENV.approvalsTable, 'the name of the approvals DynamoDB table'),
     approvalQueueUrl: requiredEnv(ENV.approvalQueueUrl, 'the URL of the approval SQS queue'),
+    /** Notifications on: the same events go to the notifier's own queue too (docs/notifications.md). */
+    notificationsQueueUrl: optionalEnv(ENV.notificationsQueueUrl),
     /** The CloudEvent `source` names the deployment; `local` when unset. */
     instance: optionalEnv(ENV.instance) ?? 'local',
   };
@@ -131,5 +135,17 @@ export function approvalsApiConfig() {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     ...approvalsConfig(),
+  };
+}
+
+/** Settings of the notifier (its channels are read by `notify/config.ts`). */
+export function notifierConfig() {
+  return {
+    approvalsTable: requiredEnv(ENV.approvalsTable, 'the name of the approvals DynamoDB table'),
+    idempotencyTable: requiredEnv(
+      ENV.idempotencyTable,
+      'the name of the idempotency DynamoDB table (delivery records)',
+    ),
+    notificationsQueueUrl: requiredEnv(ENV.notificationsQueueUrl, 'the URL of the notifications SQS queue'),
   };
 }

@@ -4,6 +4,7 @@ import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -12,6 +13,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '../lambda/config.ts';
 import { parseInlineConfig } from '../lambda/domain/inline-config.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
+import { CHANNEL_KINDS, type ChannelKind, NOTIFY_ENV } from '../lambda/notify/config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
 import { ROOT } from './bundling.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -117,6 +119,14 @@ export interface HookpilotStackProps extends StackProps {
    * @default - none: only the header secret (the `InlineHookSecret`) is accepted
    */
   readonly inlineOAuth?: InlineOAuthSettings;
+  /**
+   * Notifications about approval requests (docs/notifications.md): the channels to turn on. Their settings (Teams
+   * Workflows URLs, webhook signing secrets, the Slack token) go into the `NotificationsConfig` secret after deploying.
+   * Messages link to the console at `<ApiUrl>/console/approvals/<id>`.
+   *
+   * @default - off: no notifications are sent (the notifications queue and the notifier stay idle)
+   */
+  readonly notifications?: { readonly channels: readonly ChannelKind[] };
 }
 
 /** The authorization server whose access tokens Okta sends to OAuth-secured inline hooks. */
@@ -129,6 +139,21 @@ export interface InlineOAuthSettings {
   readonly clientIds?: readonly string[];
   /** Scopes every token must carry, e.g. `hookpilot.inline`. */
   readonly requiredScopes?: readonly string[];
+}
+
+/** The `notifications` setting, checked: known channels, each once, at least one. */
+export function notificationSettings(
+  value: HookpilotStackProps['notifications'],
+): { readonly channels: readonly ChannelKind[] } | undefined {
+  if (!value) return undefined;
+  const channels = [...new Set(value.channels)];
+  for (const c of channels) {
+    if (!(CHANNEL_KINDS as readonly string[]).includes(c)) {
+      throw new Error(`notifications: unknown channel "${c}" (expected ${CHANNEL_KINDS.join(', ')})`);
+    }
+  }
+  if (channels.length === 0) throw new Error('notifications: name at least one channel, or leave it unset (off)');
+  return { channels };
 }
 
 /** The policy file the stack builds in when none is given. */
@@ -247,7 +272,9 @@ export class HookpilotStack extends Stack {
         'No Okta authorization server for approvers: the approvals API refuses every call. Deploy with -c oktaOrgUrl=… (uses its default authorization server) or -c approvalsIssuer=https://<your-org>.okta.com/oauth2/<id>',
       );
     }
+    const notifications = notificationSettings(props.notifications);
     const functions = new Functions(this, 'Functions', {
+      notifications,
       oktaOrgUrl,
       approverTokens: approverJwt,
       policyJson: readPolicyFile(props.policyFile ?? DEFAULT_POLICY_FILE),
@@ -272,6 +299,8 @@ export class HookpilotStack extends Stack {
       throttle: props.apiThrottle,
       logRetention: props.logRetention,
     });
+    // The console is served by the same HTTP API: messages link to its request pages.
+    (functions.functions.notifier as NodejsFunction).addEnvironment(NOTIFY_ENV.consoleUrl, this.hookApi.url);
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,
@@ -311,6 +340,8 @@ export class HookpilotStack extends Stack {
         'ARN of the model API key secret (created with a placeholder; used only when deployed with -c model=…). Set it with: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       oktaCredentials:
         'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
+      notificationsConfig:
+        "ARN of the notification channels' settings secret (created empty; used when deployed with -c notifications=teams,webhook,…). Put the channels in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://notifications.json (see docs/notifications.md)",
       telephonyConfig:
         'ARN of the telephony hook configuration secret (created with no providers: Okta sends OTPs itself). Put your providers and routes in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://telephony.json (see docs/inline-telephony.md)',
     };

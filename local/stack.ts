@@ -4,6 +4,7 @@ import { ENV } from '../lambda/config.ts';
 import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
+import { NOTIFY_ENV } from '../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { INLINE_ENV, INLINE_OAUTH_ENV } from '../lambda/okta/inline-config-env.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
@@ -24,6 +25,7 @@ import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { type NotifyReceiver, startNotifyReceiver } from './notify-receiver.ts';
 import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
 import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
 import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
@@ -35,6 +37,7 @@ import {
   emulatorEnv,
   LOCAL_DEFAULT_HOOK_SECRET,
   LOCAL_DEFAULT_INLINE_HOOK_SECRET,
+  LOCAL_DEFAULT_WEBHOOK_SECRET,
   type LocalResources,
   localSqs,
 } from './resources.ts';
@@ -82,6 +85,12 @@ export interface LocalStackOptions {
    * HOOKPILOT_SWEEP_INTERVAL_SECONDS, else 30. (In AWS the sweeper runs every 5 minutes.)
    */
   readonly sweepIntervalSeconds?: number;
+  /**
+   * Notifications (docs/notifications.md): start the local receiver standing in for Slack, Teams and webhooks, and turn
+   * the channels on against it (`HOOKPILOT_NOTIFY_CHANNELS` / `HOOKPILOT_NOTIFY_CONFIG` when set win). Default: off —
+   * nothing is copied to the notifications queue. `npm start` turns it on (`--no-notify` leaves it off).
+   */
+  readonly notifications?: boolean;
   /** One line per HTTP request and queue batch. */
   readonly log?: (line: string) => void;
 }
@@ -114,6 +123,10 @@ export interface LocalStack {
   readonly llmStub?: OpenAiStub;
   /** The fake SMS gateway the telephony hook sends to (unless HOOKPILOT_TELEPHONY_CONFIG names real providers). */
   readonly smsGateway: SmsGateway;
+  /** The local stand-in for Slack, Teams and webhooks, when `notifications` is on (its page lists every message). */
+  readonly notifyReceiver?: NotifyReceiver;
+  /** The notification channels turned on (empty: notifications are off). */
+  readonly notifyChannels: readonly string[];
   /** What each queue's worker has done so far (empty when `consumers` is false). */
   readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
   /** Things the user must know, e.g. that the stack listens beyond this machine. */
@@ -193,6 +206,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       });
     }
     const policyFile = process.env[POLICY_ENV.file]?.trim() || resolve(ROOT, 'policy', 'hookpilot.policy.json');
+    const notifyReceiver = options.notifications
+      ? await startLocalNotifications(envPort('HOOKPILOT_NOTIFY_RECEIVER_PORT') ?? 0, log)
+      : undefined;
+    if (notifyReceiver) stops.push(() => notifyReceiver.stop());
 
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     const inlineHookSecretIsLocalDefault = !process.env[INLINE_ENV.secret]?.trim();
@@ -219,6 +236,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [INLINE_OAUTH_ENV.requiredScopes]: process.env[INLINE_OAUTH_ENV.requiredScopes]?.trim() || 'hookpilot.inline',
       [INLINE_CONFIG_ENV.file]: inlineConfigFile,
     });
+    // Notifications off: the publishers are not given the notifications queue, so nothing is copied there.
+    if (!notifyReceiver) delete process.env[ENV.notificationsQueueUrl];
     // The shared logger was created when this module loaded; now that the level is set, apply it.
     logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
     // Fail at start-up, with the reason, on a bad policy file, mode or model setting (the handlers would, later).
@@ -235,6 +254,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
     stops.push(() => gateway.stop());
+    // Messages link to the console's request pages, served by this gateway.
+    if (!process.env[NOTIFY_ENV.consoleUrl]?.trim()) process.env[NOTIFY_ENV.consoleUrl] = gateway.url;
 
     const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());
@@ -243,6 +264,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (options.consumers === false) break;
       // The approval queue has no consumer in hookpilot: its messages wait there for yours (docs/approval-queue.md).
       if (!('consumer' in spec)) continue;
+      if (id === 'notificationsQueue' && !notifyReceiver) continue;
       const worker = startQueueWorker({
         client: sqs,
         queueUrl: resources.queues[id].url,
@@ -291,6 +313,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
       smsGateway,
+      ...(notifyReceiver ? { notifyReceiver } : {}),
+      notifyChannels: notifyReceiver ? (process.env[NOTIFY_ENV.channels] ?? '').split(',').filter(Boolean) : [],
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
       inlineHookSecret: process.env[INLINE_ENV.secret] as string,
@@ -307,6 +331,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Starts the local notification receiver and, unless the user configured their own, turns on the Teams and webhook
+ * channels against it (one Teams "workflow" per audience, one signed webhook with the local default secret). A first
+ * retry comes after 5 s here (30 s in AWS).
+ */
+async function startLocalNotifications(port: number, log: (line: string) => void): Promise<NotifyReceiver> {
+  const receiver = await startNotifyReceiver({ port, webhookSecrets: [LOCAL_DEFAULT_WEBHOOK_SECRET], print: log });
+  process.env[NOTIFY_ENV.channels] ||= 'teams,webhook';
+  process.env[NOTIFY_ENV.config] ||= JSON.stringify({
+    teams: {
+      approvers: `${receiver.url}/teams/approvers`,
+      outcome: `${receiver.url}/teams/outcome`,
+      grantEnded: `${receiver.url}/teams/grant-ended`,
+    },
+    webhooks: [{ name: 'local', url: `${receiver.url}/webhook/local`, secrets: [LOCAL_DEFAULT_WEBHOOK_SECRET] }],
+  });
+  process.env[NOTIFY_ENV.retryBaseSeconds] ||= '5';
+  return receiver;
 }
 
 type LoadedFunction = HttpFunction & QueueFunction & ScheduledFunction;

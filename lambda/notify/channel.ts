@@ -140,8 +140,11 @@ export function formatDuration(seconds: number): string {
 const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
 /** A person for display: `Jane Doe (jane@example.com)`, or the login, or the id. */
-export function personText(person: { id: string; login?: string; displayName?: string } | undefined): string {
-  if (!person) return 'nobody';
+export function personText(
+  person: { id: string; login?: string; displayName?: string } | undefined,
+  fallbackId?: string,
+): string {
+  if (!person) return fallbackId ? `user ${fallbackId}` : 'nobody';
   if (person.displayName && person.login) return `${person.displayName} (${person.login})`;
   return person.displayName ?? person.login ?? person.id;
 }

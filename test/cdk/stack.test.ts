@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { NOTIFY_ENV } from '../../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
@@ -425,6 +426,9 @@ describe('functions', () => {
         used.kind === 'inlineOAuth'
       )
         continue;
+      // Notifications are off by default: no channels, and the publishers do not get the notifications queue.
+      if (used.kind === 'notify') continue;
+      if (used.kind === 'queue' && used.id === 'notificationsQueue' && used.access === 'send') continue;
       if (used.kind === 'approverTokens') {
         // No approvalsIssuer given: the org's default authorization server and its audience.
         expected[APPROVER_TOKEN_ENV.issuer] = `${TEST_OKTA_ORG_URL}/oauth2/default`;
@@ -439,6 +443,8 @@ describe('functions', () => {
             : stack.secrets[used.id].secretArn;
       expected[RESOURCE_ENV[used.id]] = view.resolve(value);
     }
+    // The console's URL (the HTTP API's own) for the links in messages.
+    if (id === 'notifier') expected[NOTIFY_ENV.consoleUrl] = view.resolve(stack.hookApi.url);
     expect(view.environmentOf(stack.functions[id])).toEqual(expected);
   });
 

@@ -25,7 +25,7 @@ export function sampleNotification(
     headline: 'Approval needed: add Jane Doe to the group "Admins"',
     status: 'Waiting for 1 approval',
     action: {
-      type: 'add_to_group',
+      type: 'group.add_member',
       text: 'add Jane Doe (jane.doe@example.com) to the group "Admins"',
       params: record.message.action.params,
     },
@@ -90,7 +90,7 @@ export function sampleRecord(step: ApprovalStep): ApprovalRecord {
     message: {
       schemaVersion: 1,
       actionId: 'act_00000001',
-      action: { type: 'add_to_group', params: { userId: '00u1subject000000000', groupId: '00g1admins0000000000' } },
+      action: { type: 'group.add_member', params: { userId: '00u1subject000000000', groupId: '00g1admins0000000000' } },
       origin: { kind: 'recommendation', correlationId: 'evt-0001' },
       decidedAt: at,
     },
