@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.ts';
-import type { ChannelStateStore, NotificationChannel } from '../ports.ts';
+import type { ChannelStateStore, NotificationChannel, OktaDirectory } from '../ports.ts';
 import type { ChannelKind, NotifyConfig } from './config.ts';
+import { createSlackChannel } from './slack/channel.ts';
+import { parseSlackConfig } from './slack/config.ts';
 import { TeamsChannel } from './teams.ts';
 import { WebhookChannel } from './webhook.ts';
 
@@ -8,6 +10,8 @@ export interface ChannelDeps {
   /** Per-request state for channels that edit their earlier messages (Slack). */
   readonly state: ChannelStateStore;
   readonly clock?: () => Date;
+  /** Reads the Okta profile attribute that holds a person's Slack user id (Slack DMs the subject's manager). */
+  readonly directory?: Pick<OktaDirectory, 'getUser'>;
 }
 
 /**
@@ -33,7 +37,9 @@ export function createChannels(
         for (const webhook of config.webhooks) channels.push(new WebhookChannel(webhook, deps.clock));
         break;
       case 'slack':
-        throw new ConfigError('notifications: the slack channel is not available in this build');
+        if (!config.slack) throw new ConfigError('notifications: the slack channel is on but has no settings (slack)');
+        channels.push(createSlackChannel(parseSlackConfig(config.slack), deps));
+        break;
     }
   }
   return channels;
