@@ -149,3 +149,12 @@ export function notifierConfig() {
     notificationsQueueUrl: requiredEnv(ENV.notificationsQueueUrl, 'the URL of the notifications SQS queue'),
   };
 }
+
+/** Settings of the Slack interactivity endpoint (its Slack settings are read by `notify/config.ts`). */
+export function slackInteractivityConfig() {
+  return {
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
+  };
+}

@@ -299,8 +299,10 @@ export class HookpilotStack extends Stack {
       throttle: props.apiThrottle,
       logRetention: props.logRetention,
     });
-    // The console is served by the same HTTP API: messages link to its request pages.
-    (functions.functions.notifier as NodejsFunction).addEnvironment(NOTIFY_ENV.consoleUrl, this.hookApi.url);
+    // The console is served by the same HTTP API: messages (and Slack's ephemeral answers) link to its request pages.
+    for (const id of ['notifier', 'slackInteractivity'] as const) {
+      (functions.functions[id] as NodejsFunction).addEnvironment(NOTIFY_ENV.consoleUrl, this.hookApi.url);
+    }
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,

@@ -234,6 +234,27 @@ export const FUNCTIONS = {
       okta: 'read',
     },
   },
+  slackInteractivity: {
+    entry: 'lambda/handlers/slack-interactivity.ts',
+    description:
+      'Slack interactivity (optional, off unless configured): Approve / Reject clicks on non-critical requests, signed by Slack, decided as the mapped Okta user',
+    // Slack wants an answer within 3 s: one Okta search, one group list, one conditional write.
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: {
+      approvalsTable: 'update',
+      auditTable: 'append',
+      // The same effects as a decision through the API: the approved action, the lifecycle event.
+      actionsQueue: 'send',
+      approvalQueue: 'send',
+      notificationsQueue: 'send',
+      policy: 'read',
+      // The signing secrets and the bot token are in the notifications settings.
+      notificationsConfig: 'read',
+      // Who clicked: the Okta user with the Slack user id in the profile attribute, and their groups.
+      okta: 'read',
+    },
+  },
   health: {
     entry: 'lambda/handlers/health.ts',
     description: 'Liveness check',
@@ -295,6 +316,9 @@ export interface RouteSpec {
 /** Where Okta's event hook points (its one-time verification GET and the deliveries). */
 export const EVENT_HOOK_PATH = '/okta/events';
 
+/** Where a Slack app's interactivity requests go (its Request URL is `<api>/slack/interactivity`). */
+export const SLACK_INTERACTIVITY_PATH = '/slack/interactivity';
+
 /** The HTTP routes (stable: Okta configurations and scripts rely on them). */
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: EVENT_HOOK_PATH, fn: 'eventHook' },
@@ -306,6 +330,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/approvals/{id}/decision', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
   { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
+  // Slack's interactivity request URL (docs/notifications.md): signed by Slack, not by an approver's token.
+  { method: 'POST', path: SLACK_INTERACTIVITY_PATH, fn: 'slackInteractivity' },
   { method: 'GET', path: '/health', fn: 'health' },
   // Each inline hook: POST only (other methods get its 405 with `Allow: POST`).
   ...(Object.entries(INLINE_FUNCTIONS) as [InlineHookType, FunctionId][]).flatMap(([type, fn]) => [
