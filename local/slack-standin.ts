@@ -3,6 +3,7 @@ import { MessageSchema, type SlackMessage } from '../lambda/notify/slack/block-k
 import { SLACK_USER_ID } from '../lambda/notify/slack/channel.ts';
 import { isLoopback } from './bind.ts';
 import { type Listening, listen, readBody } from './http.ts';
+import type { NotifyReceiver } from './notify-receiver.ts';
 
 /**
  * A stand-in for the part of Slack's Web API hookpilot uses — `chat.postMessage`, `chat.update`, `conversations.open`,
@@ -57,6 +58,8 @@ export interface SlackStandInOptions {
 export const LOCAL_SLACK_TOKEN = 'xoxb-local-hookpilot';
 export const LOCAL_APPROVALS_CHANNEL = 'C0APPROVALS';
 export const LOCAL_OUTCOME_CHANNEL = 'C0OUTCOMES';
+/** The local stack's Slack signing secret (local only: a real app's comes from Slack). */
+export const LOCAL_SLACK_SIGNING_SECRET = '10ca1000000000000000000000510ac0';
 
 export class SlackStandIn {
   readonly messages: StandInMessage[] = [];
@@ -67,6 +70,7 @@ export class SlackStandIn {
   private readonly channels: Map<string, string>;
   private readonly dms = new Map<string, string>();
   private revoked = false;
+  private lastNote: string | undefined;
   private tsCounter = 0;
   private readonly token: string;
 
@@ -114,21 +118,29 @@ export class SlackStandIn {
   }
 
   /** Records an answer posted to a `response_url` (Slack answers `ok`, in plain text). */
-  respond(id: string, body: string): { status: number; headers: Record<string, string>; body: string } {
+  respond(
+    id: string,
+    body: string,
+  ): { status: number; headers: Record<string, string>; body: string; summary: string } {
     let json: unknown;
     try {
       json = JSON.parse(body);
     } catch {
-      return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'invalid_payload' };
+      return {
+        status: 400,
+        headers: { 'content-type': 'text/plain' },
+        body: 'invalid_payload',
+        summary: 'invalid_payload',
+      };
     }
     if (typeof json !== 'object' || json === null || typeof (json as { text?: unknown }).text !== 'string') {
-      return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'no_text' };
+      return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'no_text', summary: 'no_text' };
     }
     this.responses.push({ id, body: json as Record<string, unknown> });
     this.print(
       `answered the click ${id} (${String((json as { response_type?: unknown }).response_type ?? 'in_channel')}): ${(json as { text: string }).text}`,
     );
-    return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok', summary: this.lastNote ?? 'answered' };
   }
 
   /** Answers one Web API request. `method` is the path's last segment (`chat.postMessage`). */
@@ -137,8 +149,9 @@ export class SlackStandIn {
     readonly apiMethod: string;
     readonly headers: Readonly<Record<string, string | string[] | undefined>>;
     readonly body: string;
-  }): { status: number; headers: Record<string, string>; body: string } {
+  }): { status: number; headers: Record<string, string>; body: string; summary: string } {
     const { apiMethod } = request;
+    this.lastNote = undefined;
     const answer = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       this.calls.push({
         method: apiMethod,
@@ -150,6 +163,9 @@ export class SlackStandIn {
         status,
         headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
         body: JSON.stringify(body),
+        summary:
+          this.lastNote ??
+          (body.ok === true ? `${apiMethod}: ok` : `${apiMethod}: ${String(body.error)} (HTTP ${status})`),
       };
     };
     if (request.method !== 'POST') return answer(200, { ok: false, error: 'method_not_supported_for_channel_type' });
@@ -247,6 +263,7 @@ export class SlackStandIn {
   }
 
   private print(line: string): void {
+    this.lastNote = line;
     this.options.print?.(`Slack stand-in: ${line}`);
   }
 }
@@ -332,4 +349,33 @@ export async function startSlackStandIn(
   });
   const listening = await listen(server, host, options.port ?? 0);
   return { ...listening, slack, apiUrl: `${listening.url}/api/` };
+}
+
+/** Where the stand-in is mounted on the local notification receiver. */
+export const SLACK_API_PREFIX = '/slack/api/';
+export const SLACK_RESPONSE_PREFIX = '/slack/response/';
+
+/**
+ * Mounts the stand-in on the local notification receiver (`local/notify-receiver.ts`): the Web API under
+ * `/slack/api/<method>` and interaction answers under `/slack/response/<id>`, so the receiver's page lists what Slack
+ * would have shown. Returns the Web API base URL to configure.
+ */
+export function mountSlackStandIn(receiver: NotifyReceiver, slack: SlackStandIn): string {
+  receiver.route(SLACK_API_PREFIX, (request) => {
+    const apiMethod = request.path.slice(SLACK_API_PREFIX.length);
+    const answer = slack.handle({ method: request.method, apiMethod, headers: request.headers, body: request.raw });
+    return {
+      status: answer.status,
+      body: JSON.parse(answer.body) as unknown,
+      headers: answer.headers,
+      channel: `slack/${apiMethod}`,
+      summary: answer.summary,
+    };
+  });
+  receiver.route(SLACK_RESPONSE_PREFIX, (request) => {
+    const id = request.path.slice(SLACK_RESPONSE_PREFIX.length);
+    const answer = slack.respond(id, request.raw);
+    return { status: answer.status, body: answer.body, channel: 'slack/response_url', summary: answer.summary };
+  });
+  return `${receiver.url}${SLACK_API_PREFIX}`;
 }

@@ -42,6 +42,14 @@ import {
   localSqs,
 } from './resources.ts';
 import { type ScheduledFunction, startSchedule } from './schedule.ts';
+import {
+  LOCAL_APPROVALS_CHANNEL,
+  LOCAL_OUTCOME_CHANNEL,
+  LOCAL_SLACK_SIGNING_SECRET,
+  LOCAL_SLACK_TOKEN,
+  mountSlackStandIn,
+  SlackStandIn,
+} from './slack-standin.ts';
 import { type SmsGateway, startSmsGateway } from './sms-gateway.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 
@@ -340,8 +348,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
  */
 async function startLocalNotifications(port: number, log: (line: string) => void): Promise<NotifyReceiver> {
   const receiver = await startNotifyReceiver({ port, webhookSecrets: [LOCAL_DEFAULT_WEBHOOK_SECRET], print: log });
-  process.env[NOTIFY_ENV.channels] ||= 'teams,webhook';
+  // Slack's Web API stand-in on the same receiver: posts, edits, thread replies and DMs are listed on its page.
+  const slackApiUrl = mountSlackStandIn(receiver, new SlackStandIn());
+  process.env[NOTIFY_ENV.channels] ||= 'slack,teams,webhook';
   process.env[NOTIFY_ENV.config] ||= JSON.stringify({
+    slack: {
+      botToken: LOCAL_SLACK_TOKEN,
+      approvalsChannel: LOCAL_APPROVALS_CHANNEL,
+      outcomeChannel: LOCAL_OUTCOME_CHANNEL,
+      apiUrl: slackApiUrl,
+      // Buttons stay off locally as in AWS; the endpoint still verifies signatures made with this local secret.
+      interactivity: { enabled: false, signingSecrets: [LOCAL_SLACK_SIGNING_SECRET] },
+    },
     teams: {
       approvers: `${receiver.url}/teams/approvers`,
       outcome: `${receiver.url}/teams/outcome`,

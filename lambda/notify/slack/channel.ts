@@ -10,7 +10,7 @@ import {
 import type { SlackMessage } from './block-kit.ts';
 import type { SlackConfig } from './config.ts';
 import { outcomeMessage, type RequestMessageOptions, requestMessage, threadReply } from './messages.ts';
-import { type SlackApi, SlackWebApi } from './web-api.ts';
+import { type SlackApi, SlackWebApi, slackAnswered } from './web-api.ts';
 
 /**
  * The Slack channel: one Block Kit message per approval request in the approvers' channel, edited on every later step
@@ -21,7 +21,8 @@ import { type SlackApi, SlackWebApi } from './web-api.ts';
  * versioned conditional writes:
  * - **Posting once.** The first delivery for a request claims it (a write that succeeds only if no record exists)
  *   before it posts. A concurrent or redelivered copy finds the claim and fails retryably ("being posted"), then edits
- *   the posted message when it comes back. Only a crash between Slack's answer and the write that records its `ts` can
+ *   the posted message when it comes back. A post Slack refused (a 429, an `ok:false` code) gives the claim back at
+ *   once. Only a timeout, or a crash between Slack's answer and the write that records its `ts`, can
  *   post twice: after `POSTING_LEASE_MS` the claim is taken over and the message posted again (a rare duplicate rather
  *   than a request nobody hears of).
  * - **Editing in order.** Steps of one request can arrive out of order (SQS). Each edit first records its step's
@@ -76,6 +77,10 @@ type PostedState = {
   readonly sequence: number;
   readonly message: SlackMessage;
 };
+type ReleasedState = {
+  readonly released: true;
+  readonly sequence: number;
+};
 type PostingState = {
   readonly posting: true;
   readonly since: string;
@@ -114,7 +119,7 @@ export class SlackChannel implements NotificationChannel {
     return { outcome: 'sent', detail: `${where.action} message ${where.ts} in ${where.channel}` };
   }
 
-  /** The manager by DM when their Slack user is known, else the outcome channel; also a line in the request's thread. */
+  /** The manager by DM when their Slack user is known, else the outcome channel. */
   private async deliverOutcome(n: Notification): Promise<DeliveryResult> {
     const message = outcomeMessage(n);
     let managerSlackId: string | undefined;
@@ -144,13 +149,24 @@ export class SlackChannel implements NotificationChannel {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.options.state.get(n.approvalId, SLACK_CHANNEL_NAME);
       const now = this.clock();
-      if (current === undefined || isStalePosting(current.state, now)) {
+      if (current === undefined || isStalePosting(current.state, now) || current.state.released === true) {
         const claim: PostingState = { posting: true, since: now.toISOString(), sequence };
         if (!(await this.options.state.put(n.approvalId, SLACK_CHANNEL_NAME, claim, current?.version))) continue;
-        const posted = await this.options.api.postMessage(channel, message);
-        const state: PostedState = { channel: posted.channel, ts: posted.ts, sequence, message };
         // Ours was written as version 1 (no record before) or over the stale claim's version.
         const claimVersion = current === undefined ? 1 : current.version + 1;
+        let posted: { channel: string; ts: string };
+        try {
+          posted = await this.options.api.postMessage(channel, message);
+        } catch (error) {
+          // Slack refused it (a 429, an ok:false code): nothing was posted, so the claim is given back at once. After a
+          // timeout the message may have been posted: the claim is kept until its lease runs out.
+          if (slackAnswered(error)) {
+            const released: ReleasedState = { released: true, sequence };
+            await this.options.state.put(n.approvalId, SLACK_CHANNEL_NAME, released, claimVersion).catch(() => false);
+          }
+          throw error;
+        }
+        const state: PostedState = { channel: posted.channel, ts: posted.ts, sequence, message };
         // False only if someone took the claim over after its lease (we were that slow): they post too.
         await this.options.state.put(n.approvalId, SLACK_CHANNEL_NAME, state, claimVersion);
         // A newer step refused while we posted ("being posted") comes back and edits.

@@ -180,7 +180,28 @@ async function call<T>(method: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Failures Slack itself answered (so the call did not take effect); not timeouts or lost connections. */
+const ANSWERED = new WeakSet<Error>();
+
+/**
+ * True when `error` is Slack's own answer refusing the call (an `ok:false` code, a 429, an HTTP error status): the
+ * message was certainly not posted. False for a timeout or a network error, after which it may have been.
+ */
+export const slackAnswered = (error: unknown): boolean => error instanceof Error && ANSWERED.has(error);
+
 export function classify(method: string, error: unknown): Error {
+  const classified = classifyError(method, error);
+  if (
+    error instanceof WebAPIRateLimitedError ||
+    error instanceof WebAPIPlatformError ||
+    error instanceof WebAPIHTTPError
+  ) {
+    ANSWERED.add(classified);
+  }
+  return classified;
+}
+
+function classifyError(method: string, error: unknown): Error {
   const cause = error;
   if (cause instanceof WebAPIRateLimitedError) {
     return new RetryableDeliveryError(CHANNEL, `${method}: rate limited by Slack (retry after ${cause.retryAfter} s)`, {
