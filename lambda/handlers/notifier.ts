@@ -65,9 +65,14 @@ export const handler = async (event: SQSEvent, context: Context) => {
       throw error;
     }
   };
-  const response = await processPartialResponse(event, handleRecord, processor, { context });
-  await Promise.all(
-    [...delays].map(([handle, seconds]) => delayRedelivery(sqsClient(), config.notificationsQueueUrl, handle, seconds)),
-  );
-  return response;
+  try {
+    return await processPartialResponse(event, handleRecord, processor, { context });
+  } finally {
+    // Also when every record failed (Powertools then throws, and the whole batch stays on the queue).
+    await Promise.all(
+      [...delays].map(([handle, seconds]) =>
+        delayRedelivery(sqsClient(), config.notificationsQueueUrl, handle, seconds),
+      ),
+    );
+  }
 };

@@ -111,5 +111,10 @@ export function adaptiveCard(n: Notification) {
 /** Untrusted text for a TextBlock / FactSet (both render Markdown in Teams): escaped and cut to `max` characters. */
 export function text(value: string, max: number): string {
   const cut = value.length > max ? `${value.slice(0, max - 1)}…` : value;
-  return cut.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`).replace(/^(\s*)([-=])/gm, '$1\\$2');
+  // Enough to keep any Markdown from forming: emphasis, code, links and images (`[`…`]`), HTML, and block markers at the
+  // start of a line (headings, lists, quotes). Bare URLs stay text Teams may still link, never a disguised link.
+  return cut
+    .replace(/[\\`*_[\]<>~]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([-+=#>])/gm, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/gm, '$1\\$2');
 }

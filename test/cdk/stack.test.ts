@@ -222,7 +222,8 @@ describe('IAM', () => {
     }
     for (const [queueId, queue] of entries(stack.queues)) {
       const onQueue = actionsOn(queue.queueArn);
-      if (uses[queueId] === 'send') expect(onQueue).toContain('sqs:SendMessage');
+      // Notifications are off by default: the publishers get no access to the notifications queue (tested below).
+      if (uses[queueId] === 'send' && queueId !== 'notificationsQueue') expect(onQueue).toContain('sqs:SendMessage');
       else expect(onQueue).not.toContain('sqs:SendMessage');
       if (consumerOf(queueId) === id) expect(onQueue).toContain('sqs:DeleteMessage');
       else expect(onQueue.filter((a) => a !== 'sqs:SendMessage' && !a.startsWith('sqs:GetQueue'))).toEqual([]);
@@ -557,6 +558,53 @@ describe('HTTP API', () => {
     const { stack: custom, template } = synthStack({ apiThrottle: { rateLimit: 5, burstLimit: 10 } });
     const stage = new View(custom, template).resourceOf(custom.hookApi.stage).Properties ?? {};
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 });
+  });
+});
+
+describe('notifications', () => {
+  const publishers = (Object.keys(FUNCTIONS) as FunctionId[]).filter(
+    (id) => (FUNCTIONS[id].uses as Uses).notificationsQueue === 'send',
+  );
+
+  it('are off by default: no publisher can reach the notifications queue, and the notifier has no channels', () => {
+    expect(publishers.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'sweeper']);
+    for (const id of publishers) {
+      expect(view.environmentOf(stack.functions[id])).not.toHaveProperty(ENV.notificationsQueueUrl);
+    }
+    expect(view.environmentOf(stack.functions.notifier)).not.toHaveProperty(NOTIFY_ENV.channels);
+  });
+
+  it('when on: every approval event publisher may send to the notifications queue, the notifier consumes it with its channels and the console URL', () => {
+    const { stack: on, template } = synthStack({ notifications: { channels: ['teams', 'webhook'] } });
+    const v = new View(on, template);
+    const queueArn = JSON.stringify(v.resolve(on.queues.notificationsQueue.queueArn));
+    for (const id of publishers) {
+      expect(v.environmentOf(on.functions[id])[ENV.notificationsQueueUrl]).toEqual(
+        v.resolve(on.queues.notificationsQueue.queueUrl),
+      );
+      expect(v.grantsOf(on.functions[id])).toContain(`sqs:SendMessage ${queueArn}`);
+    }
+    const notifier = v.environmentOf(on.functions.notifier);
+    expect(notifier[NOTIFY_ENV.channels]).toBe('teams,webhook');
+    expect(notifier[NOTIFY_ENV.consoleUrl]).toEqual(v.resolve(on.hookApi.url));
+    expect(notifier[NOTIFY_ENV.configSecretArn]).toEqual(v.resolve(on.secrets.notificationsConfig.secretArn));
+    const notifierGrants = v.grantsOf(on.functions.notifier);
+    expect(notifierGrants).toContain(`sqs:ChangeMessageVisibility ${queueArn}`);
+    expect(notifierGrants).not.toContain(`sqs:SendMessage ${queueArn}`);
+    // Fed by the queue, failures reported per record.
+    const sources = v
+      .ofType('AWS::Lambda::EventSourceMapping')
+      .map((m) => m.Properties ?? {})
+      .filter((p) => JSON.stringify(v.resolve(p.EventSourceArn)) === queueArn);
+    expect(sources).toHaveLength(1);
+    expect(sources[0]).toMatchObject({
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: QUEUES.notificationsQueue.batchSize,
+    });
+  });
+
+  it('refuses an unknown channel at synth', () => {
+    expect(() => synthStack({ notifications: { channels: ['pager' as 'teams'] } })).toThrow(/unknown channel "pager"/);
   });
 });
 

@@ -52,7 +52,8 @@ describe('the Teams Adaptive Card', () => {
     const json = JSON.stringify(card);
     expect(json).not.toContain('[click me](');
     expect(json).not.toContain('**now**');
-    expect(json).toContain('\\\\[click me\\\\]\\\\(https://evil.example\\\\)');
+    expect(json).toContain('\\\\[click me\\\\](https://evil.example)');
+    expect(text('1. one\n- two\n# three', 100)).toBe('1\\. one\n\\- two\n\\# three');
     expect(json).not.toMatch(/r{1001}/);
     expect(adaptiveCardProblems(card)).toEqual([]);
   });
