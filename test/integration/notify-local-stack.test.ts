@@ -39,7 +39,7 @@ describe('notifications on the local stack', () => {
   it('are on against the local receiver, and reach it from the outbox through the notifications queue', async () => {
     const receiver = stack.notifyReceiver;
     if (!receiver) throw new Error('the local stack started without its notification receiver');
-    expect(stack.notifyChannels).toEqual(['teams', 'webhook']);
+    expect(stack.notifyChannels).toEqual(['slack', 'teams', 'webhook']);
 
     const user = stack.okta.sim.state.users().find((u) => (u.profile as { managerId?: unknown }).managerId) as {
       id: string;
@@ -59,6 +59,7 @@ describe('notifications on the local stack', () => {
             .map((m) => `${m.channel} ${m.status}`)
             .sort(),
         ).toEqual([
+          'slack/chat.postMessage 200', // the Slack stand-in (its answer is ok: true)
           'teams/approvers 202',
           'webhook/local 204', // 204: the receiver verified the signature
         ]),
@@ -82,6 +83,16 @@ describe('notifications on the local stack', () => {
     // One printed line per message, and the receiver's page lists them.
     const printed = lines.filter((l) => l.startsWith('notify ▸') && l.includes(record.approvalId));
     expect(printed).toHaveLength(2);
+    // Slack's line names the action (Slack's text has no approval id).
+    expect(
+      lines.filter(
+        (l) =>
+          l.startsWith('notify ▸ slack/chat.postMessage (200): posted #approvals: Approval needed') &&
+          l.includes(user.profile.login),
+      ),
+    ).toHaveLength(1);
+    const slack = mine().find((m) => m.channel === 'slack/chat.postMessage');
+    expect(slack?.headers.authorization).toMatch(/^Bearer xoxb-/);
     expect(printed.some((l) => l.startsWith('notify ▸ teams/approvers (202): Approval needed: add user'))).toBe(true);
     const page = await fetch(`${receiver.url}/`);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
