@@ -83,7 +83,20 @@ beforeAll(async () => {
     startTestSim(),
     startSlackStandIn({ users: { U0BYEMAIL1: { email: 'placeholder@invalid' } } }),
   ]);
-  useLocalEnv(resources, { ...handlerEnv(okta), HOOKPILOT_POLICY_FILE: 'policy/hookpilot.policy.json' });
+  useLocalEnv(resources, {
+    ...handlerEnv(okta),
+    HOOKPILOT_POLICY_FILE: 'policy/hookpilot.policy.json',
+    // For the handler module itself (its settings come from the notifications configuration, as deployed).
+    HOOKPILOT_NOTIFY_CONFIG: JSON.stringify({
+      slack: {
+        botToken: LOCAL_SLACK_TOKEN,
+        approvalsChannel: 'C0APPROVALS',
+        apiUrl: slack.apiUrl,
+        interactivity: { enabled: true, signingSecrets: [SECRET] },
+      },
+    }),
+    HOOKPILOT_CONSOLE_URL: 'http://127.0.0.1:8787',
+  });
   ({ handler: executor } = await import('../../lambda/handlers/executor.ts'));
   store = new DynamoApprovalStore(documents, resources.tables.approvalsTable as string);
   route = handlerFor(settings());
@@ -224,6 +237,24 @@ describe('the signature', () => {
 });
 
 describe('deciding from Slack', () => {
+  it('the handler module (as deployed and in the local stack) reads its settings and decides', async () => {
+    const { handler } = await import('../../lambda/handlers/slack-interactivity.ts');
+    route = handler;
+    const record = await request();
+    const { body, responseId } = clickBody(record, approver.slack, ACTION_REJECT);
+    expect((await post(body)).status).toBe(200);
+    expect(answer(responseId)?.text).toMatch(/^You rejected ".*"\. It will not run\.$/);
+    const rejected = await store.get(record.approvalId);
+    expect(rejected?.decisions).toMatchObject([
+      { outcome: 'reject', reason: `rejected in Slack by ${approver.login}` },
+    ]);
+    const forged = await post(body, { 'x-slack-signature': 'v0=00' });
+    expect(forged.status).toBe(401);
+    expect(JSON.parse(forged.text)).toEqual({
+      error: { code: 'slack_bad_signature', message: 'the Slack signature does not match' },
+    });
+  });
+
   it('approves a non-critical request end to end: the decision is recorded, the action queued and run in Okta', async () => {
     const subject = await newUser(okta);
     const record = await request({ subject });
