@@ -567,7 +567,7 @@ describe('notifications', () => {
   );
 
   it('are off by default: no publisher can reach the notifications queue, and the notifier has no channels', () => {
-    expect(publishers.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'sweeper']);
+    expect(publishers.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'slackInteractivity', 'sweeper']);
     for (const id of publishers) {
       expect(view.environmentOf(stack.functions[id])).not.toHaveProperty(ENV.notificationsQueueUrl);
     }
