@@ -35,7 +35,10 @@ export const handler = async (event: SQSEvent, context: Context) => {
   // Settings are read per batch (the secret through its cache): a fixed secret applies within minutes, and a missing
   // one fails the batch's records (they come back, then wait in the DLQ) instead of the function's start.
   const setup = await loadNotifyConfig()
-    .then((settings) => ({ channels: createChannels(kinds, settings, { state, directory: deps.directory }), consoleBaseUrl: consoleBaseUrl() }))
+    .then((settings) => ({
+      channels: createChannels(kinds, settings, { state, directory: deps.directory }),
+      consoleBaseUrl: consoleBaseUrl(),
+    }))
     .catch((error: unknown) => (error instanceof Error ? error : new Error('notifications settings unreadable')));
   const delays = new Map<string, number>();
   const handleRecord = async (record: SQSRecord) => {

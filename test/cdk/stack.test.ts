@@ -445,7 +445,8 @@ describe('functions', () => {
       expected[RESOURCE_ENV[used.id]] = view.resolve(value);
     }
     // The console's URL (the HTTP API's own) for the links in messages.
-    if (id === 'notifier' || id === 'slackInteractivity') expected[NOTIFY_ENV.consoleUrl] = view.resolve(stack.hookApi.url);
+    if (id === 'notifier' || id === 'slackInteractivity')
+      expected[NOTIFY_ENV.consoleUrl] = view.resolve(stack.hookApi.url);
     expect(view.environmentOf(stack.functions[id])).toEqual(expected);
   });
 
