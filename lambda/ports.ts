@@ -213,6 +213,12 @@ export interface OktaOperations {
 
 export type Okta = OktaDirectory & OktaOperations;
 
+/** An app's name for people (its label), e.g. for a notification about assigning it. */
+export interface OktaApps {
+  /** The app's id and label, or undefined when there is no such app. */
+  getApp(appId: string): Promise<{ readonly id: string; readonly label: string } | undefined>;
+}
+
 /** How a failed Okta call should be treated. */
 export type OktaFailureKind =
   | 'rate_limited' // 429: try again after `retryAt`

@@ -6,6 +6,7 @@ import type {
   Okta,
   OktaAppAssignment,
   OktaAppLink,
+  OktaApps,
   OktaGroup,
   OktaRoleAssignment,
   OktaUser,
@@ -108,7 +109,7 @@ function isHttpError(error: unknown): error is { status: number; url: string } {
  * from the executor), every call is bounded by `requestTimeoutMs`, and credentials are re-read from their source so a
  * rotated token takes effect without a redeploy.
  */
-export class OktaSdkAdapter implements Okta {
+export class OktaSdkAdapter implements Okta, OktaApps {
   private client?: { key: string; client: Client };
 
   constructor(
@@ -171,6 +172,13 @@ export class OktaSdkAdapter implements Okta {
 
   getUser(idOrLogin: string): Promise<OktaUser | undefined> {
     return this.find('get user', async (c) => toUser(await c.userApi.getUser({ userId: idOrLogin })));
+  }
+
+  getApp(appId: string): Promise<{ id: string; label: string } | undefined> {
+    return this.find('get app', async (c) => {
+      const app = await c.applicationApi.getApplication({ appId });
+      return { id: String(app.id), label: String(app.label ?? appId) };
+    });
   }
 
   getGroup(groupId: string): Promise<OktaGroup | undefined> {

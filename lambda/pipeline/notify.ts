@@ -14,6 +14,7 @@ import {
   type NotificationChannel,
   type NotificationFact,
   type NotificationPerson,
+  type OktaApps,
   type OktaDirectory,
   type OktaUser,
   PermanentDeliveryError,
@@ -43,7 +44,7 @@ export const WHO_HEARS: Readonly<Record<ApprovalStep, readonly NotificationAudie
 };
 
 /** What the notifier reads from Okta: names for ids, and the subject's manager. */
-export type NotificationDirectory = Pick<OktaDirectory, 'getUser' | 'getGroup' | 'searchUsers' | 'listAppLinks'>;
+export type NotificationDirectory = Pick<OktaDirectory, 'getUser' | 'getGroup' | 'searchUsers'> & OktaApps;
 
 export interface NotifyDeps {
   readonly channels: readonly NotificationChannel[];
@@ -244,12 +245,10 @@ async function resolve(
     const group = await attempt(() => deps.directory.getGroup(groupId));
     names.set(groupId, group ? `"${cut(group.name)}"` : groupId);
   }
-  if (typeof params.appId === 'string' && typeof params.userId === 'string') {
+  if (typeof params.appId === 'string') {
     const appId = params.appId;
-    const userId = params.userId;
-    const links = await attempt(() => deps.directory.listAppLinks(userId));
-    const label = links?.find((l) => l.appInstanceId === appId)?.label;
-    names.set(appId, label ? `"${cut(label)}"` : appId);
+    const app = await attempt(() => deps.directory.getApp(appId));
+    names.set(appId, app ? `"${cut(app.label)}"` : appId);
   }
   const parsed = ActionSchema.safeParse(action);
   let actionText = parsed.success ? describeAction(parsed.data) : action.type;

@@ -78,7 +78,7 @@ function deps(
       getUser: async (id) => [subject, manager].find((u) => u.id === id || u.profile.login === id),
       getGroup: async (id) => ({ id, type: 'OKTA_GROUP', name: 'Admins' }),
       searchUsers: async () => [],
-      listAppLinks: async () => [],
+      getApp: async (id) => ({ id, label: 'Salesforce' }),
     },
     consoleBaseUrl: 'https://hookpilot.example.com',
     clock: () => new Date('2026-11-29T12:10:00Z'),
@@ -145,7 +145,7 @@ describe('who hears what', () => {
       throw new Error('okta down');
     };
     const d = deps([channel], {
-      directory: { getUser: down, getGroup: down, searchUsers: down, listAppLinks: down },
+      directory: { getUser: down, getGroup: down, searchUsers: down, getApp: down },
     });
     await notifyApprovalEvent(d, cloudEventOf('requested'));
     expect(channel.seen[0]?.action.text).toBe('add user 00u1subject000000000 to group 00g1admins0000000000');
@@ -208,5 +208,22 @@ describe('delivery', () => {
 
   it('refuses a message that is not an approval CloudEvent', async () => {
     await expect(notifyApprovalEvent(deps([]), { hello: 'world' } as never)).rejects.toThrow(/not an approval event/);
+  });
+});
+
+describe('names', () => {
+  it('names an app by its label, even before the user is assigned it', async () => {
+    const channel = new RecordingChannel('all', ['approvers']);
+    const record = sampleRecord('requested');
+    const app = {
+      ...record,
+      message: {
+        ...record.message,
+        action: { type: 'app.assign', params: { userId: subject.id, appId: '0oa1salesforce000000' } },
+      },
+    } as ApprovalRecord;
+    const event = toCloudEvent(approvalEvent('requested', app), approvalEventSource('local'));
+    await notifyApprovalEvent(deps([channel], {}, app), event);
+    expect(channel.seen[0]?.action.text).toBe('assign app "Salesforce" to user Jane Doe (jane.doe@example.com)');
   });
 });
