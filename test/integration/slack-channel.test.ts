@@ -234,6 +234,22 @@ describe("Slack's failures", () => {
     expect(calls('chat.postMessage')).toHaveLength(1);
   });
 
+  it('a post Slack never answered (network error, timeout) keeps its claim — it may have landed: the next delivery waits', async () => {
+    const real = new SlackWebApi({ token: LOCAL_SLACK_TOKEN, apiUrl: slack.apiUrl });
+    // Nothing listens there: the call fails without an answer from Slack.
+    const hanging = new SlackWebApi({ token: LOCAL_SLACK_TOKEN, apiUrl: 'http://127.0.0.1:9/api/', timeoutMs: 200 });
+    const requested = step('requested');
+    const error = await channel({ api: hanging })
+      .deliver(requested)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableDeliveryError);
+    const again = await channel({ api: real })
+      .deliver(requested)
+      .catch((e: unknown) => e);
+    expect((again as Error).message).toMatch(/being posted by another delivery/);
+    expect(slack.slack.posted()).toHaveLength(0);
+  });
+
   it('ok:false ratelimited and HTTP 503 are retryable', async () => {
     slack.slack.fail('chat.update', { error: 'ratelimited' });
     slack.slack.fail('chat.update', { status: 503 });
