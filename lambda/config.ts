@@ -146,7 +146,12 @@ export function notifierConfig() {
       ENV.idempotencyTable,
       'the name of the idempotency DynamoDB table (delivery records)',
     ),
-    notificationsQueueUrl: requiredEnv(ENV.notificationsQueueUrl, 'the URL of the notifications SQS queue'),
+    /**
+     * Its own queue, to delay a failed message's next attempt (always set in AWS). Without it a failed message comes
+     * back after the queue's visibility timeout. Locally the variable is withdrawn when notifications are off, and the
+     * notifier never runs then.
+     */
+    notificationsQueueUrl: optionalEnv(ENV.notificationsQueueUrl),
   };
 }
 

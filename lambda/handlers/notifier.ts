@@ -72,10 +72,11 @@ export const handler = async (event: SQSEvent, context: Context) => {
     return await processPartialResponse(event, handleRecord, processor, { context });
   } finally {
     // Also when every record failed (Powertools then throws, and the whole batch stays on the queue).
-    await Promise.all(
-      [...delays].map(([handle, seconds]) =>
-        delayRedelivery(sqsClient(), config.notificationsQueueUrl, handle, seconds),
-      ),
-    );
+    const queueUrl = config.notificationsQueueUrl;
+    if (queueUrl) {
+      await Promise.all(
+        [...delays].map(([handle, seconds]) => delayRedelivery(sqsClient(), queueUrl, handle, seconds)),
+      );
+    }
   }
 };

@@ -353,6 +353,15 @@ export function buildNotification(
     ...(confidence === undefined ? [] : [{ label: 'Confidence', value: `${Math.round(confidence * 100)}%` }]),
     ...(durationSeconds ? [{ label: 'Duration', value: formatDuration(durationSeconds) }] : []),
     ...(d.state === 'pending' ? [{ label: 'Expires', value: d.requestExpiresAt }] : []),
+    // Why a human is asked: the policy rule and its reason (approvers decide better knowing it).
+    ...(audience === 'approvers' && d.state === 'pending' && (record?.rule ?? str(d.rule))
+      ? [
+          {
+            label: 'Policy',
+            value: [record?.rule ?? str(d.rule), record?.reason ?? str(d.reason)].filter(Boolean).join(': '),
+          },
+        ]
+      : []),
     ...(decidedBy.length > 0 && event.step !== 'requested'
       ? [{ label: 'Decided by', value: decidedBy.join(', ') }]
       : []),

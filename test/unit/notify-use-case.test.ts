@@ -118,6 +118,12 @@ describe('who hears what', () => {
       expect(n.rationale).toBe(record.rationale);
       expect(n.confidence).toBe(0.82);
       expect(n.facts[0]).toEqual({ label: 'Action', value: n.action.text });
+      if (n.audience === 'approvers' && n.state === 'pending') {
+        expect(n.facts).toContainEqual({
+          label: 'Policy',
+          value: 'high-risk-needs-approval: high-risk actions need a human',
+        });
+      }
       if (n.audience === 'approvers') expect(n.facts.map((f) => f.label)).not.toContain('Manager');
       else expect(n.facts).toContainEqual({ label: 'Manager', value: 'Max Boss (max.boss@example.com)' });
     }
