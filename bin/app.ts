@@ -28,6 +28,7 @@ const stack = new HookpilotStack(app, 'HookpilotStack', {
   consoleUrl: options.consoleUrl,
   inlineConfigFile: options.inlineConfigFile,
   inlineOAuth: options.inlineOAuth,
+  notifications: options.notifications,
 });
 if (options.alarmTopicArn) stack.alarms.notify(Topic.fromTopicArn(stack, 'AlarmTopic', options.alarmTopicArn));
 addNagChecks(app);

@@ -52,6 +52,8 @@ export const ENV = {
   actionsQueueUrl: 'HOOKPILOT_ACTIONS_QUEUE_URL',
   approvalsTable: 'HOOKPILOT_APPROVALS_TABLE',
   approvalQueueUrl: 'HOOKPILOT_APPROVAL_QUEUE_URL',
+  /** Set on the approval event publishers only when notifications are on: each event is copied there for the notifier. */
+  notificationsQueueUrl: 'HOOKPILOT_NOTIFICATIONS_QUEUE_URL',
   grantsTable: 'HOOKPILOT_GRANTS_TABLE',
   /** This deployment's name (the stack name in AWS, `local` locally): the approval events' CloudEvent `source`. */
   instance: 'HOOKPILOT_INSTANCE',
@@ -97,6 +99,8 @@ export function approvalsConfig() {
   return {
     approvalsTable: requiredEnv(ENV.approvalsTable, 'the name of the approvals DynamoDB table'),
     approvalQueueUrl: requiredEnv(ENV.approvalQueueUrl, 'the URL of the approval SQS queue'),
+    /** Notifications on: the same events go to the notifier's own queue too (docs/notifications.md). */
+    notificationsQueueUrl: optionalEnv(ENV.notificationsQueueUrl),
     /** The CloudEvent `source` names the deployment; `local` when unset. */
     instance: optionalEnv(ENV.instance) ?? 'local',
   };
@@ -139,6 +143,32 @@ export function consoleConfig() {
 export function approvalsApiConfig() {
   return {
     grantsTable: grantsTable(),
+    auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
+    actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
+    ...approvalsConfig(),
+  };
+}
+
+/** Settings of the notifier (its channels are read by `notify/config.ts`). */
+export function notifierConfig() {
+  return {
+    approvalsTable: requiredEnv(ENV.approvalsTable, 'the name of the approvals DynamoDB table'),
+    idempotencyTable: requiredEnv(
+      ENV.idempotencyTable,
+      'the name of the idempotency DynamoDB table (delivery records)',
+    ),
+    /**
+     * Its own queue, to delay a failed message's next attempt (always set in AWS). Without it a failed message comes
+     * back after the queue's visibility timeout. Locally the variable is withdrawn when notifications are off, and the
+     * notifier never runs then.
+     */
+    notificationsQueueUrl: optionalEnv(ENV.notificationsQueueUrl),
+  };
+}
+
+/** Settings of the Slack interactivity endpoint (its Slack settings are read by `notify/config.ts`). */
+export function slackInteractivityConfig() {
+  return {
     auditTable: requiredEnv(ENV.auditTable, 'the name of the audit DynamoDB table'),
     actionsQueueUrl: requiredEnv(ENV.actionsQueueUrl, 'the URL of the actions SQS queue'),
     ...approvalsConfig(),

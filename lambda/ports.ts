@@ -1,5 +1,6 @@
 import type { ActionMessage } from './domain/action-message.ts';
 import type { ApprovalRecord, ApprovalState, ApprovalStep } from './domain/approval.ts';
+import type { ApprovalCloudEvent } from './domain/approval-events.ts';
 import type { Grant } from './domain/grant.ts';
 import type { LegacyHashRecord } from './domain/legacy-hash.ts';
 import type { PolicyConfig } from './domain/policy-config.ts';
@@ -211,7 +212,7 @@ export interface OktaApp {
   readonly status?: string;
 }
 
-/** Apps by id (the approvals console names the app an action concerns). */
+/** Apps by id (the console and the notifications name the app an action concerns). */
 export interface OktaAppDirectory {
   getApp(appId: string): Promise<OktaApp | undefined>;
 }
@@ -645,4 +646,182 @@ export interface OidcSignIn {
     callbackUrl: URL,
     expected: { readonly state: string; readonly nonce: string; readonly codeVerifier: string },
   ): Promise<{ readonly accessToken: string }>;
+}
+
+// ─── Notifications (the notifier: `pipeline/notify.ts`; channels in `notify/`) ─────────────────────────────────────
+
+/**
+ * Who a notification is for. `approvers`: the people asked to decide (every step of a request, so a channel that edits
+ * its earlier message can close the call to action); `outcome`: the requesting side and the subject user's manager
+ * (the decision and what the executor did); `grant-ended`: the same side, told that time-bound access has ended.
+ * Which step goes to whom is one table: `WHO_HEARS` in `pipeline/notify.ts` (docs/notifications.md).
+ */
+export const NOTIFICATION_AUDIENCES = ['approvers', 'outcome', 'grant-ended'] as const;
+export type NotificationAudience = (typeof NOTIFICATION_AUDIENCES)[number];
+
+/** An Okta user as a notification names them. Display names are profile text: attacker-controlled, render as text. */
+export interface NotificationPerson {
+  readonly id: string;
+  readonly login?: string;
+  /** `firstName lastName` (or `displayName`) from the profile, when it has one. */
+  readonly displayName?: string;
+  readonly email?: string;
+}
+
+/** A labelled fact for a message's fact list (`Risk: high`, `Subject: Jane Doe (jane@…)`), in display order. */
+export interface NotificationFact {
+  readonly label: string;
+  readonly value: string;
+}
+
+/**
+ * One approval lifecycle step for one audience, with everything a human needs resolved once by the use case (names
+ * from Okta, the request's facts from the approvals table, the console link), so channels only render and send.
+ * Every string that came from Okta or the model is untrusted text: channels must escape it for their format.
+ */
+export interface Notification {
+  /** The delivery id: `<CloudEvent id>/<audience>` — one delivery record per (id, channel). */
+  readonly id: string;
+  readonly audience: NotificationAudience;
+  /** The lifecycle step exactly as the outbox holds it (`event.id` is the CloudEvent id). */
+  readonly event: ApprovalEvent;
+  /** The CloudEvent exactly as published on the approval queue (the generic webhook posts it as is). */
+  readonly cloudEvent: ApprovalCloudEvent;
+  readonly step: ApprovalStep;
+  readonly approvalId: string;
+  /** The request's state after this step. */
+  readonly state: ApprovalState;
+  /** One line for a title or a push notification, e.g. `Approval needed: add Jane Doe to the group "Admins"`. */
+  readonly headline: string;
+  /** What happened at this step, in words with names, e.g. `Approved by alice@example.com`, `Expired with 1 of 2 approvals`. */
+  readonly status: string;
+  /** The action in words with names (`add Jane Doe (jane@example.com) to the group "Admins"`), and as queued. */
+  readonly action: { readonly type: string; readonly text: string; readonly params: Readonly<Record<string, unknown>> };
+  readonly subject?: NotificationPerson;
+  /** The subject user's manager (Okta `managerId` → that user), resolved for the outcome audiences. */
+  readonly manager?: NotificationPerson;
+  readonly risk: 'low' | 'medium' | 'high' | 'critical';
+  /** From the request (present on every step, not only `requested`). */
+  readonly confidence?: number;
+  readonly rationale?: string;
+  readonly evidence: readonly string[];
+  /** The policy rule that asked for a human, and its reason. */
+  readonly rule?: string;
+  /** Why this step happened, when the step has a reason (a rejection's reason, why it was voided or failed…). */
+  readonly reason?: string;
+  /** The Okta logins of the approvers who decided so far (approved: all of them; rejected: the one who rejected). */
+  readonly decidedBy: readonly string[];
+  /** Approvals still missing (pending steps), for "1 of 2 approvals". */
+  readonly approvalsMissing?: number;
+  /** When the request expires (RFC 3339). */
+  readonly expiresAt: string;
+  /** Time-bound actions: how long the access is (asked for, or granted once approved), in seconds. */
+  readonly durationSeconds?: number;
+  /** Okta's request id, once executed. */
+  readonly oktaRequestId?: string;
+  /** `<consoleBaseUrl>/console/approvals/<approvalId>`: where a human reads and decides it (behind Okta sign-in). */
+  readonly consoleUrl: string;
+  /** The facts above as ordered label/value pairs, for cards and field lists. */
+  readonly facts: readonly NotificationFact[];
+}
+
+/** What a channel says about one delivery. Never a secret, token or webhook URL. */
+export interface DeliveryResult {
+  /** `sent`: something was posted or edited; `skipped`: the channel had nothing to do for it (e.g. no destination). */
+  readonly outcome: 'sent' | 'skipped';
+  /** A short, safe description: `posted to #approvals`, `edited message 1712345.000100`, `no destination for outcome`. */
+  readonly detail?: string;
+}
+
+/**
+ * A delivery that failed but may succeed later: 5xx, 429 (with its `Retry-After`, in seconds), a network error, a
+ * timeout. The notifier leaves the message on the queue (it comes back after its visibility timeout, then the DLQ).
+ * Any error a channel throws that is not a `PermanentDeliveryError` is treated as retryable.
+ */
+export class RetryableDeliveryError extends Error {
+  override readonly name = 'RetryableDeliveryError';
+  constructor(
+    readonly channel: string,
+    /** Safe to log: never the URL, token or the receiver's body. */
+    readonly reason: string,
+    readonly details: { readonly httpStatus?: number; readonly retryAfterSeconds?: number } = {},
+  ) {
+    super(`${channel}: ${reason}`);
+  }
+}
+
+/**
+ * A delivery that will never succeed as configured: 400/401/403/404/410 and the like (a revoked token, a deleted
+ * channel, workflow or URL). The notifier records and logs it once, with the channel and the reason, and does not
+ * retry it; fixing the configuration is the way out.
+ */
+export class PermanentDeliveryError extends Error {
+  override readonly name = 'PermanentDeliveryError';
+  constructor(
+    readonly channel: string,
+    /** Safe to log: never the URL, token or the receiver's body (a platform error code like `channel_not_found` is fine). */
+    readonly reason: string,
+    readonly details: { readonly httpStatus?: number } = {},
+  ) {
+    super(`${channel}: ${reason}`);
+  }
+}
+
+/**
+ * A place notifications go: Slack, Teams, a signed webhook. `deliver` posts (or edits) what the notification says,
+ * resolving when the platform accepted it; it throws `PermanentDeliveryError` or (anything else) a retryable failure.
+ * It is called at most once per (notification id, channel) that succeeded — the notifier's delivery record sees to it.
+ */
+export interface NotificationChannel {
+  /** Unique among the configured channels, stable (it is part of the delivery record's key): `slack`, `teams`, `webhook`. */
+  readonly name: string;
+  /** The audiences this channel has a destination for; the notifier only hands it notifications for these. */
+  readonly audiences: readonly NotificationAudience[];
+  deliver(notification: Notification): Promise<DeliveryResult>;
+}
+
+export type DeliveryBegin =
+  /** Yours: send it, then `delivered` / `refused`, or `release` on a retryable failure. */
+  | { readonly outcome: 'claimed' }
+  /** Sent before (a redelivered queue message): do nothing. */
+  | { readonly outcome: 'delivered' }
+  /** Refused permanently before: reported then, do nothing. */
+  | { readonly outcome: 'refused' }
+  /** Another worker is sending it right now: try again later. */
+  | { readonly outcome: 'busy' };
+
+/**
+ * One record per (notification id, channel), changed by conditional writes only, so a redelivered queue message never
+ * sends twice and two workers never send the same delivery at once (`store/notification-ledger.ts`).
+ */
+export interface DeliveryLedger {
+  /** Claims the delivery for `leaseMs` (absent, or released, or its lease has run out), or says why not. */
+  begin(notificationId: string, channel: string, now: Date, leaseMs: number): Promise<DeliveryBegin>;
+  /** Records success (only by the claim's holder; afterwards `begin` answers `delivered` for good). */
+  delivered(notificationId: string, channel: string, result: DeliveryResult, now: Date): Promise<void>;
+  /** Records a permanent refusal with its safe reason (afterwards `begin` answers `refused`). */
+  refused(notificationId: string, channel: string, reason: string, now: Date): Promise<void>;
+  /** Gives the claim back after a retryable failure, so the queue's next attempt can claim it at once. */
+  release(notificationId: string, channel: string): Promise<void>;
+}
+
+/**
+ * A channel's own state about one approval request (Slack: the channel and `ts` of the message it edits on each later
+ * step), versioned: a write succeeds only over the version read, so concurrent steps never lose each other's update.
+ */
+export interface ChannelStateStore {
+  get(
+    approvalId: string,
+    channel: string,
+  ): Promise<{ readonly state: Readonly<Record<string, unknown>>; readonly version: number } | undefined>;
+  /**
+   * Writes `state` as version `expectedVersion + 1` if the stored version is `expectedVersion` (`undefined`: only if no
+   * record exists yet). False when another write got there first: re-read and decide again.
+   */
+  put(
+    approvalId: string,
+    channel: string,
+    state: Readonly<Record<string, unknown>>,
+    expectedVersion: number | undefined,
+  ): Promise<boolean>;
 }

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { MODES } from '../lambda/domain/policy-config.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../lambda/notify/config.ts';
 import type { LogLevel } from './constructs/functions.ts';
 import { DEFAULT_API_THROTTLE } from './constructs/hook-api.ts';
 import type { HookpilotStackProps } from './hookpilot-stack.ts';
@@ -23,6 +24,7 @@ export type AppOptions = Pick<
   | 'consoleUrl'
   | 'inlineConfigFile'
   | 'inlineOAuth'
+  | 'notifications'
 > & {
   /** An SNS topic's ARN (the stack's `alarmTopic` is the topic itself). */
   readonly alarmTopicArn?: string;
@@ -52,6 +54,8 @@ export const CONTEXT_KEYS = {
   inlineOAuthAudience: 'inlineOAuthAudience',
   inlineOAuthClientIds: 'inlineOAuthClientIds',
   inlineOAuthScopes: 'inlineOAuthScopes',
+  /** Comma-separated channels to turn on: `teams`, `webhook`, `slack` (docs/notifications.md). */
+  notifications: 'notifications',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -109,6 +113,13 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  const notifyChannels = commaList(CONTEXT_KEYS.notifications);
+  const unknownChannel = notifyChannels.find((c) => !(CHANNEL_KINDS as readonly string[]).includes(c));
+  if (unknownChannel !== undefined) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.notifications} must list channels among ${CHANNEL_KINDS.join(', ')} (got "${unknownChannel}")`,
+    );
+  }
   const rateLimit = positiveInt(CONTEXT_KEYS.apiRateLimit);
   const burstLimit = positiveInt(CONTEXT_KEYS.apiBurstLimit);
 
@@ -142,6 +153,7 @@ export function appOptions(context: (key: string) => unknown): AppOptions {
           ...(text(CONTEXT_KEYS.openaiBaseUrl) ? { baseUrl: text(CONTEXT_KEYS.openaiBaseUrl) } : {}),
         }
       : undefined,
+    notifications: notifyChannels.length > 0 ? { channels: [...new Set(notifyChannels)] as ChannelKind[] } : undefined,
     apiThrottle:
       rateLimit === undefined && burstLimit === undefined
         ? undefined

@@ -4,6 +4,7 @@ import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -13,6 +14,7 @@ import { ENV } from '../lambda/config.ts';
 import { parseCalibration } from '../lambda/domain/calibration.ts';
 import { parseInlineConfig } from '../lambda/domain/inline-config.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
+import { CHANNEL_KINDS, type ChannelKind, NOTIFY_ENV } from '../lambda/notify/config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
 import { ROOT } from './bundling.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -140,6 +142,14 @@ export interface HookpilotStackProps extends StackProps {
    * @default - none: only the header secret (the `InlineHookSecret`) is accepted
    */
   readonly inlineOAuth?: InlineOAuthSettings;
+  /**
+   * Notifications about approval requests (docs/notifications.md): the channels to turn on. Their settings (Teams
+   * Workflows URLs, webhook signing secrets, the Slack token) go into the `NotificationsConfig` secret after deploying.
+   * Messages link to the console at `<ApiUrl>/console/approvals/<id>`.
+   *
+   * @default - off: no notifications are sent (the notifications queue and the notifier stay idle)
+   */
+  readonly notifications?: { readonly channels: readonly ChannelKind[] };
 }
 
 /** The authorization server whose access tokens Okta sends to OAuth-secured inline hooks. */
@@ -152,6 +162,21 @@ export interface InlineOAuthSettings {
   readonly clientIds?: readonly string[];
   /** Scopes every token must carry, e.g. `hookpilot.inline`. */
   readonly requiredScopes?: readonly string[];
+}
+
+/** The `notifications` setting, checked: known channels, each once, at least one. */
+export function notificationSettings(
+  value: HookpilotStackProps['notifications'],
+): { readonly channels: readonly ChannelKind[] } | undefined {
+  if (!value) return undefined;
+  const channels = [...new Set(value.channels)];
+  for (const c of channels) {
+    if (!(CHANNEL_KINDS as readonly string[]).includes(c)) {
+      throw new Error(`notifications: unknown channel "${c}" (expected ${CHANNEL_KINDS.join(', ')})`);
+    }
+  }
+  if (channels.length === 0) throw new Error('notifications: name at least one channel, or leave it unset (off)');
+  return { channels };
 }
 
 /** The policy file the stack builds in when none is given. */
@@ -304,7 +329,9 @@ export class HookpilotStack extends Stack {
         `consoleUrl must be an https origin, e.g. https://approvals.acme.example (got "${props.consoleUrl}")`,
       );
     }
+    const notifications = notificationSettings(props.notifications);
     const functions = new Functions(this, 'Functions', {
+      notifications,
       oktaOrgUrl,
       console: {
         ...(props.consoleClientId ? { clientId: props.consoleClientId } : {}),
@@ -334,6 +361,14 @@ export class HookpilotStack extends Stack {
       throttle: props.apiThrottle,
       logRetention: props.logRetention,
     });
+    // Messages (and Slack's ephemeral answers) link to the console's request pages: its custom domain when it has one,
+    // else the HTTP API that serves it.
+    for (const id of ['notifier', 'slackInteractivity'] as const) {
+      (functions.functions[id] as NodejsFunction).addEnvironment(
+        NOTIFY_ENV.consoleUrl,
+        props.consoleUrl ?? this.hookApi.url,
+      );
+    }
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,
       receiver: functions.functions.eventHook,
@@ -377,6 +412,8 @@ export class HookpilotStack extends Stack {
         'ARN of the model API key secret (created with a placeholder; used only when deployed with -c model=…). Set it with: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <key>',
       oktaCredentials:
         'ARN of the Okta credentials secret (created with a placeholder). Put your service app or API token in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string \'{"clientId":"0oa…","privateKey":"…","keyId":"…"}\' (see docs/actions.md)',
+      notificationsConfig:
+        "ARN of the notification channels' settings secret (created empty; used when deployed with -c notifications=teams,webhook,…). Put the channels in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://notifications.json (see docs/notifications.md)",
       telephonyConfig:
         'ARN of the telephony hook configuration secret (created with no providers: Okta sends OTPs itself). Put your providers and routes in it: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string file://telephony.json (see docs/inline-telephony.md)',
     };

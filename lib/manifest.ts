@@ -1,4 +1,5 @@
 import { ENV, SECRET_PLACEHOLDER } from '../lambda/config.ts';
+import { NOTIFY_ENV } from '../lambda/notify/config.ts';
 import { INLINE_ENV } from '../lambda/okta/inline-config-env.ts';
 import { INLINE_HOOK_TYPES, type InlineHookType, inlineHookPath } from '../lambda/okta/inline-types.ts';
 import { OKTA_ENV } from '../lambda/okta/okta-config.ts';
@@ -32,8 +33,14 @@ export type TableId =
   | 'rateLimitsTable'
   | 'legacyHashesTable'
   | 'consoleSessionsTable';
-export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue';
-export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials' | 'openaiApiKey' | 'telephonyConfig';
+export type QueueId = 'eventsQueue' | 'actionsQueue' | 'approvalQueue' | 'notificationsQueue';
+export type SecretId =
+  | 'eventHookSecret'
+  | 'inlineHookSecret'
+  | 'oktaCredentials'
+  | 'openaiApiKey'
+  | 'telephonyConfig'
+  | 'notificationsConfig';
 
 /**
  * `read`: GetItem, BatchGetItem and Query (the table and its named indexes); no scan, no write.
@@ -41,7 +48,11 @@ export type SecretId = 'eventHookSecret' | 'inlineHookSecret' | 'oktaCredentials
  * `update`: reads, (conditional, transactional) puts and updates — never a delete.
  */
 export type TableAccess = 'read' | 'append' | 'update' | 'readWrite';
-export type QueueAccess = 'send';
+/**
+ * `send`: SendMessage. `consume`: the queue's consumer also learns its URL (to delay a retry with
+ * ChangeMessageVisibility); receiving and deleting come with the event source.
+ */
+export type QueueAccess = 'send' | 'consume';
 export type SecretAccess = 'read';
 /**
  * `read`: the function reads users, groups, apps, roles and the System Log; `manage`: it also changes them. Either way
@@ -64,6 +75,11 @@ export interface Uses {
   readonly eventsQueue?: QueueAccess;
   readonly actionsQueue?: QueueAccess;
   readonly approvalQueue?: QueueAccess;
+  /**
+   * The notifier's copy of the approval events. Publishers get it only when notifications are on (the stack's
+   * `notifications` setting, the local stack's `--notify`): without it they publish to the approval queue alone.
+   */
+  readonly notificationsQueue?: QueueAccess;
   readonly eventHookSecret?: SecretAccess;
   /** The inline hooks' header secret, and Okta's OAuth 2.0 settings when the stack is deployed with them. */
   readonly inlineHookSecret?: SecretAccess;
@@ -71,6 +87,10 @@ export interface Uses {
   readonly inlineConfig?: 'read';
   /** The telephony hook's providers, routes and limits (a secret: it holds provider credentials). */
   readonly telephonyConfig?: SecretAccess;
+  /** The notification channels' settings (a secret: Teams Workflows URLs, webhook signing secrets, a Slack token). */
+  readonly notificationsConfig?: SecretAccess;
+  /** Which channels are on and the console's URL for the links in messages (stack settings). */
+  readonly notify?: 'deliver';
   /** The Okta Management API (the org URL and the `oktaCredentials` secret). */
   readonly okta?: OktaAccess;
   /** The policy file (built into the function) and the mode. */
@@ -138,6 +158,7 @@ export const FUNCTIONS = {
       // Actions that need a human become approval requests, published on the approval queue.
       approvalsTable: 'update',
       approvalQueue: 'send',
+      notificationsQueue: 'send',
       // Deletes a legacy password hash once Okta reports the password imported (`user.import.password`).
       legacyHashesTable: 'readWrite',
       okta: 'read',
@@ -158,6 +179,7 @@ export const FUNCTIONS = {
       // An approved action's outcome moves its request to executed / voided / failed and is published.
       approvalsTable: 'update',
       approvalQueue: 'send',
+      notificationsQueue: 'send',
       // Time-bound actions: the grant is recorded (its duration capped by the policy), its revocation marks it ended.
       grantsTable: 'update',
       policy: 'read',
@@ -176,6 +198,7 @@ export const FUNCTIONS = {
       auditTable: 'append',
       approvalsTable: 'update',
       approvalQueue: 'send',
+      notificationsQueue: 'send',
       actionsQueue: 'send',
       grantsTable: 'update',
     },
@@ -191,6 +214,7 @@ export const FUNCTIONS = {
       // An approved request's exact action goes to the executor; its lifecycle event to the approval queue.
       actionsQueue: 'send',
       approvalQueue: 'send',
+      notificationsQueue: 'send',
       policy: 'read',
       approverTokens: 'verify',
       // GET /grants, POST /grants/{id}/end (ending early queues the grant's revocation).
@@ -209,12 +233,53 @@ export const FUNCTIONS = {
       auditTable: 'append',
       actionsQueue: 'send',
       approvalQueue: 'send',
+      notificationsQueue: 'send',
       policy: 'read',
       approverTokens: 'verify',
       consoleSignIn: 'oidc',
       // Sessions: put, get, update (flash messages), delete (sign-out, single-use sign-ins).
       consoleSessionsTable: 'readWrite',
       // Names for Okta ids (users, groups, apps) on the pages.
+      okta: 'read',
+    },
+  },
+  notifier: {
+    entry: 'lambda/handlers/notifier.ts',
+    description:
+      'Notifications queue consumer: tells approvers and the requesting side about each approval step (Slack, Teams, signed webhooks)',
+    // A few HTTP calls (10 s timeout each) and names from Okta.
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    uses: {
+      // The request's facts (confidence, rationale, evidence, decisions) that later steps' events do not repeat.
+      approvalsTable: 'read',
+      // Delivery records and the channels' per-request state: conditional puts only.
+      idempotencyTable: 'append',
+      notificationsQueue: 'consume',
+      notificationsConfig: 'read',
+      notify: 'deliver',
+      // Names: the subject user, their manager, the group or app of the action.
+      okta: 'read',
+    },
+  },
+  slackInteractivity: {
+    entry: 'lambda/handlers/slack-interactivity.ts',
+    description:
+      'Slack interactivity (optional, off unless configured): Approve / Reject clicks on non-critical requests, signed by Slack, decided as the mapped Okta user',
+    // Slack wants an answer within 3 s: one Okta search, one group list, one conditional write.
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: {
+      approvalsTable: 'update',
+      auditTable: 'append',
+      // The same effects as a decision through the API: the approved action, the lifecycle event.
+      actionsQueue: 'send',
+      approvalQueue: 'send',
+      notificationsQueue: 'send',
+      policy: 'read',
+      // The signing secrets and the bot token are in the notifications settings.
+      notificationsConfig: 'read',
+      // Who clicked: the Okta user with the Slack user id in the profile attribute, and their groups.
       okta: 'read',
     },
   },
@@ -291,6 +356,9 @@ export const CONSOLE_ROUTES = [
 /** Where Okta's event hook points (its one-time verification GET and the deliveries). */
 export const EVENT_HOOK_PATH = '/okta/events';
 
+/** Where a Slack app's interactivity requests go (its Request URL is `<api>/slack/interactivity`). */
+export const SLACK_INTERACTIVITY_PATH = '/slack/interactivity';
+
 /** The HTTP routes (stable: Okta configurations and scripts rely on them). */
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: EVENT_HOOK_PATH, fn: 'eventHook' },
@@ -302,6 +370,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/approvals/{id}/decision', fn: 'approvalsApi', auth: 'approver' },
   { method: 'GET', path: '/grants', fn: 'approvalsApi', auth: 'approver' },
   { method: 'POST', path: '/grants/{id}/end', fn: 'approvalsApi', auth: 'approver' },
+  // Slack's interactivity request URL (docs/notifications.md): signed by Slack, not by an approver's token.
+  { method: 'POST', path: SLACK_INTERACTIVITY_PATH, fn: 'slackInteractivity' },
   { method: 'GET', path: '/health', fn: 'health' },
   // The approvals console: its own sign-in and session (no API Gateway authorizer; docs/console.md). Other methods and
   // other paths under /console reach it too, which answers 405 / 404 pages.
@@ -332,6 +402,9 @@ export const QUEUES = {
   actionsQueue: { consumer: 'executor', batchSize: 5, maxReceiveCount: 5, retentionDays: 14, maxConcurrency: 2 },
   // The public approval queue (docs/approval-queue.md): CloudEvents for ticketing/chat consumers outside hookpilot.
   approvalQueue: { batchSize: 10, maxReceiveCount: 5, retentionDays: 14, visibilityTimeoutSeconds: 300 },
+  // The notifier's copy of the approval events (docs/notifications.md): a failed delivery comes back after a growing
+  // delay (30 s, 1, 2, 4 min…) and moves to the DLQ after 8 receives.
+  notificationsQueue: { consumer: 'notifier', batchSize: 10, maxReceiveCount: 8, retentionDays: 14, maxConcurrency: 2 },
 } as const satisfies Record<QueueId, QueueSpec>;
 
 /** The function that consumes a queue, if hookpilot has one. */
@@ -393,6 +466,11 @@ export const SECRETS = {
       'hookpilot: the telephony hook configuration (providers with their credentials, routes by number prefix, rate limits; docs/inline-telephony.md). Until filled in: no providers, so Okta sends OTPs itself.',
     value: { provided: { placeholder: JSON.stringify({ providers: {}, routes: [] }) } },
   },
+  notificationsConfig: {
+    description:
+      "hookpilot: the notification channels' settings (JSON: Teams Workflows URLs, signed webhooks with their secrets, Slack; docs/notifications.md). Used only when the stack is deployed with notifications on.",
+    value: { provided: { placeholder: '{}' } },
+  },
 } as const satisfies Record<SecretId, SecretSpec>;
 
 /** The environment variable through which a function learns each resource (table name, queue URL, secret ARN). */
@@ -408,11 +486,13 @@ export const RESOURCE_ENV = {
   eventsQueue: ENV.eventsQueueUrl,
   actionsQueue: ENV.actionsQueueUrl,
   approvalQueue: ENV.approvalQueueUrl,
+  notificationsQueue: ENV.notificationsQueueUrl,
   eventHookSecret: ENV.eventHookSecretArn,
   inlineHookSecret: INLINE_ENV.secretArn,
   oktaCredentials: OKTA_ENV.credentialsSecretArn,
   openaiApiKey: LLM_ENV.apiKeySecretArn,
   telephonyConfig: TELEPHONY_ENV.configSecretArn,
+  notificationsConfig: NOTIFY_ENV.configSecretArn,
 } as const satisfies Record<TableId | QueueId | SecretId, string>;
 
 /** The variables that carry the model settings to every function that `uses.model`. */
@@ -432,7 +512,8 @@ export type UsedResource =
   | { readonly kind: 'inlineOAuth' }
   | { readonly kind: 'model' }
   | { readonly kind: 'approverTokens' }
-  | { readonly kind: 'consoleSignIn' };
+  | { readonly kind: 'consoleSignIn' }
+  | { readonly kind: 'notify' };
 
 /** Everything a function's `uses` stands for, normalised: what the stack grants and what the local stack provides. */
 export function usedResources(uses: Uses): UsedResource[] {
@@ -453,6 +534,7 @@ export function usedResources(uses: Uses): UsedResource[] {
     else if (key === 'model') out.push({ kind: 'model' });
     else if (key === 'approverTokens') out.push({ kind: 'approverTokens' });
     else if (key === 'consoleSignIn') out.push({ kind: 'consoleSignIn' });
+    else if (key === 'notify') out.push({ kind: 'notify' });
     else if (Object.hasOwn(TABLES, key)) out.push({ kind: 'table', id: key as TableId, access: access as TableAccess });
     else if (Object.hasOwn(QUEUES, key)) out.push({ kind: 'queue', id: key as QueueId, access: access as QueueAccess });
     else out.push({ kind: 'secret', id: key as SecretId, access: access as SecretAccess });

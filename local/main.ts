@@ -33,6 +33,8 @@ Options:
   --data-dir <dir>  keep DynamoDB data in <dir>
   --sim-port <n>    Okta simulator port (default: HOOKPILOT_SIM_PORT or ${DEFAULT_SIM_PORT}; 0 = any free port)
   --sim-seed <file> the simulated Okta org to load (default: HOOKPILOT_SIM_SEED, else a 63-person company)
+  --no-notify       do not turn notifications on (by default they go to a local receiver standing in for Teams and
+                    a signed webhook, whose page lists them; nothing leaves this machine)
   --no-demo         do not play the built-in demo (a joiner, a mover, a leaver, failed sign-ins) after start-up
   --llm-stub <mode> answer recommendations with the local OpenAI-compatible stub instead of the rules
                     (modes: normal, compromised, malformed, refusal, slow, rate_limited, …; see docs/openai-stub.md)
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
       'sim-port': { type: 'string' },
       'sim-seed': { type: 'string' },
       'no-demo': { type: 'boolean', default: false },
+      'no-notify': { type: 'boolean', default: false },
       'llm-stub': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
       host,
       dataDir,
       okta: { port: simPort, seed: values['sim-seed'] },
+      notifications: !values['no-notify'],
       ...(values['llm-stub'] ? { llmStub: stubMode(values['llm-stub']) } : {}),
       log: values.quiet ? undefined : (line) => print(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
     });
@@ -175,6 +179,11 @@ ${approverLines(loadPolicy(), stack.okta.sim.state)
       ? `
                    (the local OpenAI-compatible stub at ${stack.llmStub.baseURL})`
       : ''
+  }
+  notifications    ${
+    stack.notifyReceiver
+      ? `${stack.notifyChannels.join(', ')} → the LOCAL receiver ${stack.notifyReceiver.url}/   (lists every message; nothing leaves this machine)`
+      : 'off (--no-notify)'
   }
   fake SMS gateway ${stack.smsGateway.messagesUrl}   (the telephony hook's OTPs land here and are printed; GET lists them)
   mode             ${stack.mode}   (HOOKPILOT_MODE: observe | assisted | autonomous)

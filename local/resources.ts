@@ -147,3 +147,10 @@ export const LOCAL_DEFAULT_HOOK_SECRET = 'local-only-hookpilot-event-hook-secret
 
 /** The same for the inline hooks, when HOOKPILOT_INLINE_HOOK_SECRET is not set. */
 export const LOCAL_DEFAULT_INLINE_HOOK_SECRET = 'local-only-hookpilot-inline-hook-secret';
+
+/**
+ * The local stack's Standard Webhooks signing secret for its demo webhook (the bytes spell
+ * `local-only-hookpilot-webhook-signing-key`): fixed and labelled so a receiver you point at it can verify. Never use it
+ * anywhere else.
+ */
+export const LOCAL_DEFAULT_WEBHOOK_SECRET = 'whsec_bG9jYWwtb25seS1ob29rcGlsb3Qtd2ViaG9vay1zaWduaW5nLWtleQ==';

@@ -6,6 +6,7 @@ import { CALIBRATION_ENV, describeIdentity, loadCalibration } from '../lambda/do
 import { INLINE_CONFIG_ENV } from '../lambda/domain/inline-config.ts';
 import { loadPolicy, modeFrom, POLICY_ENV } from '../lambda/domain/policy-config.ts';
 import { logger } from '../lambda/log.ts';
+import { NOTIFY_ENV } from '../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../lambda/okta/access-token-config.ts';
 import { INLINE_ENV, INLINE_OAUTH_ENV } from '../lambda/okta/inline-config-env.ts';
 import { CONSOLE_ENV } from '../lambda/okta/oidc-client.ts';
@@ -27,6 +28,7 @@ import { DEFAULT_PORT } from './defaults.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { type GatewayRoute, type HttpFunction, startGateway } from './gateway.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { type NotifyReceiver, startNotifyReceiver } from './notify-receiver.ts';
 import { DEFAULT_SIM_PORT, DEFAULT_SIM_TOKEN } from './okta-sim/defaults.ts';
 import { type OktaSim, startOktaSim } from './okta-sim/server.ts';
 import { LOCAL_HOOK_EVENT_TYPES, registerEventHook } from './okta-wiring.ts';
@@ -38,10 +40,19 @@ import {
   emulatorEnv,
   LOCAL_DEFAULT_HOOK_SECRET,
   LOCAL_DEFAULT_INLINE_HOOK_SECRET,
+  LOCAL_DEFAULT_WEBHOOK_SECRET,
   type LocalResources,
   localSqs,
 } from './resources.ts';
 import { type ScheduledFunction, startSchedule } from './schedule.ts';
+import {
+  LOCAL_APPROVALS_CHANNEL,
+  LOCAL_OUTCOME_CHANNEL,
+  LOCAL_SLACK_SIGNING_SECRET,
+  LOCAL_SLACK_TOKEN,
+  mountSlackStandIn,
+  SlackStandIn,
+} from './slack-standin.ts';
 import { type SmsGateway, startSmsGateway } from './sms-gateway.ts';
 import { startSqsEmulator } from './sqs-emulator.ts';
 
@@ -85,6 +96,12 @@ export interface LocalStackOptions {
    * HOOKPILOT_SWEEP_INTERVAL_SECONDS, else 30. (In AWS the sweeper runs every 5 minutes.)
    */
   readonly sweepIntervalSeconds?: number;
+  /**
+   * Notifications (docs/notifications.md): start the local receiver standing in for Slack, Teams and webhooks, and turn
+   * the channels on against it (`HOOKPILOT_NOTIFY_CHANNELS` / `HOOKPILOT_NOTIFY_CONFIG` when set win). Default: off —
+   * nothing is copied to the notifications queue. `npm start` turns it on (`--no-notify` leaves it off).
+   */
+  readonly notifications?: boolean;
   /** One line per HTTP request and queue batch. */
   readonly log?: (line: string) => void;
 }
@@ -119,6 +136,10 @@ export interface LocalStack {
   readonly llmStub?: OpenAiStub;
   /** The fake SMS gateway the telephony hook sends to (unless HOOKPILOT_TELEPHONY_CONFIG names real providers). */
   readonly smsGateway: SmsGateway;
+  /** The local stand-in for Slack, Teams and webhooks, when `notifications` is on (its page lists every message). */
+  readonly notifyReceiver?: NotifyReceiver;
+  /** The notification channels turned on (empty: notifications are off). */
+  readonly notifyChannels: readonly string[];
   /** What each queue's worker has done so far (empty when `consumers` is false). */
   readonly workers: Partial<Record<QueueId, Readonly<WorkerStats>>>;
   /** Things the user must know, e.g. that the stack listens beyond this machine. */
@@ -202,6 +223,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const defaultCalibration = resolve(ROOT, 'policy', 'calibration.json');
     const calibrationFile =
       process.env[CALIBRATION_ENV.file]?.trim() || (existsSync(defaultCalibration) ? defaultCalibration : undefined);
+    const notifyReceiver = options.notifications
+      ? await startLocalNotifications(envPort('HOOKPILOT_NOTIFY_RECEIVER_PORT') ?? 0, log)
+      : undefined;
+    if (notifyReceiver) stops.push(() => notifyReceiver.stop());
 
     const hookSecretIsLocalDefault = !process.env[ENV.eventHookSecret]?.trim();
     const inlineHookSecretIsLocalDefault = !process.env[INLINE_ENV.secret]?.trim();
@@ -231,6 +256,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       [INLINE_OAUTH_ENV.requiredScopes]: process.env[INLINE_OAUTH_ENV.requiredScopes]?.trim() || 'hookpilot.inline',
       [INLINE_CONFIG_ENV.file]: inlineConfigFile,
     });
+    // Notifications off: the publishers are not given the notifications queue, so nothing is copied there.
+    if (!notifyReceiver) delete process.env[ENV.notificationsQueueUrl];
     // The shared logger was created when this module loaded; now that the level is set, apply it.
     logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as Parameters<typeof logger.setLogLevel>[0]);
     // Fail at start-up, with the reason, on a bad policy file, mode or model setting (the handlers would, later).
@@ -251,6 +278,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onRequest: (r) => log(`${r.method} ${r.path} → ${r.status} (${r.ms} ms)`),
     });
     stops.push(() => gateway.stop());
+    // Messages link to the console's request pages, served by this gateway.
+    if (!process.env[NOTIFY_ENV.consoleUrl]?.trim()) process.env[NOTIFY_ENV.consoleUrl] = gateway.url;
 
     const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());
@@ -259,6 +288,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (options.consumers === false) break;
       // The approval queue has no consumer in hookpilot: its messages wait there for yours (docs/approval-queue.md).
       if (!('consumer' in spec)) continue;
+      if (id === 'notificationsQueue' && !notifyReceiver) continue;
       const worker = startQueueWorker({
         client: sqs,
         queueUrl: resources.queues[id].url,
@@ -308,6 +338,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sweepIntervalSeconds: options.consumers === false ? 0 : sweepSeconds,
       ...(llmStub ? { llmStub } : {}),
       smsGateway,
+      ...(notifyReceiver ? { notifyReceiver } : {}),
+      notifyChannels: notifyReceiver ? (process.env[NOTIFY_ENV.channels] ?? '').split(',').filter(Boolean) : [],
       hookSecret: process.env[ENV.eventHookSecret] as string,
       hookSecretIsLocalDefault,
       inlineHookSecret: process.env[INLINE_ENV.secret] as string,
@@ -324,6 +356,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Starts the local notification receiver and, unless the user configured their own, turns on the Teams and webhook
+ * channels against it (one Teams "workflow" per audience, one signed webhook with the local default secret). A first
+ * retry comes after 5 s here (30 s in AWS).
+ */
+async function startLocalNotifications(port: number, log: (line: string) => void): Promise<NotifyReceiver> {
+  const receiver = await startNotifyReceiver({ port, webhookSecrets: [LOCAL_DEFAULT_WEBHOOK_SECRET], print: log });
+  // Slack's Web API stand-in on the same receiver: posts, edits, thread replies and DMs are listed on its page.
+  const slackApiUrl = mountSlackStandIn(receiver, new SlackStandIn());
+  process.env[NOTIFY_ENV.channels] ||= 'slack,teams,webhook';
+  process.env[NOTIFY_ENV.config] ||= JSON.stringify({
+    slack: {
+      botToken: LOCAL_SLACK_TOKEN,
+      approvalsChannel: LOCAL_APPROVALS_CHANNEL,
+      outcomeChannel: LOCAL_OUTCOME_CHANNEL,
+      apiUrl: slackApiUrl,
+      // Buttons stay off locally as in AWS; the endpoint still verifies signatures made with this local secret.
+      interactivity: { enabled: false, signingSecrets: [LOCAL_SLACK_SIGNING_SECRET] },
+    },
+    teams: {
+      approvers: `${receiver.url}/teams/approvers`,
+      outcome: `${receiver.url}/teams/outcome`,
+      grantEnded: `${receiver.url}/teams/grant-ended`,
+    },
+    webhooks: [{ name: 'local', url: `${receiver.url}/webhook/local`, secrets: [LOCAL_DEFAULT_WEBHOOK_SECRET] }],
+  });
+  process.env[NOTIFY_ENV.retryBaseSeconds] ||= '5';
+  return receiver;
 }
 
 type LoadedFunction = HttpFunction & QueueFunction & ScheduledFunction;

@@ -9,7 +9,7 @@ import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { SqsQueue } from '../store/sqs-queue.ts';
+import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
 import { httpHandler } from './http.ts';
 
 /**
@@ -29,6 +29,7 @@ export const handler = httpHandler(
       outbox: store,
       audit,
       approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
       source: approvalEventSource(config.instance),
     },
     policy: loadPolicy(),

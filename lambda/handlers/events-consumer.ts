@@ -19,7 +19,7 @@ import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
 import { DynamoLegacyHashStore } from '../store/legacy-hashes.ts';
-import { SqsQueue } from '../store/sqs-queue.ts';
+import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * Consumes the events queue: once per Okta event uuid, route it, gather context from Okta, recommend, validate, let the
@@ -51,6 +51,7 @@ const deps = {
       outbox: approvalStore,
       audit,
       approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+      notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
       source: approvalEventSource(config.instance),
     },
   }),

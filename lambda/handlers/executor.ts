@@ -15,7 +15,7 @@ import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { SqsQueue } from '../store/sqs-queue.ts';
+import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * Consumes the actions queue: each message is one catalogued action, executed once per action id against Okta. A record
@@ -28,6 +28,7 @@ const publish = {
   outbox: approvalStore,
   audit,
   approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+  notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
   source: approvalEventSource(config.instance),
 };
 const clock = () => new Date();

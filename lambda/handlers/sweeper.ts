@@ -10,7 +10,7 @@ import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { SqsQueue } from '../store/sqs-queue.ts';
+import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * The scheduled sweeper (every 5 minutes in AWS, a timer locally): runs each sweep step; a failed step fails the run
@@ -22,6 +22,7 @@ const publish = {
   outbox: approvals,
   audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable),
   approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+  notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
   source: approvalEventSource(config.instance),
 };
 

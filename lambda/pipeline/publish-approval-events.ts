@@ -8,6 +8,11 @@ export interface PublishApprovalEventsDeps {
   /** Every lifecycle step gets its audit record from here (`approval.<step>`), before it is published. */
   readonly audit: AuditLog;
   readonly approvalQueue: MessageQueue<ApprovalCloudEvent>;
+  /**
+   * When notifications are on: the notifier's own queue, which gets the same messages. SQS hands each message to one
+   * consumer, so the built-in notifier reads a copy and never takes events from teams' consumers of the approval queue.
+   */
+  readonly notificationsQueue?: MessageQueue<ApprovalCloudEvent>;
   /** The CloudEvent `source` (`approvalEventSource(instance)`). */
   readonly source: string;
 }
@@ -62,19 +67,21 @@ export async function publishSoon(deps: PublishApprovalEventsDeps, events: reado
 async function send(deps: PublishApprovalEventsDeps, events: readonly ApprovalEvent[]): Promise<void> {
   if (events.length === 0) return;
   await deps.audit.append(events.map(auditRecordOf));
-  await deps.approvalQueue.send(
-    events.map((event) => ({
-      id: event.id,
-      body: toCloudEvent(event, deps.source),
-      // For filtering without parsing the body (SNS/EventBridge Pipes filters, routing in a consumer).
-      attributes: {
-        'content-type': 'application/cloudevents+json; charset=UTF-8',
-        'ce-type': approvalEventType(event.step),
-        'ce-subject': event.approvalId,
-        'ce-schemaversion': '1',
-      },
-    })),
-  );
+  const messages = events.map((event) => ({
+    id: event.id,
+    body: toCloudEvent(event, deps.source),
+    // For filtering without parsing the body (SNS/EventBridge Pipes filters, routing in a consumer).
+    attributes: {
+      'content-type': 'application/cloudevents+json; charset=UTF-8',
+      'ce-type': approvalEventType(event.step),
+      'ce-subject': event.approvalId,
+      'ce-schemaversion': '1',
+    },
+  }));
+  await deps.approvalQueue.send(messages);
+  // Both queues before marking: if the copy fails, the events stay in the outbox and both are sent again (consumers
+  // dedupe on the CloudEvent id), so neither side ever misses one.
+  await deps.notificationsQueue?.send(messages);
   await deps.outbox.markPublished(events.map((e) => e.id));
 }
 

@@ -153,8 +153,11 @@ const uniqueApps = (apps: AppFact[]) => [
   ...new Map(apps.map((a) => [a.id, { id: a.id, label: trim(a.label) }])).values(),
 ];
 
-/** The manager named by `managerId` (an Okta id, a login, or — as in many HR feeds — an employee number). */
-async function findManager(user: OktaUser, okta: OktaDirectory): Promise<RecommendationContext['manager']> {
+/** The manager named by `managerId` (an Okta id, a login, or — as in many HR feeds — an employee number); the notifier uses it too. */
+export async function findManager(
+  user: OktaUser,
+  okta: Pick<OktaDirectory, 'getUser' | 'searchUsers'>,
+): Promise<RecommendationContext['manager']> {
   const ref = user.profile.managerId;
   if (typeof ref !== 'string' || ref.length === 0 || ref.length > 200) return undefined;
   const manager =

@@ -1,7 +1,14 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { asciiJson, asciiText } from '../ascii-json.ts';
+import type { ApprovalCloudEvent } from '../domain/approval-events.ts';
 import { DependencyError } from '../errors.ts';
 import type { MessageQueue, QueueMessage } from '../ports.ts';
+import { sqsClient } from './aws-clients.ts';
 
 /** SQS limits: 10 entries per batch; 256 KiB per batch keeps us inside every queue's MaximumMessageSize setting. */
 const MAX_BATCH_ENTRIES = 10;
@@ -92,4 +99,34 @@ function* batches(entries: SendMessageBatchRequestEntry[]): Generator<SendMessag
     bytes += size;
   }
   if (batch.length > 0) yield batch;
+}
+
+/**
+ * The notifier's copy of the approval events (docs/notifications.md), when notifications are on (its URL is set):
+ * every publisher of approval events passes it to the outbox relay, which sends each event there too.
+ */
+export function notificationsQueue(queueUrl: string | undefined): MessageQueue<ApprovalCloudEvent> | undefined {
+  return queueUrl ? new SqsQueue<ApprovalCloudEvent>(sqsClient(), queueUrl, 'notifications') : undefined;
+}
+
+/**
+ * Backoff for a message that failed: it becomes visible again only after `seconds` (0–900; SQS allows up to 12 h, but
+ * a quarter of an hour keeps a redrive to the DLQ within a couple of hours). Best effort: if the call fails the message
+ * simply comes back after the queue's own visibility timeout.
+ */
+export async function delayRedelivery(
+  client: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> {
+  await client
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(900, Math.round(seconds))),
+      }),
+    )
+    .catch(() => undefined);
 }

@@ -12,6 +12,7 @@ import { ENV } from '../../lambda/config.ts';
 import { BUNDLED_CALIBRATION_DEFINE } from '../../lambda/domain/calibration.ts';
 import { BUNDLED_INLINE_CONFIG_DEFINE } from '../../lambda/domain/inline-config.ts';
 import { BUNDLED_POLICY_DEFINE, POLICY_ENV } from '../../lambda/domain/policy-config.ts';
+import { type ChannelKind, NOTIFY_ENV } from '../../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { INLINE_OAUTH_ENV } from '../../lambda/okta/inline-config-env.ts';
 import { CONSOLE_ENV } from '../../lambda/okta/oidc-client.ts';
@@ -120,6 +121,13 @@ export interface FunctionsProps {
     readonly requiredScopes?: readonly string[];
   };
   /**
+   * Notifications (docs/notifications.md): the channels that are on. Only then do the approval event publishers get the
+   * notifications queue (its URL and send permission), and the notifier its `HOOKPILOT_NOTIFY_CHANNELS`.
+   *
+   * @default - off: nothing is sent to the notifications queue, and the notifier has nothing to do
+   */
+  readonly notifications?: { readonly channels: readonly ChannelKind[] };
+  /**
    * Further settings per function (e.g. `{ eventHook: { HOOKPILOT_EVENT_HOOK_AUTH_HEADER: 'x-hookpilot-secret' } }`).
    *
    * @default - none
@@ -200,6 +208,8 @@ export class Functions extends Construct {
           break;
         }
         case 'queue': {
+          // Publishers copy approval events to the notifier's queue only when notifications are on.
+          if (used.id === 'notificationsQueue' && used.access === 'send' && !props.notifications) break;
           const queue = props.queues[used.id];
           fn.addEnvironment(RESOURCE_ENV[used.id], queue.queueUrl);
           grantQueue(role, queue, used.access);
@@ -243,6 +253,9 @@ export class Functions extends Construct {
               fn.addEnvironment(INLINE_OAUTH_ENV.requiredScopes, props.inlineOAuth.requiredScopes.join(','));
             }
           }
+          break;
+        case 'notify':
+          if (props.notifications) fn.addEnvironment(NOTIFY_ENV.channels, props.notifications.channels.join(','));
           break;
         case 'model':
           // Without a model nothing is set, and the rules recommender answers. With one: its settings and its key.
@@ -303,6 +316,10 @@ function grantQueue(role: IRole, queue: IQueue, access: QueueAccess): void {
   switch (access) {
     case 'send':
       queue.grantSendMessages(role);
+      return;
+    case 'consume':
+      // Receive, delete and change visibility (the event source grants the same; here it is explicit for the backoff).
+      queue.grantConsumeMessages(role);
       return;
   }
 }

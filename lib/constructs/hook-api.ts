@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { INLINE_HOOK_TYPE_NAMES, inlineHookPath } from '../../lambda/okta/inline-types.ts';
-import { CONSOLE_ROUTES, EVENT_HOOK_PATH, type FunctionId, ROUTES } from '../manifest.ts';
+import { CONSOLE_ROUTES, EVENT_HOOK_PATH, type FunctionId, ROUTES, SLACK_INTERACTIVITY_PATH } from '../manifest.ts';
 import { constructId } from './names.ts';
 
 export interface HookApiProps {
@@ -74,6 +74,8 @@ export const UNAUTHORIZED_ROUTE_REASONS: Readonly<Record<string, string>> = {
   [EVENT_HOOK_PATH]:
     'Okta event hooks support only header-secret authentication (no OAuth or JWT, so no API Gateway authorizer can verify them), and the one-time verification GET may arrive without that header. The function checks the header in constant time against every accepted secret before it parses the body, and answers 401 otherwise.',
   '/health': 'Public liveness check: answers a constant body, reads no data and holds no permissions.',
+  [SLACK_INTERACTIVITY_PATH]:
+    "Slack signs its interactivity requests with the app's signing secret (HMAC-SHA256 over the raw body and a timestamp); no API Gateway authorizer can verify that. The function verifies the signature in constant time against every accepted secret, refuses a timestamp more than 5 minutes away, before it parses the body, and answers 401 otherwise; the clicker is then mapped to an Okta user whose groups Okta gives.",
   ...Object.fromEntries(
     CONSOLE_ROUTES.map(([, path]) => [
       path,

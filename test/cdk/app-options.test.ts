@@ -55,5 +55,13 @@ describe('app context options', () => {
     expect(() => from({ alarmTopicArn: 'ops-alarms' })).toThrow(/alarmTopicArn must be an SNS topic ARN/);
     expect(() => from({ apiBurstLimit: '-1' })).toThrow(/apiBurstLimit must be a whole number above 0/);
     expect(() => from({ mode: 'yolo' })).toThrow(/mode must be one of observe, assisted, autonomous/);
+    expect(() => from({ notifications: 'teams,pager' })).toThrow(
+      /notifications must list channels among teams, webhook, slack \(got "pager"\)/,
+    );
+  });
+
+  it('turns notifications on for the channels listed (each once), and leaves them off otherwise', () => {
+    expect(from({ notifications: 'teams, webhook,teams' }).notifications).toEqual({ channels: ['teams', 'webhook'] });
+    expect(from({ notifications: '' }).notifications).toBeUndefined();
   });
 });

@@ -65,7 +65,14 @@ describe('the approval queue', () => {
     const senders = Object.entries(FUNCTIONS)
       .filter(([, spec]) => 'approvalQueue' in spec.uses)
       .map(([id]) => id);
-    expect(senders.sort()).toEqual(['approvalsApi', 'console', 'eventsConsumer', 'executor', 'sweeper']);
+    expect(senders.sort()).toEqual([
+      'approvalsApi',
+      'console',
+      'eventsConsumer',
+      'executor',
+      'slackInteractivity',
+      'sweeper',
+    ]);
   });
 });
 

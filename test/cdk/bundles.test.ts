@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { BuildResult } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { NOTIFY_ENV } from '../../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { OKTA_ENV } from '../../lambda/okta/okta-config.ts';
 import { bundle } from '../../lib/bundling.ts';
@@ -183,6 +184,25 @@ describe('bundled handlers load and answer as ESM', () => {
       [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
     };
     const result = invoke('executor', env, { Records: [] }) as unknown as { batchItemFailures: unknown[] };
+    expect(result).toEqual({ batchItemFailures: [] });
+  });
+
+  it('notifier: the bundle (with standardwebhooks, CommonJS) loads as ESM, and an empty batch succeeds', () => {
+    const env = {
+      AWS_REGION: 'us-east-1',
+      [ENV.approvalsTable]: 'approvals',
+      [ENV.idempotencyTable]: 'idempotency',
+      [ENV.notificationsQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/notifications',
+      [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
+      [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
+      [NOTIFY_ENV.channels]: 'teams,webhook',
+      [NOTIFY_ENV.consoleUrl]: 'https://console.example.com',
+      [NOTIFY_ENV.config]: JSON.stringify({
+        teams: { approvers: 'https://teams.example.com/workflows/1' },
+        webhooks: [{ name: 'ops', url: 'https://ops.example.com/hook', secrets: [`whsec_${'A'.repeat(32)}`] }],
+      }),
+    };
+    const result = invoke('notifier', env, { Records: [] }) as unknown as { batchItemFailures: unknown[] };
     expect(result).toEqual({ batchItemFailures: [] });
   });
 

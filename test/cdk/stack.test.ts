@@ -8,6 +8,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/config.ts';
+import { NOTIFY_ENV } from '../../lambda/notify/config.ts';
 import { APPROVER_TOKEN_ENV } from '../../lambda/okta/access-token-config.ts';
 import { HookpilotStack } from '../../lib/hookpilot-stack.ts';
 import {
@@ -221,7 +222,8 @@ describe('IAM', () => {
     }
     for (const [queueId, queue] of entries(stack.queues)) {
       const onQueue = actionsOn(queue.queueArn);
-      if (uses[queueId] === 'send') expect(onQueue).toContain('sqs:SendMessage');
+      // Notifications are off by default: the publishers get no access to the notifications queue (tested below).
+      if (uses[queueId] === 'send' && queueId !== 'notificationsQueue') expect(onQueue).toContain('sqs:SendMessage');
       else expect(onQueue).not.toContain('sqs:SendMessage');
       if (consumerOf(queueId) === id) expect(onQueue).toContain('sqs:DeleteMessage');
       else expect(onQueue.filter((a) => a !== 'sqs:SendMessage' && !a.startsWith('sqs:GetQueue'))).toEqual([]);
@@ -427,6 +429,9 @@ describe('functions', () => {
         used.kind === 'consoleSignIn'
       )
         continue;
+      // Notifications are off by default: no channels, and the publishers do not get the notifications queue.
+      if (used.kind === 'notify') continue;
+      if (used.kind === 'queue' && used.id === 'notificationsQueue' && used.access === 'send') continue;
       if (used.kind === 'approverTokens') {
         // No approvalsIssuer given: the org's default authorization server and its audience.
         expected[APPROVER_TOKEN_ENV.issuer] = `${TEST_OKTA_ORG_URL}/oauth2/default`;
@@ -441,6 +446,9 @@ describe('functions', () => {
             : stack.secrets[used.id].secretArn;
       expected[RESOURCE_ENV[used.id]] = view.resolve(value);
     }
+    // The console's URL (the HTTP API's own) for the links in messages.
+    if (id === 'notifier' || id === 'slackInteractivity')
+      expected[NOTIFY_ENV.consoleUrl] = view.resolve(stack.hookApi.url);
     expect(view.environmentOf(stack.functions[id])).toEqual(expected);
   });
 
@@ -553,6 +561,53 @@ describe('HTTP API', () => {
     const { stack: custom, template } = synthStack({ apiThrottle: { rateLimit: 5, burstLimit: 10 } });
     const stage = new View(custom, template).resourceOf(custom.hookApi.stage).Properties ?? {};
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 });
+  });
+});
+
+describe('notifications', () => {
+  const publishers = (Object.keys(FUNCTIONS) as FunctionId[]).filter(
+    (id) => (FUNCTIONS[id].uses as Uses).notificationsQueue === 'send',
+  );
+
+  it('are off by default: no publisher can reach the notifications queue, and the notifier has no channels', () => {
+    expect(publishers.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'slackInteractivity', 'sweeper']);
+    for (const id of publishers) {
+      expect(view.environmentOf(stack.functions[id])).not.toHaveProperty(ENV.notificationsQueueUrl);
+    }
+    expect(view.environmentOf(stack.functions.notifier)).not.toHaveProperty(NOTIFY_ENV.channels);
+  });
+
+  it('when on: every approval event publisher may send to the notifications queue, the notifier consumes it with its channels and the console URL', () => {
+    const { stack: on, template } = synthStack({ notifications: { channels: ['teams', 'webhook'] } });
+    const v = new View(on, template);
+    const queueArn = JSON.stringify(v.resolve(on.queues.notificationsQueue.queueArn));
+    for (const id of publishers) {
+      expect(v.environmentOf(on.functions[id])[ENV.notificationsQueueUrl]).toEqual(
+        v.resolve(on.queues.notificationsQueue.queueUrl),
+      );
+      expect(v.grantsOf(on.functions[id])).toContain(`sqs:SendMessage ${queueArn}`);
+    }
+    const notifier = v.environmentOf(on.functions.notifier);
+    expect(notifier[NOTIFY_ENV.channels]).toBe('teams,webhook');
+    expect(notifier[NOTIFY_ENV.consoleUrl]).toEqual(v.resolve(on.hookApi.url));
+    expect(notifier[NOTIFY_ENV.configSecretArn]).toEqual(v.resolve(on.secrets.notificationsConfig.secretArn));
+    const notifierGrants = v.grantsOf(on.functions.notifier);
+    expect(notifierGrants).toContain(`sqs:ChangeMessageVisibility ${queueArn}`);
+    expect(notifierGrants).not.toContain(`sqs:SendMessage ${queueArn}`);
+    // Fed by the queue, failures reported per record.
+    const sources = v
+      .ofType('AWS::Lambda::EventSourceMapping')
+      .map((m) => m.Properties ?? {})
+      .filter((p) => JSON.stringify(v.resolve(p.EventSourceArn)) === queueArn);
+    expect(sources).toHaveLength(1);
+    expect(sources[0]).toMatchObject({
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: QUEUES.notificationsQueue.batchSize,
+    });
+  });
+
+  it('refuses an unknown channel at synth', () => {
+    expect(() => synthStack({ notifications: { channels: ['pager' as 'teams'] } })).toThrow(/unknown channel "pager"/);
   });
 });
 

@@ -46,6 +46,12 @@ describe('reads', () => {
     });
   });
 
+  it("reads an app's label by id (notifications name the app), and answers undefined for an unknown one", async () => {
+    const appId = appLabelled(okta, 'Salesforce');
+    expect(await adapter.getApp(appId)).toEqual({ id: appId, label: 'Salesforce' });
+    expect(await adapter.getApp('0oaDOESNOTEXIST00001')).toBeUndefined();
+  });
+
   it('follows Link pagination across pages (63 users, 20 per page)', async () => {
     const paged = new OktaSdkAdapter(simSettings(okta), 20);
     const before = okta.sim.requests().length;

@@ -25,6 +25,7 @@ const LAYERS: readonly (readonly { readonly group: string; readonly match: (file
     { group: 'okta', match: (f) => f.startsWith('lambda/okta/') && f !== 'lambda/okta/event-hook.ts' },
     { group: 'store', match: (f) => f.startsWith('lambda/store/') },
     { group: 'telephony', match: (f) => f.startsWith('lambda/telephony/') },
+    { group: 'notify', match: (f) => f.startsWith('lambda/notify/') },
   ],
   [
     {

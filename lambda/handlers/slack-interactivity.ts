@@ -1,0 +1,59 @@
+import { slackInteractivityConfig } from '../config.ts';
+import type { ActionMessage } from '../domain/action-message.ts';
+import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
+import { loadPolicy } from '../domain/policy-config.ts';
+import { ConfigError } from '../errors.ts';
+import { consoleBaseUrl, loadNotifyConfig } from '../notify/config.ts';
+import { parseSlackConfig, type SlackConfig } from '../notify/slack/config.ts';
+import { respondToInteraction, SlackWebApi } from '../notify/slack/web-api.ts';
+import { oktaSettings } from '../okta/okta-config.ts';
+import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
+import { slackInteractivity } from '../pipeline/slack-interactivity.ts';
+import type { HttpRequest, HttpResult } from '../ports.ts';
+import { DynamoApprovalStore } from '../store/approval-store.ts';
+import { DynamoAuditLog } from '../store/audit-log.ts';
+import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
+import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { httpHandler } from './http.ts';
+
+/**
+ * `POST /slack/interactivity`: Approve / Reject clicks from Slack (docs/notifications.md). Signature first, then the
+ * approvals use case with the Okta user the Slack user maps to. The Slack settings (signing secrets, bot token) come
+ * from the notifications configuration, read per request through its cache, so a rotated secret applies without a
+ * redeploy.
+ */
+const config = slackInteractivityConfig();
+const store = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
+const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
+const okta = new OktaSdkAdapter(oktaSettings());
+const policy = loadPolicy();
+const shared = {
+  store,
+  audit,
+  policy,
+  clock: () => new Date(),
+  actionsQueue: new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions'),
+  publish: {
+    outbox: store,
+    audit,
+    approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
+    notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
+    source: approvalEventSource(config.instance),
+  },
+  directory: okta,
+  respond: respondToInteraction,
+  consoleUrl: (id: string) => `${consoleBaseUrl()}/console/approvals/${encodeURIComponent(id)}`,
+};
+
+async function slackSettings(): Promise<SlackConfig> {
+  const notify = await loadNotifyConfig();
+  if (!notify.slack)
+    throw new ConfigError('Slack interactivity: the notifications configuration has no slack settings');
+  return parseSlackConfig(notify.slack);
+}
+
+export const handler = httpHandler(async (request: HttpRequest): Promise<HttpResult> => {
+  const slack = await slackSettings();
+  const api = new SlackWebApi({ token: slack.botToken, apiUrl: slack.apiUrl });
+  return slackInteractivity({ ...shared, config: slack, slackEmailOf: (id) => api.userEmail(id) })(request);
+});
