@@ -1,6 +1,5 @@
 import {
   type DeliveryResult,
-  NOTIFICATION_AUDIENCES,
   type Notification,
   type NotificationAudience,
   type NotificationChannel,
@@ -116,18 +115,6 @@ export function retryAfter(value: string | null, now: Date): number | undefined 
 
 /** True when `error` means "do not try again" (a `PermanentDeliveryError`); everything else is retried. */
 export const isPermanent = (error: unknown): error is PermanentDeliveryError => error instanceof PermanentDeliveryError;
-
-/** A configured audience list, checked: only known audiences, each once. */
-export function audiencesOf(names: readonly string[]): NotificationAudience[] {
-  const out: NotificationAudience[] = [];
-  for (const name of names) {
-    if (!(NOTIFICATION_AUDIENCES as readonly string[]).includes(name)) {
-      throw new Error(`unknown notification audience "${name}" (expected ${NOTIFICATION_AUDIENCES.join(', ')})`);
-    }
-    if (!out.includes(name as NotificationAudience)) out.push(name as NotificationAudience);
-  }
-  return out;
-}
 
 /** A human duration: `90 minutes`, `8 hours`, `2 days`. */
 export function formatDuration(seconds: number): string {
