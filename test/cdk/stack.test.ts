@@ -570,7 +570,14 @@ describe('notifications', () => {
   );
 
   it('are off by default: no publisher can reach the notifications queue, and the notifier has no channels', () => {
-    expect(publishers.sort()).toEqual(['approvalsApi', 'eventsConsumer', 'executor', 'slackInteractivity', 'sweeper']);
+    expect(publishers.sort()).toEqual([
+      'approvalsApi',
+      'console',
+      'eventsConsumer',
+      'executor',
+      'slackInteractivity',
+      'sweeper',
+    ]);
     for (const id of publishers) {
       expect(view.environmentOf(stack.functions[id])).not.toHaveProperty(ENV.notificationsQueueUrl);
     }

@@ -48,7 +48,7 @@ describe('reads', () => {
 
   it("reads an app's label by id (notifications name the app), and answers undefined for an unknown one", async () => {
     const appId = appLabelled(okta, 'Salesforce');
-    expect(await adapter.getApp(appId)).toEqual({ id: appId, label: 'Salesforce' });
+    expect(await adapter.getApp(appId)).toMatchObject({ id: appId, label: 'Salesforce' });
     expect(await adapter.getApp('0oaDOESNOTEXIST00001')).toBeUndefined();
   });
 
