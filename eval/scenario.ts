@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ACTION_TYPES } from '../lambda/domain/catalog.ts';
 import { INTENTS } from '../lambda/domain/intent.ts';
 import { formatPath } from '../lambda/okta/zod-issues.ts';
+import { LogOutcomeResultSchema } from '../local/okta-sim/okta-schemas.ts';
 import {
   DEFAULT_SEED_PATH,
   loadSeed,
@@ -31,20 +32,7 @@ export const SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scen
 
 const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const EVENT_TYPE = /^[a-z0-9_]+(\.[a-zA-Z0-9_]+)+$/;
-const OUTCOME_RESULTS = [
-  'SUCCESS',
-  'FAILURE',
-  'SKIPPED',
-  'ALLOW',
-  'DENY',
-  'CHALLENGE',
-  'UNKNOWN',
-  'RATE_LIMIT',
-  'DEFERRED',
-  'SCHEDULED',
-  'ABANDONED',
-  'UNANSWERED',
-] as const;
+const OUTCOME_RESULTS = LogOutcomeResultSchema.options;
 
 const Geo = z.strictObject({
   city: z.string().max(100).nullish(),

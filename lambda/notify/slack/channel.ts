@@ -1,3 +1,4 @@
+import { APPROVAL_STEPS } from '../../domain/approval.ts';
 import {
   type ChannelStateStore,
   type DeliveryResult,
@@ -38,18 +39,7 @@ export const SLACK_CHANNEL_NAME = 'slack';
 export const POSTING_LEASE_MS = 60_000;
 
 /** Steps that get a reply in the request message's thread (the post or edit shows every step). */
-const THREAD_STEPS = new Set([
-  'reminded',
-  'escalated',
-  'approved',
-  'rejected',
-  'expired',
-  'cancelled',
-  'executed',
-  'voided',
-  'failed',
-  'ended',
-]);
+const THREAD_STEPS: ReadonlySet<string> = new Set(APPROVAL_STEPS.filter((step) => step !== 'requested'));
 
 /** A Slack user id as Slack issues them (`U…`, `W…` for Enterprise Grid): anything else is not used. */
 export const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
