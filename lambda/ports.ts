@@ -777,6 +777,12 @@ export interface NotificationChannel {
   readonly name: string;
   /** The audiences this channel has a destination for; the notifier only hands it notifications for these. */
   readonly audiences: readonly NotificationAudience[];
+  /**
+   * `true` when what this channel sends does not depend on the audience (the webhook posts the event's CloudEvent):
+   * the notifier then delivers each event to it once — if any of its audiences hears the step — under a delivery
+   * record keyed by the event id, instead of once per audience.
+   */
+  readonly perEvent?: boolean;
   deliver(notification: Notification): Promise<DeliveryResult>;
 }
 
