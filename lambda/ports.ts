@@ -680,7 +680,7 @@ export interface NotificationFact {
  * Every string that came from Okta or the model is untrusted text: channels must escape it for their format.
  */
 export interface Notification {
-  /** The delivery id: `<CloudEvent id>/<audience>` — one delivery record per (id, channel). */
+  /** The delivery id: `<CloudEvent id>/<audience>` — one delivery record per (id, channel); a `perEvent` channel's record is keyed by the CloudEvent id alone. */
   readonly id: string;
   readonly audience: NotificationAudience;
   /** The lifecycle step exactly as the outbox holds it (`event.id` is the CloudEvent id). */
