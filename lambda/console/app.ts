@@ -287,19 +287,17 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       );
     }
     const q = parsed.data;
+    // The list opens on what needs a decision: no `state` means pending; `state=` (empty) means every state.
+    const state = q.state ?? 'pending';
     const subjectUserId = q.subject ? await subjectId(q.subject) : undefined;
     const result = await deps.store.list({
-      ...(q.state ? { state: q.state } : {}),
+      ...(state ? { state } : {}),
       ...(subjectUserId ? { subjectUserId } : {}),
       limit: deps.pageSize ?? 25,
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
     const kept = q.risk ? result.items.filter((r) => r.risk === q.risk) : result.items;
-    // Pending first (newest first within each part, as the store returns them).
-    const rows: ListRow[] = [
-      ...kept.filter((r) => r.state === 'pending'),
-      ...kept.filter((r) => r.state !== 'pending'),
-    ].map((record) => ({ record, description: describe(record) }));
+    const rows: ListRow[] = kept.map((record) => ({ record, description: describe(record) }));
     const names = await deps.names.resolve([
       ...rows.flatMap(({ record }) => [
         ...idsOf(record).map(([kind, id]) => ({ kind, id })),
@@ -311,7 +309,7 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       rows,
       names,
       filters: {
-        ...(q.state ? { state: q.state } : {}),
+        state,
         ...(q.risk ? { risk: q.risk } : {}),
         ...(q.subject ? { subject: q.subject } : {}),
       },
