@@ -107,6 +107,15 @@ const SecretCredentials = z.union([
   }),
 ]);
 
+/**
+ * The Okta budget of a function that must answer while someone waits (Slack wants its answer within 3 s): each call
+ * bounded to 1.5 s, retries included, and a 429 never waited out in-process — the clicker is told to try again.
+ */
+export const INTERACTIVE_OKTA_BUDGET = { requestTimeoutMs: 1_500, maxRateLimitWaitMs: 0 } as const satisfies Pick<
+  OktaSettings,
+  'requestTimeoutMs' | 'maxRateLimitWaitMs'
+>;
+
 /** Okta settings from the environment; throws a ConfigError naming what is missing. */
 export function oktaSettings(): OktaSettings {
   const orgUrl = validateOrgUrl(requiredEnv(OKTA_ENV.orgUrl, 'the Okta org URL, e.g. https://acme.okta.com'), {

@@ -24,9 +24,9 @@ import { type ApproverPrincipal, type DecideApprovalDeps, decideApproval } from 
  * 5. **Answer the clicker** with an ephemeral message through `response_url`: what happened, or the specific reason it
  *    was refused. The request's message itself is edited by the notifier when the decision's event arrives.
  *
- * Slack wants the HTTP answer within 3 s. The work is one Okta search, one group list and one conditional write —
- * well inside it; if Slack gives up first, nothing is lost: the decision stands and the ephemeral answer still comes
- * through `response_url` (valid 30 minutes).
+ * Slack wants the HTTP answer within 3 s. The work is one Okta search, one group list and one conditional write; the
+ * handler gives Okta a short budget (`INTERACTIVE_OKTA_BUDGET`: a slow or rate-limited Okta is a "try again" answer
+ * with nothing decided) and the `response_url` post about 1 s (its failure is logged; the decision stands).
  */
 
 export interface SlackInteractivityDeps extends DecideApprovalDeps {
