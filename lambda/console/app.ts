@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../config.ts';
 import { APPROVAL_STATES, type ApprovalRecord } from '../domain/approval.ts';
 import { RISK_LEVELS } from '../domain/catalog.ts';
 import {
@@ -74,7 +75,6 @@ export interface ConsoleDeps extends DecideApprovalDeps {
 }
 
 const SIGN_IN_LIFETIME_MS = 10 * 60_000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** A redirect-worthy condition: no (valid) session; the browser goes to sign-in and comes back to `returnTo`. */
 class SignInRequired extends Error {
@@ -487,7 +487,7 @@ function originOf(request: HttpRequest, configured: string | undefined): URL {
   } catch {
     throw new BadRequestError('the Host header is not valid', 'invalid_host');
   }
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ConfigError(
       'the console was reached over plain http on a non-loopback host; set HOOKPILOT_CONSOLE_URL to its https URL',
     );

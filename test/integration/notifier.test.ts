@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../lambda/config.ts';
 import { type ApprovalRecord, type ApprovalStep, approvalIdFor, nextRecord } from '../../lambda/domain/approval.ts';
 import {
   type ApprovalCloudEvent,
@@ -67,7 +68,7 @@ beforeAll(async () => {
         },
       ],
     }),
-    [NOTIFY_ENV.consoleUrl]: `${CONSOLE}/`,
+    [ENV.consoleUrl]: `${CONSOLE}/`,
     // No backoff between attempts here (30 s, doubling, in AWS): a failing message reaches the DLQ quickly.
     [NOTIFY_ENV.retryBaseSeconds]: '0',
   });
