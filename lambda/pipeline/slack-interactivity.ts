@@ -7,7 +7,7 @@ import type { SlackConfig } from '../notify/slack/config.ts';
 import { responseUrlAllowed } from '../notify/slack/config.ts';
 import { ACTION_APPROVE, ACTION_OPEN, ACTION_REJECT } from '../notify/slack/messages.ts';
 import { verifySlackSignature } from '../notify/slack/signature.ts';
-import type { HttpRequest, HttpResult, OktaDirectory, OktaUser } from '../ports.ts';
+import { type HttpRequest, type HttpResult, type OktaDirectory, type OktaUser, searchLiteral } from '../ports.ts';
 import { type ApproverPrincipal, type DecideApprovalDeps, decideApproval } from './decide-approval.ts';
 
 /**
@@ -189,14 +189,14 @@ async function oktaUserOf(
   deps: SlackInteractivityDeps,
 ): Promise<{ user: OktaUser } | { refusal: string }> {
   const attribute = deps.config.userAttribute;
-  // The id was checked against Slack's id syntax: it holds no quote or operator.
-  const byAttribute = await deps.directory.searchUsers(`profile.${attribute} eq "${slackUserId}"`, 2);
+  // The attribute name is checked by the settings schema; the values are literals, escaped.
+  const byAttribute = await deps.directory.searchUsers(`profile.${attribute} eq ${searchLiteral(slackUserId)}`, 2);
   let candidates = byAttribute;
   let how = `whose profile attribute ${attribute} is ${slackUserId}`;
   if (candidates.length === 0 && deps.config.interactivity?.matchEmail && deps.slackEmailOf) {
     const email = await deps.slackEmailOf(slackUserId);
     if (email && /^[^"\\\s]{1,254}@[^"\\\s]{1,254}$/.test(email)) {
-      candidates = await deps.directory.searchUsers(`profile.email eq "${email}"`, 2);
+      candidates = await deps.directory.searchUsers(`profile.email eq ${searchLiteral(email)}`, 2);
       how = 'with your Slack email';
     }
   }
