@@ -30,6 +30,44 @@ export function intEnv(name: string, fallback: number, range: { min: number; max
   return value;
 }
 
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether a URL's hostname is the loopback interface (the local stack's stand-ins and simulator). */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
+
+/**
+ * The one rule for every URL hookpilot is configured with: https, or http only on a loopback host. Returns the parsed
+ * URL, or why not (`not-a-url`, `insecure`) so each caller keeps its own message naming its setting.
+ */
+export function checkSecureUrl(raw: string): { readonly url: URL } | { readonly problem: 'not-a-url' | 'insecure' } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { problem: 'not-a-url' };
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return { url };
+  return { problem: 'insecure' };
+}
+
+/**
+ * `HOOKPILOT_CONSOLE_URL`'s origin, e.g. `https://approvals.acme.example` (https, or http on a loopback host), or
+ * undefined when unset. The console's sign-in redirect and every link to a request's page
+ * (`<origin>/console/approvals/<id>`) are built on it.
+ */
+export function consoleOrigin(value = optionalEnv(ENV.consoleUrl)): string | undefined {
+  if (!value) return undefined;
+  const checked = checkSecureUrl(value);
+  if ('problem' in checked) {
+    throw new ConfigError(
+      checked.problem === 'not-a-url'
+        ? `${ENV.consoleUrl} must be a URL, e.g. https://approvals.acme.example (got "${value}")`
+        : `${ENV.consoleUrl} must be an https:// URL (http:// only on 127.0.0.1 or localhost)`,
+    );
+  }
+  return checked.url.origin;
+}
+
 /**
  * The HTTP settings of every AWS SDK client the functions use (DynamoDB, SQS, Secrets Manager): each call is bounded by
  * HOOKPILOT_AWS_REQUEST_TIMEOUT_MS, so a hung dependency becomes a retryable 503 inside Okta's 3 s, not a silent Okta
@@ -67,6 +105,12 @@ export const ENV = {
   eventHookAuthHeader: 'HOOKPILOT_EVENT_HOOK_AUTH_HEADER',
   maxBodyBytes: 'HOOKPILOT_MAX_BODY_BYTES',
   awsRequestTimeoutMs: 'HOOKPILOT_AWS_REQUEST_TIMEOUT_MS',
+  /**
+   * Optional for the console, required by the notifier and Slack interactivity: the console's public URL (only its
+   * origin counts), e.g. `https://approvals.acme.example` — read by `consoleOrigin()`. Unset, the console takes the
+   * request's host (https; http only on 127.0.0.1 / localhost).
+   */
+  consoleUrl: 'HOOKPILOT_CONSOLE_URL',
 } as const;
 
 /** Settings of the event hook receiver. */
@@ -129,7 +173,6 @@ export function executorConfig() {
   };
 }
 
-/** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
 /** Settings of the approvals console (its sign-in settings are read by `okta/oidc-client.ts`). */
 export function consoleConfig() {
   return {
@@ -140,6 +183,7 @@ export function consoleConfig() {
   };
 }
 
+/** Settings of the approvals API (the approvers' token settings are read by `approverTokenSettings()`). */
 export function approvalsApiConfig() {
   return {
     grantsTable: grantsTable(),

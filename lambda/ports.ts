@@ -680,7 +680,7 @@ export interface NotificationFact {
  * Every string that came from Okta or the model is untrusted text: channels must escape it for their format.
  */
 export interface Notification {
-  /** The delivery id: `<CloudEvent id>/<audience>` — one delivery record per (id, channel). */
+  /** The delivery id: `<CloudEvent id>/<audience>` — one delivery record per (id, channel); a `perEvent` channel's record is keyed by the CloudEvent id alone. */
   readonly id: string;
   readonly audience: NotificationAudience;
   /** The lifecycle step exactly as the outbox holds it (`event.id` is the CloudEvent id). */
@@ -777,6 +777,12 @@ export interface NotificationChannel {
   readonly name: string;
   /** The audiences this channel has a destination for; the notifier only hands it notifications for these. */
   readonly audiences: readonly NotificationAudience[];
+  /**
+   * `true` when what this channel sends does not depend on the audience (the webhook posts the event's CloudEvent):
+   * the notifier then delivers each event to it once — if any of its audiences hears the step — under a delivery
+   * record keyed by the event id, instead of once per audience.
+   */
+  readonly perEvent?: boolean;
   deliver(notification: Notification): Promise<DeliveryResult>;
 }
 

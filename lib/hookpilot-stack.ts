@@ -14,7 +14,7 @@ import { ENV } from '../lambda/config.ts';
 import { parseCalibration } from '../lambda/domain/calibration.ts';
 import { parseInlineConfig } from '../lambda/domain/inline-config.ts';
 import { parsePolicy } from '../lambda/domain/policy-config.ts';
-import { CHANNEL_KINDS, type ChannelKind, NOTIFY_ENV } from '../lambda/notify/config.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../lambda/notify/config.ts';
 import { validateOrgUrl } from '../lambda/okta/okta-config.ts';
 import { ROOT } from './bundling.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -364,10 +364,7 @@ export class HookpilotStack extends Stack {
     // Messages (and Slack's ephemeral answers) link to the console's request pages: its custom domain when it has one,
     // else the HTTP API that serves it.
     for (const id of ['notifier', 'slackInteractivity'] as const) {
-      (functions.functions[id] as NodejsFunction).addEnvironment(
-        NOTIFY_ENV.consoleUrl,
-        props.consoleUrl ?? this.hookApi.url,
-      );
+      (functions.functions[id] as NodejsFunction).addEnvironment(ENV.consoleUrl, props.consoleUrl ?? this.hookApi.url);
     }
     this.alarms = new Alarms(this, 'Alarms', {
       deadLetterQueues: pipeline.deadLetterQueues,

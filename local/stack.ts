@@ -279,7 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => gateway.stop());
     // Messages link to the console's request pages, served by this gateway.
-    if (!process.env[NOTIFY_ENV.consoleUrl]?.trim()) process.env[NOTIFY_ENV.consoleUrl] = gateway.url;
+    if (!process.env[ENV.consoleUrl]?.trim()) process.env[ENV.consoleUrl] = gateway.url;
 
     const sqs = localSqs(endpoints.sqs);
     stops.push(async () => sqs.destroy());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../config.ts';
 import { APPROVAL_STATES, type ApprovalRecord } from '../domain/approval.ts';
 import { RISK_LEVELS } from '../domain/catalog.ts';
 import {
@@ -74,7 +75,6 @@ export interface ConsoleDeps extends DecideApprovalDeps {
 }
 
 const SIGN_IN_LIFETIME_MS = 10 * 60_000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** A redirect-worthy condition: no (valid) session; the browser goes to sign-in and comes back to `returnTo`. */
 class SignInRequired extends Error {
@@ -287,19 +287,17 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       );
     }
     const q = parsed.data;
+    // The list opens on what needs a decision: no `state` means pending; `state=` (empty) means every state.
+    const state = q.state ?? 'pending';
     const subjectUserId = q.subject ? await subjectId(q.subject) : undefined;
     const result = await deps.store.list({
-      ...(q.state ? { state: q.state } : {}),
+      ...(state ? { state } : {}),
       ...(subjectUserId ? { subjectUserId } : {}),
       limit: deps.pageSize ?? 25,
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
     const kept = q.risk ? result.items.filter((r) => r.risk === q.risk) : result.items;
-    // Pending first (newest first within each part, as the store returns them).
-    const rows: ListRow[] = [
-      ...kept.filter((r) => r.state === 'pending'),
-      ...kept.filter((r) => r.state !== 'pending'),
-    ].map((record) => ({ record, description: describe(record) }));
+    const rows: ListRow[] = kept.map((record) => ({ record, description: describe(record) }));
     const names = await deps.names.resolve([
       ...rows.flatMap(({ record }) => [
         ...idsOf(record).map(([kind, id]) => ({ kind, id })),
@@ -311,7 +309,7 @@ export function approvalsConsole(deps: ConsoleDeps): (request: HttpRequest) => P
       rows,
       names,
       filters: {
-        ...(q.state ? { state: q.state } : {}),
+        state,
         ...(q.risk ? { risk: q.risk } : {}),
         ...(q.subject ? { subject: q.subject } : {}),
       },
@@ -489,7 +487,7 @@ function originOf(request: HttpRequest, configured: string | undefined): URL {
   } catch {
     throw new BadRequestError('the Host header is not valid', 'invalid_host');
   }
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ConfigError(
       'the console was reached over plain http on a non-loopback host; set HOOKPILOT_CONSOLE_URL to its https URL',
     );

@@ -161,7 +161,8 @@ export interface ListRow {
 export interface ListPage {
   readonly rows: readonly ListRow[];
   readonly names: Map<string, Named>;
-  readonly filters: { readonly state?: string; readonly risk?: string; readonly subject?: string };
+  /** `state` is `''` for every state (the list's default is `pending`). */
+  readonly filters: { readonly state: string; readonly risk?: string; readonly subject?: string };
   readonly nextCursor?: string;
   /** Whether this is a later page (a link back to the first). */
   readonly paged: boolean;
@@ -176,7 +177,8 @@ export function listPage(viewer: Viewer, page: ListPage): string {
     html`<option value="${value}"${selected === value ? raw(' selected') : ''}>${label}</option>`;
   const query = (extra: Record<string, string>) => {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries({ ...filters, ...extra })) if (v) params.set(k, v);
+    // `state=` stays in the links: without it the list is back to pending only.
+    for (const [k, v] of Object.entries({ ...filters, ...extra })) if (v || k === 'state') params.set(k, v);
     const text = params.toString();
     return `/console/approvals${text ? `?${text}` : ''}`;
   };
@@ -206,7 +208,7 @@ export function listPage(viewer: Viewer, page: ListPage): string {
     html`<h1>Approval requests</h1>
 <form class="filters" method="get" action="/console/approvals" role="search" aria-label="Filter requests">
 <div><label for="f-state">State</label>
-<select id="f-state" name="state">${option('', 'all (pending first)', filters.state)}${APPROVAL_STATES.map((s) => option(s, s, filters.state))}</select></div>
+<select id="f-state" name="state">${option('', 'all states', filters.state)}${APPROVAL_STATES.map((s) => option(s, s, filters.state))}</select></div>
 <div><label for="f-risk">Risk</label>
 <select id="f-risk" name="risk">${option('', 'any', filters.risk)}${RISK_LEVELS.map((r) => option(r, r, filters.risk))}</select></div>
 <div><label for="f-subject">Subject (Okta user id or login)</label>
@@ -215,9 +217,11 @@ export function listPage(viewer: Viewer, page: ListPage): string {
 </form>
 ${
   page.rows.length === 0
-    ? html`<p>No requests match${page.filteredOut ? html` on this page (${page.filteredOut} of another risk)` : ''}.</p>`
+    ? page.filteredOut
+      ? html`<p>None on this page: ${page.filteredOut} of another risk filtered out${page.nextCursor ? html`; later pages may match — <a href="${query({ cursor: page.nextCursor })}">next page →</a>` : ''}.</p>`
+      : html`<p>No requests match.</p>`
     : html`<table>
-<caption>${page.rows.length} request${page.rows.length === 1 ? '' : 's'}${filters.state ? html`, ${filters.state}` : ' — pending first, then newest first'}${page.filteredOut ? html` (${page.filteredOut} of another risk left out)` : ''}</caption>
+<caption>${page.rows.length} request${page.rows.length === 1 ? '' : 's'}${filters.state ? html`, ${filters.state}` : ' in every state'}, newest first${page.filteredOut ? html` (${page.filteredOut} of another risk filtered out on this page${page.nextCursor ? '; the next page may have more' : ''})` : ''}</caption>
 <thead><tr><th scope="col">Request</th><th scope="col">Subject</th><th scope="col">Risk</th><th scope="col">Confidence</th><th scope="col">State</th><th scope="col">When</th></tr></thead>
 <tbody>${page.rows.map(row)}</tbody>
 </table>`

@@ -1,11 +1,11 @@
-import { consoleConfig } from '../config.ts';
+import { consoleConfig, consoleOrigin } from '../config.ts';
 import { approvalsConsole } from '../console/app.ts';
 import { createNameResolver, type NameSource } from '../console/names.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
 import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { approverTokenVerifier } from '../okta/access-token-config.ts';
-import { consoleOidcSettings, consoleOrigin, createOidcSignIn, lazySignIn } from '../okta/oidc-client.ts';
+import { consoleOidcSettings, createOidcSignIn, lazySignIn } from '../okta/oidc-client.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';

@@ -6,9 +6,8 @@ import { ConfigError } from '../errors.ts';
 import { consoleBaseUrl, loadNotifyConfig } from '../notify/config.ts';
 import { parseSlackConfig, type SlackConfig } from '../notify/slack/config.ts';
 import { respondToInteraction, SlackWebApi } from '../notify/slack/web-api.ts';
-import { oktaSettings } from '../okta/okta-config.ts';
-import { OktaSdkAdapter } from '../okta/okta-sdk-adapter.ts';
-import { slackInteractivity } from '../pipeline/slack-interactivity.ts';
+import { INTERACTIVE_OKTA_BUDGET, oktaSettings } from '../okta/okta-config.ts';
+import { type SlackInteractivityDeps, slackInteractivity } from '../pipeline/slack-interactivity.ts';
 import type { HttpRequest, HttpResult } from '../ports.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
@@ -25,7 +24,18 @@ import { httpHandler } from './http.ts';
 const config = slackInteractivityConfig();
 const store = new DynamoApprovalStore(dynamoDocumentClient(), config.approvalsTable);
 const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
-const okta = new OktaSdkAdapter(oktaSettings());
+// Slack's 3 s: Okta gets a short budget (no 429 waited out), and the SDK (most of this bundle) is evaluated on the first
+// click, not during the cold start.
+const settings = { ...oktaSettings(), ...INTERACTIVE_OKTA_BUDGET };
+let okta: Promise<SlackInteractivityDeps['directory']> | undefined;
+const sdk = () => {
+  okta ??= import('../okta/okta-sdk-adapter.ts').then(({ OktaSdkAdapter }) => new OktaSdkAdapter(settings));
+  return okta;
+};
+const directory: SlackInteractivityDeps['directory'] = {
+  searchUsers: async (filter, limit) => (await sdk()).searchUsers(filter, limit),
+  listUserGroups: async (userId) => (await sdk()).listUserGroups(userId),
+};
 const policy = loadPolicy();
 const shared = {
   store,
@@ -40,7 +50,7 @@ const shared = {
     notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
     source: approvalEventSource(config.instance),
   },
-  directory: okta,
+  directory,
   respond: respondToInteraction,
   consoleUrl: (id: string) => `${consoleBaseUrl()}/console/approvals/${encodeURIComponent(id)}`,
 };
@@ -54,6 +64,7 @@ async function slackSettings(): Promise<SlackConfig> {
 
 export const handler = httpHandler(async (request: HttpRequest): Promise<HttpResult> => {
   const slack = await slackSettings();
-  const api = new SlackWebApi({ token: slack.botToken, apiUrl: slack.apiUrl });
+  // users.info (matchEmail only) within the same short budget as Okta.
+  const api = new SlackWebApi({ token: slack.botToken, apiUrl: slack.apiUrl, timeoutMs: 1_000 });
   return slackInteractivity({ ...shared, config: slack, slackEmailOf: (id) => api.userEmail(id) })(request);
 });

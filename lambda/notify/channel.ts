@@ -113,9 +113,6 @@ export function retryAfter(value: string | null, now: Date): number | undefined 
   return Math.max(0, Math.ceil((at - now.getTime()) / 1000));
 }
 
-/** True when `error` means "do not try again" (a `PermanentDeliveryError`); everything else is retried. */
-export const isPermanent = (error: unknown): error is PermanentDeliveryError => error instanceof PermanentDeliveryError;
-
 /** A human duration: `90 minutes`, `8 hours`, `2 days`. */
 export function formatDuration(seconds: number): string {
   if (seconds % 86_400 === 0) return plural(seconds / 86_400, 'day');

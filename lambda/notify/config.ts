@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalEnv } from '../config.ts';
+import { checkSecureUrl, consoleOrigin, ENV, optionalEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { NOTIFICATION_AUDIENCES } from '../ports.ts';
 import { readSecret } from '../secrets.ts';
@@ -15,8 +15,6 @@ export const NOTIFY_ENV = {
   channels: 'HOOKPILOT_NOTIFY_CHANNELS',
   config: 'HOOKPILOT_NOTIFY_CONFIG',
   configSecretArn: 'HOOKPILOT_NOTIFY_CONFIG_ARN',
-  /** The console's base URL (`<base>/console/approvals/<id>` is a request's page). */
-  consoleUrl: 'HOOKPILOT_CONSOLE_URL',
   /** The first retry's delay in seconds (doubles per attempt, at most 15 min); a 429's Retry-After wins. */
   retryBaseSeconds: 'HOOKPILOT_NOTIFY_RETRY_BASE_SECONDS',
 } as const;
@@ -25,20 +23,9 @@ export const CHANNEL_KINDS = ['teams', 'webhook', 'slack'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
 /** https, or http on the loopback interface only (the local stack's receiver). */
-export const webhookUrl = z.string().refine(
-  (u) => {
-    try {
-      const url = new URL(u);
-      return (
-        url.protocol === 'https:' ||
-        (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
-      );
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an https URL (http only on the loopback interface)' },
-);
+export const webhookUrl = z
+  .string()
+  .refine((u) => 'url' in checkSecureUrl(u), { message: 'must be an https URL (http only on the loopback interface)' });
 
 const audiences = z.array(z.enum(NOTIFICATION_AUDIENCES)).min(1);
 
@@ -127,23 +114,11 @@ export function enabledChannels(value = optionalEnv(NOTIFY_ENV.channels)): Chann
   return out;
 }
 
-/** The console's base URL, without a trailing slash. */
-export function consoleBaseUrl(value = optionalEnv(NOTIFY_ENV.consoleUrl)): string {
-  if (!value)
-    throw new ConfigError(`${NOTIFY_ENV.consoleUrl} is not set: the console's base URL, for the links in messages`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${NOTIFY_ENV.consoleUrl} must be a URL (got "${value}")`);
-  }
-  if (
-    url.protocol !== 'https:' &&
-    !(url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
-  ) {
-    throw new ConfigError(`${NOTIFY_ENV.consoleUrl} must be an https URL (http only on the loopback interface)`);
-  }
-  return value.replace(/\/+$/, '');
+/** The console's origin (`HOOKPILOT_CONSOLE_URL`, read by `consoleOrigin()`), required: messages link to it. */
+export function consoleBaseUrl(value = optionalEnv(ENV.consoleUrl)): string {
+  const origin = consoleOrigin(value);
+  if (!origin) throw new ConfigError(`${ENV.consoleUrl} is not set: the console's base URL, for the links in messages`);
+  return origin;
 }
 
 /**

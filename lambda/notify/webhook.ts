@@ -13,6 +13,8 @@ import type { WebhookConfig } from './config.ts';
 export class WebhookChannel implements NotificationChannel {
   readonly name: string;
   readonly audiences: readonly NotificationAudience[];
+  /** It posts the event's CloudEvent whoever the audience is: one delivery per event (docs/notifications.md). */
+  readonly perEvent = true;
   private readonly signers: readonly Webhook[];
 
   constructor(

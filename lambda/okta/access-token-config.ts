@@ -1,4 +1,4 @@
-import { intEnv, optionalEnv, requiredEnv } from '../config.ts';
+import { checkSecureUrl, intEnv, optionalEnv, requiredEnv } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { AccessTokenVerifier } from '../ports.ts';
 import { type AccessTokenSettings, createAccessTokenVerifier } from './access-token.ts';
@@ -55,19 +55,17 @@ export function accessTokenSettingsFromEnv(names: AccessTokenEnvNames): AccessTo
   };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /** An https URL (http only on a loopback address: the local Okta simulator), without a trailing slash or query. */
 function urlSetting(name: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be a URL, e.g. https://acme.okta.com/oauth2/default (got "${raw}")`);
+  const checked = checkSecureUrl(raw);
+  if ('problem' in checked) {
+    throw new ConfigError(
+      checked.problem === 'not-a-url'
+        ? `${name} must be a URL, e.g. https://acme.okta.com/oauth2/default (got "${raw}")`
+        : `${name} must be an https:// URL (http:// only on 127.0.0.1 or localhost)`,
+    );
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new ConfigError(`${name} must be an https:// URL (http:// only on 127.0.0.1 or localhost)`);
-  }
+  const { url } = checked;
   if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment`);
   return raw.replace(/\/+$/, '');
 }

@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { intEnv, optionalEnv, requiredEnv } from '../config.ts';
+import { intEnv, isLoopbackHost, optionalEnv, requiredEnv } from '../config.ts';
 import { BadRequestError, ConfigError, DependencyError, UnauthorizedError } from '../errors.ts';
 import type { OidcSignIn } from '../ports.ts';
 import { APPROVER_TOKEN_ENV } from './access-token-config.ts';
@@ -22,19 +22,12 @@ export interface OidcSettings {
   readonly timeoutSeconds?: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /** The console's settings (the CDK stack and the local stack set them; docs/console.md). */
 export const CONSOLE_ENV = {
   /** The console's OIDC app in Okta (its client id; a public client: token endpoint auth `none`, PKCE). */
   clientId: 'HOOKPILOT_CONSOLE_CLIENT_ID',
   /** Optional: scopes to ask for (space- or comma-separated; default `openid profile hookpilot.approvals`). */
   scopes: 'HOOKPILOT_CONSOLE_SCOPES',
-  /**
-   * Optional: the console's public origin, e.g. `https://approvals.acme.example` (the redirect URI is
-   * `<origin>/console/callback`). Unset: the request's host (https; http only on 127.0.0.1 / localhost).
-   */
-  url: 'HOOKPILOT_CONSOLE_URL',
   /** Optional: time budget of each call to the authorization server, seconds (default 5). */
   timeoutSeconds: 'HOOKPILOT_CONSOLE_OIDC_TIMEOUT_SECONDS',
 } as const;
@@ -54,26 +47,10 @@ export function consoleOidcSettings(): OidcSettings {
   };
 }
 
-/** `HOOKPILOT_CONSOLE_URL`'s origin (https, or http on a loopback host), or undefined when unset. */
-export function consoleOrigin(): string | undefined {
-  const raw = optionalEnv(CONSOLE_ENV.url);
-  if (!raw) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${CONSOLE_ENV.url} must be a URL, e.g. https://approvals.acme.example (got "${raw}")`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new ConfigError(`${CONSOLE_ENV.url} must be an https:// URL (http:// only on 127.0.0.1 or localhost)`);
-  }
-  return url.origin;
-}
-
 export function createOidcSignIn(settings: OidcSettings): OidcSignIn {
   const issuer = new URL(settings.issuer);
   // Plain http only for a loopback issuer (the local Okta simulator); the settings reader refuses anything else.
-  const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
+  const insecure = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname);
   let configuration: Promise<oidc.Configuration> | undefined;
   const configured = (): Promise<oidc.Configuration> => {
     configuration ??= oidc

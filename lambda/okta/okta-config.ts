@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intEnv, optionalEnv, requiredEnv, SECRET_PLACEHOLDER } from '../config.ts';
+import { intEnv, isLoopbackHost, optionalEnv, requiredEnv, SECRET_PLACEHOLDER } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { readSecret } from '../secrets.ts';
 
@@ -57,7 +57,6 @@ export const DEFAULT_SCOPES = [
 ] as const;
 
 const OKTA_DOMAINS = ['okta.com', 'oktapreview.com', 'okta-emea.com', 'okta-gov.com', 'okta.mil', 'okta-miltest.com'];
-const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 
 /**
  * Checks an Okta org URL before any token is sent to it (the Okta SDK checks nothing): https, an Okta domain (or an
@@ -74,7 +73,7 @@ export function validateOrgUrl(
   } catch {
     throw new ConfigError(`${name} is not a URL (expected https://<your-org>.okta.com)`);
   }
-  const local = LOCAL_HOSTS.includes(url.hostname);
+  const local = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local && options.allowHttp)) {
     throw new ConfigError(
       `${name} must use https (an http URL is accepted only on localhost with ${OKTA_ENV.allowHttp}=true, for the local Okta simulator)`,
@@ -106,6 +105,15 @@ const SecretCredentials = z.union([
     scopes: z.array(z.string()).min(1).optional(),
   }),
 ]);
+
+/**
+ * The Okta budget of a function that must answer while someone waits (Slack wants its answer within 3 s): each call
+ * bounded to 1.5 s, retries included, and a 429 never waited out in-process — the clicker is told to try again.
+ */
+export const INTERACTIVE_OKTA_BUDGET = { requestTimeoutMs: 1_500, maxRateLimitWaitMs: 0 } as const satisfies Pick<
+  OktaSettings,
+  'requestTimeoutMs' | 'maxRateLimitWaitMs'
+>;
 
 /** Okta settings from the environment; throws a ConfigError naming what is missing. */
 export function oktaSettings(): OktaSettings {

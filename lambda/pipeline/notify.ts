@@ -80,7 +80,7 @@ export class NotifyRetryError extends Error {
 /**
  * Delivers one approval event: builds the notification for each audience that hears its step (names resolved once),
  * then hands it to every channel serving that audience — each (notification, channel) once, however often the message
- * is delivered (the ledger). Channels are independent: a permanent refusal is recorded and logged once, with the
+ * is delivered (the ledger); a `perEvent` channel (the webhook) gets the event once, whatever audiences it serves. Channels are independent: a permanent refusal is recorded and logged once, with the
  * channel and the reason, and never retried; a retryable failure of any of them throws `NotifyRetryError` after the
  * others have been delivered, so the queue brings the message back and only the missing deliveries are made.
  */
@@ -94,9 +94,17 @@ export async function notifyApprovalEvent(deps: NotifyDeps, cloudEvent: Approval
     time: cloudEvent.time,
     data: cloudEvent.data,
   };
-  const work = WHO_HEARS[event.step].flatMap((audience) =>
-    deps.channels.filter((c) => c.audiences.includes(audience)).map((channel) => ({ audience, channel })),
-  );
+  const heard = WHO_HEARS[event.step];
+  // A channel sending the same thing to every audience (`perEvent`: the webhook's CloudEvent) gets the event once, for
+  // the first of its audiences that hears the step, recorded under the event id; the others once per audience.
+  const work = deps.channels.flatMap((channel) => {
+    const audiences = heard.filter((a) => channel.audiences.includes(a));
+    if (channel.perEvent) {
+      const first = audiences[0];
+      return first ? [{ audience: first, channel, key: event.id }] : [];
+    }
+    return audiences.map((audience) => ({ audience, channel, key: `${event.id}/${audience}` }));
+  });
   if (work.length === 0) return { eventId: event.id, deliveries: [] };
 
   const audiences = [...new Set(work.map((w) => w.audience))];
@@ -104,9 +112,9 @@ export async function notifyApprovalEvent(deps: NotifyDeps, cloudEvent: Approval
   const notifications = new Map(audiences.map((a) => [a, buildNotification(facts, event, cloudEvent, a)]));
 
   const settled = await Promise.allSettled(
-    work.map(async ({ audience, channel }) => {
+    work.map(async ({ audience, channel, key }) => {
       const notification = notifications.get(audience) as Notification;
-      return { audience, channel: channel.name, outcome: await deliverOnce(deps, channel, notification) };
+      return { audience, channel: channel.name, outcome: await deliverOnce(deps, channel, notification, key) };
     }),
   );
   const deliveries: NotifyResult['deliveries'][number][] = [];
@@ -128,13 +136,14 @@ export async function notifyApprovalEvent(deps: NotifyDeps, cloudEvent: Approval
   return { eventId: event.id, deliveries };
 }
 
-/** One delivery, at most once: claim it, send it, record how it went. */
+/** One delivery, at most once: claim it (its record is `key` and the channel), send it, record how it went. */
 async function deliverOnce(
   deps: NotifyDeps,
   channel: NotificationChannel,
   notification: Notification,
+  key: string,
 ): Promise<DeliveryOutcome> {
-  const begin = await deps.ledger.begin(notification.id, channel.name, deps.clock(), deps.leaseMs);
+  const begin = await deps.ledger.begin(key, channel.name, deps.clock(), deps.leaseMs);
   if (begin.outcome === 'delivered') return 'already-sent';
   if (begin.outcome === 'refused') return 'already-refused';
   if (begin.outcome === 'busy') {
@@ -145,7 +154,7 @@ async function deliverOnce(
     result = await channel.deliver(notification);
   } catch (error) {
     if (error instanceof PermanentDeliveryError) {
-      await deps.ledger.refused(notification.id, channel.name, error.reason, deps.clock());
+      await deps.ledger.refused(key, channel.name, error.reason, deps.clock());
       // Reported once: the delivery record now says `refused`, so a redelivery of the message skips it quietly.
       logger.error('notification refused permanently: not retried, fix the channel settings', {
         channel: channel.name,
@@ -154,11 +163,11 @@ async function deliverOnce(
         approvalId: notification.approvalId,
         step: notification.step,
         audience: notification.audience,
-        notificationId: notification.id,
+        notificationId: key,
       });
       return 'refused';
     }
-    await deps.ledger.release(notification.id, channel.name).catch(() => undefined);
+    await deps.ledger.release(key, channel.name).catch(() => undefined);
     logger.warn('notification delivery failed: the message comes back for another try', {
       channel: channel.name,
       reason: safeReason(error),
@@ -168,7 +177,7 @@ async function deliverOnce(
     });
     throw error;
   }
-  await deps.ledger.delivered(notification.id, channel.name, result, deps.clock());
+  await deps.ledger.delivered(key, channel.name, result, deps.clock());
   return result.outcome;
 }
 

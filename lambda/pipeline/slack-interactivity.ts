@@ -7,7 +7,7 @@ import type { SlackConfig } from '../notify/slack/config.ts';
 import { responseUrlAllowed } from '../notify/slack/config.ts';
 import { ACTION_APPROVE, ACTION_OPEN, ACTION_REJECT } from '../notify/slack/messages.ts';
 import { verifySlackSignature } from '../notify/slack/signature.ts';
-import type { HttpRequest, HttpResult, OktaDirectory, OktaUser } from '../ports.ts';
+import { type HttpRequest, type HttpResult, type OktaDirectory, type OktaUser, searchLiteral } from '../ports.ts';
 import { type ApproverPrincipal, type DecideApprovalDeps, decideApproval } from './decide-approval.ts';
 
 /**
@@ -24,9 +24,9 @@ import { type ApproverPrincipal, type DecideApprovalDeps, decideApproval } from 
  * 5. **Answer the clicker** with an ephemeral message through `response_url`: what happened, or the specific reason it
  *    was refused. The request's message itself is edited by the notifier when the decision's event arrives.
  *
- * Slack wants the HTTP answer within 3 s. The work is one Okta search, one group list and one conditional write —
- * well inside it; if Slack gives up first, nothing is lost: the decision stands and the ephemeral answer still comes
- * through `response_url` (valid 30 minutes).
+ * Slack wants the HTTP answer within 3 s. The work is one Okta search, one group list and one conditional write; the
+ * handler gives Okta a short budget (`INTERACTIVE_OKTA_BUDGET`: a slow or rate-limited Okta is a "try again" answer
+ * with nothing decided) and the `response_url` post about 1 s (its failure is logged; the decision stands).
  */
 
 export interface SlackInteractivityDeps extends DecideApprovalDeps {
@@ -189,14 +189,14 @@ async function oktaUserOf(
   deps: SlackInteractivityDeps,
 ): Promise<{ user: OktaUser } | { refusal: string }> {
   const attribute = deps.config.userAttribute;
-  // The id was checked against Slack's id syntax: it holds no quote or operator.
-  const byAttribute = await deps.directory.searchUsers(`profile.${attribute} eq "${slackUserId}"`, 2);
+  // The attribute name is checked by the settings schema; the values are literals, escaped.
+  const byAttribute = await deps.directory.searchUsers(`profile.${attribute} eq ${searchLiteral(slackUserId)}`, 2);
   let candidates = byAttribute;
   let how = `whose profile attribute ${attribute} is ${slackUserId}`;
   if (candidates.length === 0 && deps.config.interactivity?.matchEmail && deps.slackEmailOf) {
     const email = await deps.slackEmailOf(slackUserId);
     if (email && /^[^"\\\s]{1,254}@[^"\\\s]{1,254}$/.test(email)) {
-      candidates = await deps.directory.searchUsers(`profile.email eq "${email}"`, 2);
+      candidates = await deps.directory.searchUsers(`profile.email eq ${searchLiteral(email)}`, 2);
       how = 'with your Slack email';
     }
   }

@@ -18,6 +18,8 @@ const EVENT = 'event';
 const PENDING_SHARD = 'pending';
 const UNPUBLISHED = 'unpublished';
 const PUBLISHED_RETENTION_SECONDS = 14 * 24 * 3600;
+/** How many reads one filtered page (subject and state) may take before it is returned short, with a cursor. */
+const FILTERED_LIST_READS = 10;
 const MAX_LIST_LIMIT = 100;
 const MARK_CONCURRENCY = 8;
 /** Attributes the table adds to a record (keys and index attributes); stripped when reading one back. */
@@ -138,11 +140,28 @@ export class DynamoApprovalStore implements ApprovalStore, ApprovalOutbox {
         ExpressionAttributeValues: { ':request': REQUEST },
       });
     }
-    const result = await this.query(input);
-    return {
-      items: (result.Items ?? []).map(toRecord),
-      ...(result.LastEvaluatedKey ? { cursor: encodeCursor(result.LastEvaluatedKey) } : {}),
-    };
+    if (!input.FilterExpression) {
+      const result = await this.query(input);
+      return {
+        items: (result.Items ?? []).map(toRecord),
+        ...(result.LastEvaluatedKey ? { cursor: encodeCursor(result.LastEvaluatedKey) } : {}),
+      };
+    }
+    // A subject and a state: DynamoDB filters after reading `Limit` items, so one read can match none while later ones
+    // do. Read on (each read no more than the rows still missing, so the cursor stays exact), a bounded number of times.
+    const items: ApprovalRecord[] = [];
+    let key = input.ExclusiveStartKey;
+    for (let round = 0; round < FILTERED_LIST_READS && items.length < limit; round += 1) {
+      const result = await this.query({
+        ...input,
+        Limit: limit - items.length,
+        ...(key ? { ExclusiveStartKey: key } : {}),
+      });
+      items.push(...(result.Items ?? []).map(toRecord));
+      key = result.LastEvaluatedKey;
+      if (!key) break;
+    }
+    return { items, ...(key ? { cursor: encodeCursor(key) } : {}) };
   }
 
   async pendingDue(now: Date, limit: number) {

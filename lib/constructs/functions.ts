@@ -237,7 +237,7 @@ export class Functions extends Construct {
           break;
         case 'consoleSignIn':
           if (props.console?.clientId) fn.addEnvironment(CONSOLE_ENV.clientId, props.console.clientId);
-          if (props.console?.url) fn.addEnvironment(CONSOLE_ENV.url, props.console.url);
+          if (props.console?.url) fn.addEnvironment(ENV.consoleUrl, props.console.url);
           break;
         case 'inlineConfig':
           // Built into the bundle (see `bundlingFor`).

@@ -196,7 +196,7 @@ describe('bundled handlers load and answer as ESM', () => {
       [OKTA_ENV.orgUrl]: 'https://acme-demo.okta.com',
       [OKTA_ENV.apiToken]: 'bundle-test-token-0123456789',
       [NOTIFY_ENV.channels]: 'teams,webhook',
-      [NOTIFY_ENV.consoleUrl]: 'https://console.example.com',
+      [ENV.consoleUrl]: 'https://console.example.com',
       [NOTIFY_ENV.config]: JSON.stringify({
         teams: { approvers: 'https://teams.example.com/workflows/1' },
         webhooks: [{ name: 'ops', url: 'https://ops.example.com/hook', secrets: [`whsec_${'A'.repeat(32)}`] }],

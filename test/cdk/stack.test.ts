@@ -447,8 +447,7 @@ describe('functions', () => {
       expected[RESOURCE_ENV[used.id]] = view.resolve(value);
     }
     // The console's URL (the HTTP API's own) for the links in messages.
-    if (id === 'notifier' || id === 'slackInteractivity')
-      expected[NOTIFY_ENV.consoleUrl] = view.resolve(stack.hookApi.url);
+    if (id === 'notifier' || id === 'slackInteractivity') expected[ENV.consoleUrl] = view.resolve(stack.hookApi.url);
     expect(view.environmentOf(stack.functions[id])).toEqual(expected);
   });
 
@@ -596,7 +595,7 @@ describe('notifications', () => {
     }
     const notifier = v.environmentOf(on.functions.notifier);
     expect(notifier[NOTIFY_ENV.channels]).toBe('teams,webhook');
-    expect(notifier[NOTIFY_ENV.consoleUrl]).toEqual(v.resolve(on.hookApi.url));
+    expect(notifier[ENV.consoleUrl]).toEqual(v.resolve(on.hookApi.url));
     expect(notifier[NOTIFY_ENV.configSecretArn]).toEqual(v.resolve(on.secrets.notificationsConfig.secretArn));
     const notifierGrants = v.grantsOf(on.functions.notifier);
     expect(notifierGrants).toContain(`sqs:ChangeMessageVisibility ${queueArn}`);

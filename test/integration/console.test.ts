@@ -279,22 +279,44 @@ describe('pages', () => {
     expect(unknown.status).toBe(400);
   });
 
-  it('pending first: a pending request is listed before a newer decided one', async () => {
+  it('opens on pending requests: one from yesterday is on the first page under a page of newer decided ones', async () => {
     const subject = await newUser(okta);
-    const older = await request({ subject, now: new Date(Date.now() - 60_000) });
-    const newer = await request({ subject });
+    const yesterday = await request({ subject, now: new Date(Date.now() - 86_400_000), expiresInMs: 3 * 86_400_000 });
+    const decided: ApprovalRecord[] = [];
+    for (let i = 0; i < 26; i += 1) {
+      decided.push(
+        await request(
+          { subject, now: new Date(Date.now() - 60_000 + i * 1000) },
+          { state: 'rejected', decidedAt: new Date().toISOString() },
+        ),
+      );
+    }
     const { browser } = await signIn(url, SEC);
-    const { csrf } = formFields(await (await browser.get(pagePath(newer))).text());
-    await browser.post(`${pagePath(newer)}/decision`, {
-      csrf,
-      payloadHash: newer.payloadHash,
-      decision: 'reject',
-      reason: 'not needed',
-    });
-    const page = await (await browser.get(`/console/approvals?subject=${subject.id}`)).text();
-    const order = [...page.matchAll(/<a href="\/console\/approvals\/(apr_[0-9a-f]+)">/g)].map((m) => m[1]);
-    expect(order).toEqual([older.approvalId, newer.approvalId]);
-    expect(page).toContain('Signed in as Nathan Cole (nathan.cole@acme-demo.example)');
+    const ids = (page: string) =>
+      [...page.matchAll(/<a href="\/console\/approvals\/(apr_[0-9a-f]+)">/g)].map((m) => m[1]);
+    const first = await (await browser.get(`/console/approvals?subject=${subject.id}`)).text();
+    expect(ids(first)).toEqual([yesterday.approvalId]);
+    expect(first).toContain('<option value="pending" selected>pending</option>');
+    expect(first).toContain('Signed in as Nathan Cole (nathan.cole@acme-demo.example)');
+    // "All states" is explicit (`state=`), newest first, and its next-page link keeps it.
+    const all = await (await browser.get(`/console/approvals?subject=${subject.id}&state=`)).text();
+    expect(all).toContain('<option value="" selected>all states</option>');
+    expect(ids(all)).toHaveLength(25);
+    expect(ids(all)[0]).toBe(decided.at(-1)?.approvalId);
+    expect(ids(all)).not.toContain(yesterday.approvalId);
+    const next = /<a href="([^"]+)">Next page<\/a>/.exec(all)?.[1]?.replaceAll('&amp;', '&');
+    expect(next).toMatch(/[?&]state=&|[?&]state=$/);
+    const second = await (await browser.get(next as string)).text();
+    expect(ids(second)).toEqual([decided[0]?.approvalId, yesterday.approvalId]);
+  });
+
+  it('a risk filter that empties a page says so and links to the next page', async () => {
+    const subject = await newUser(okta);
+    for (let i = 0; i < 26; i += 1) await request({ subject, now: new Date(Date.now() - 60_000 + i * 1000) });
+    const { browser } = await signIn(url, IT);
+    const page = await (await browser.get(`/console/approvals?subject=${subject.id}&risk=critical`)).text();
+    expect(page).toContain('None on this page: 25 of another risk filtered out; later pages may match');
+    expect(page).toMatch(/<a href="[^"]*cursor=[^"]*">next page →<\/a>/);
   });
 
   it('/console/ goes to the list (through the gateway’s catch-all route)', async () => {

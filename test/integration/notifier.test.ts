@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../lambda/config.ts';
 import { type ApprovalRecord, type ApprovalStep, approvalIdFor, nextRecord } from '../../lambda/domain/approval.ts';
 import {
   type ApprovalCloudEvent,
@@ -57,9 +58,17 @@ beforeAll(async () => {
     [NOTIFY_ENV.config]: JSON.stringify({
       teams: { approvers: `${receiver.url}/teams/approvers`, outcome: `${receiver.url}/teams/outcome` },
       // Rotation: the new secret first, the old one still signing until every receiver has switched.
-      webhooks: [{ name: 'ops', url: `${receiver.url}/webhook/ops`, secrets: [NEW_SECRET, OLD_SECRET] }],
+      // Both audiences: the webhook still gets each CloudEvent once (one delivery per event, not per audience).
+      webhooks: [
+        {
+          name: 'ops',
+          url: `${receiver.url}/webhook/ops`,
+          secrets: [NEW_SECRET, OLD_SECRET],
+          audiences: ['approvers', 'outcome'],
+        },
+      ],
     }),
-    [NOTIFY_ENV.consoleUrl]: `${CONSOLE}/`,
+    [ENV.consoleUrl]: `${CONSOLE}/`,
     // No backoff between attempts here (30 s, doubling, in AWS): a failing message reaches the DLQ quickly.
     [NOTIFY_ENV.retryBaseSeconds]: '0',
   });
@@ -207,7 +216,7 @@ describe('the notifier', () => {
       { type: 'Action.OpenUrl', title: 'Open the request', url: `${CONSOLE}/console/approvals/${record.approvalId}` },
     ]);
     expect(sent(record, 'teams/approvers')).toHaveLength(2);
-    // The webhook hears every step once (its audience, approvers, hears them all).
+    // The webhook hears every step once, though both its audiences hear `approved`.
     expect(sent(record, 'webhook/ops').map((m) => (JSON.parse(m.raw) as { type: string }).type)).toEqual([
       'dev.hookpilot.approval.requested',
       'dev.hookpilot.approval.approved',

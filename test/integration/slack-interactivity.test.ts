@@ -8,6 +8,7 @@ import { parseSlackConfig, type SlackConfig } from '../../lambda/notify/slack/co
 import { ACTION_APPROVE, ACTION_REJECT, decisionValue } from '../../lambda/notify/slack/messages.ts';
 import { slackSignature } from '../../lambda/notify/slack/signature.ts';
 import { respondToInteraction, SlackWebApi } from '../../lambda/notify/slack/web-api.ts';
+import { INTERACTIVE_OKTA_BUDGET } from '../../lambda/okta/okta-config.ts';
 import { OktaSdkAdapter } from '../../lambda/okta/okta-sdk-adapter.ts';
 import { slackInteractivity } from '../../lambda/pipeline/slack-interactivity.ts';
 import { DynamoApprovalStore } from '../../lambda/store/approval-store.ts';
@@ -62,7 +63,8 @@ function handlerFor(config: SlackConfig) {
       policy: loadPolicy(),
       clock: () => new Date(),
       actionsQueue: new SqsQueue<ActionMessage>(sqs, resources.queues.actionsQueue.url, 'actions'),
-      directory: new OktaSdkAdapter(simSettings(okta)),
+      // The budget the handler gives Okta (Slack's 3 s).
+      directory: new OktaSdkAdapter({ ...simSettings(okta), ...INTERACTIVE_OKTA_BUDGET }),
       slackEmailOf: (id) => api.userEmail(id),
       respond: respondToInteraction,
       consoleUrl: (id) => `http://127.0.0.1:8787/console/approvals/${id}`,
@@ -287,6 +289,26 @@ describe('deciding from Slack', () => {
     const { body, responseId } = clickBody(record, secondApprover.slack);
     expect((await post(body)).status).toBe(200);
     expect(answer(responseId)?.text).toMatch(/^Critical actions are decided in the console only/);
+    expect((await store.get(record.approvalId))?.decisions).toEqual([]);
+    expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(0);
+  });
+
+  it.each([
+    ['slow (3 s)', { delayMs: 3000 }],
+    ['rate-limited for 30 s', { status: 429, resetInSeconds: 30 }],
+  ])('Okta %s: the clicker is told to try again within the budget, and nothing is decided', async (_, fault) => {
+    const record = await request();
+    const { body, responseId } = clickBody(record, approver.slack);
+    const injected = okta.sim.faults.add({ method: 'GET', path: '/api/v1/users', times: 3, ...fault });
+    try {
+      expect((await post(body)).status).toBe(200);
+    } finally {
+      okta.sim.faults.remove(injected.id);
+    }
+    expect(injected.matched).toBeGreaterThan(0);
+    expect(answer(responseId)?.text).toMatch(
+      /^hookpilot could not look up your Okta account just now; nothing was recorded\. Try again/,
+    );
     expect((await store.get(record.approvalId))?.decisions).toEqual([]);
     expect(await queueDepth(sqs, resources.queues.actionsQueue.url)).toBe(0);
   });

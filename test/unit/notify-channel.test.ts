@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_STEPS } from '../../lambda/domain/approval.ts';
 import { parseApprovalCloudEvent } from '../../lambda/domain/approval-events.ts';
-import { formatDuration, isPermanent, PermanentDeliveryError, retryAfter } from '../../lambda/notify/channel.ts';
+import { formatDuration, PermanentDeliveryError, retryAfter } from '../../lambda/notify/channel.ts';
 import type { DeliveryResult, Notification, NotificationChannel } from '../../lambda/ports.ts';
 import { sampleNotification } from '../support/notifications.ts';
 
@@ -23,7 +23,7 @@ describe('the notification channel interface', () => {
     const n = sampleNotification({ step: 'approved', audience: 'outcome' });
     expect(await channel.deliver(n)).toEqual({ outcome: 'sent', detail: 'approved for outcome' });
     const failure = await channel.deliver(sampleNotification({ step: 'failed' })).catch((e: unknown) => e);
-    expect(isPermanent(failure)).toBe(true);
+    expect(failure).toBeInstanceOf(PermanentDeliveryError);
     expect((failure as PermanentDeliveryError).message).toBe('fake: channel_not_found');
   });
 

@@ -73,6 +73,12 @@ describe('notification settings', () => {
       'https://abc.execute-api.eu-west-1.amazonaws.com',
     );
     expect(() => consoleBaseUrl(undefined)).toThrow(/HOOKPILOT_CONSOLE_URL is not set/);
-    expect(() => consoleBaseUrl('http://hookpilot.example.com')).toThrow(/must be an https URL/);
+    // One parser with the console's sign-in: only the origin counts.
+    expect(consoleBaseUrl('https://approvals.acme.example/some/path/')).toBe('https://approvals.acme.example');
+    expect(consoleBaseUrl('http://127.0.0.1:8787/')).toBe('http://127.0.0.1:8787');
+    expect(() => consoleBaseUrl('http://hookpilot.example.com')).toThrow(
+      'HOOKPILOT_CONSOLE_URL must be an https:// URL (http:// only on 127.0.0.1 or localhost)',
+    );
+    expect(() => consoleBaseUrl('approvals.acme.example')).toThrow(/HOOKPILOT_CONSOLE_URL must be a URL/);
   });
 });

@@ -202,6 +202,30 @@ describe('delivery', () => {
     expect(fine.seen).toHaveLength(1);
   });
 
+  it.each(APPROVAL_STEPS)(
+    '%s: a per-event channel (the webhook) serving several audiences gets the event once, recorded per event',
+    async (step) => {
+      const webhook = Object.assign(new RecordingChannel('webhook:ops', ['approvers', 'outcome', 'grant-ended']), {
+        perEvent: true,
+      });
+      const outcomeOnly = Object.assign(new RecordingChannel('webhook:audit', ['outcome']), { perEvent: true });
+      const d = deps([webhook, outcomeOnly]);
+      const event = cloudEventOf(step);
+      const result = await notifyApprovalEvent(d, event);
+      expect(webhook.seen.map((n) => n.cloudEvent.id)).toEqual([event.id]);
+      expect(outcomeOnly.seen).toHaveLength(WHO_HEARS[step].includes('outcome') ? 1 : 0);
+      expect(result.deliveries.map((x) => x.channel)).toEqual([
+        'webhook:ops',
+        ...(WHO_HEARS[step].includes('outcome') ? ['webhook:audit'] : []),
+      ]);
+      expect([...(d.ledger as MemoryLedger).records.keys()]).toContain(`${event.id}#webhook:ops`);
+      // A redelivered queue message sends nothing again.
+      const again = await notifyApprovalEvent(d, event);
+      expect(again.deliveries.every((x) => x.outcome === 'already-sent')).toBe(true);
+      expect(webhook.seen).toHaveLength(1);
+    },
+  );
+
   it('an unexpected error is retried and its text (which could hold anything) is not repeated', async () => {
     const broken = new RecordingChannel(
       'teams',

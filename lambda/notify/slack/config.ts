@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkSecureUrl } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 
 /**
@@ -13,15 +14,12 @@ const channelId = z
   .regex(/^[CG][A-Z0-9]{2,20}$/, 'must be a Slack channel id such as C0123ABCDEF (not #name)');
 
 /** Slack's API base: https, or http on the loopback interface (the local stand-in); ends with `/`. */
-const apiBase = z.string().refine((u) => {
-  try {
-    const url = new URL(u);
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && u.endsWith('/');
-  } catch {
-    return false;
-  }
-}, 'must be an https URL ending with / (http only on the loopback interface)');
+const apiBase = z
+  .string()
+  .refine(
+    (u) => 'url' in checkSecureUrl(u) && u.endsWith('/'),
+    'must be an https URL ending with / (http only on the loopback interface)',
+  );
 
 export const SlackConfigSchema = z.strictObject({
   /** The bot token (`xoxb-…`): scopes `chat:write`, `im:write` (and `users:read.email` for email matching). */

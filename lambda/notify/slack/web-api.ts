@@ -259,6 +259,15 @@ const SILENT: SlackLogger = {
 export async function respondToInteraction(
   responseUrl: string,
   message: { readonly text: string; readonly blocks?: SlackMessage['blocks'] },
+  timeoutMs = RESPOND_TIMEOUT_MS,
 ): Promise<void> {
-  await postJson(CHANNEL, responseUrl, { response_type: 'ephemeral', replace_original: false, ...message });
+  await postJson(
+    CHANNEL,
+    responseUrl,
+    { response_type: 'ephemeral', replace_original: false, ...message },
+    { timeoutMs },
+  );
 }
+
+/** How long the ephemeral answer may take: it is posted before Slack's 3 s for the HTTP answer run out. */
+export const RESPOND_TIMEOUT_MS = 1_000;
