@@ -38,7 +38,8 @@ export function mapConfidence(mapping: CalibrationMapping, confidence: number): 
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last || !Number.isFinite(confidence)) return confidence;
-  if (confidence <= first.confidence) return Math.min(confidence, first.precision);
+  if (confidence < first.confidence) return Math.min(confidence, first.precision);
+  if (confidence === first.confidence) return first.precision;
   if (confidence >= last.confidence) return last.precision;
   for (let i = 1; i < points.length; i += 1) {
     const right = points[i];
