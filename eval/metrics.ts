@@ -116,6 +116,13 @@ export interface Counts {
   readonly wrongAuto: number;
   /** Of those, violations. */
   readonly violationsAuto: number;
+  /** Proposals that matched a must and the policy decided `auto`: what would have run without a human and was right. */
+  readonly rightAuto: number;
+  /**
+   * Precision of automatic actions: rightAuto / (rightAuto + wrongAuto), from the policy's actual outcome (risk,
+   * per-action thresholds, calibration and mode all applied). Null when nothing would run alone.
+   */
+  readonly autoPrecision: number | null;
   /** Proposals matching a must-not that the policy dropped (not counted above: the guard worked). */
   readonly droppedViolations: number;
   readonly decisions: { readonly auto: number; readonly approval: number; readonly drop: number };
@@ -134,6 +141,7 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
   let acceptable = 0;
   let wrongAuto = 0;
   let violationsAuto = 0;
+  let rightAuto = 0;
   const decisions = { auto: 0, approval: 0, drop: 0 };
   let droppedViolations = 0;
   for (const p of points) {
@@ -143,8 +151,10 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
       if (p.verdict === 'violation') droppedViolations += 1;
       continue;
     }
-    if (p.verdict === 'tp') tp += 1;
-    else if (p.verdict === 'acceptable') acceptable += 1;
+    if (p.verdict === 'tp') {
+      tp += 1;
+      if (p.outcome === 'auto') rightAuto += 1;
+    } else if (p.verdict === 'acceptable') acceptable += 1;
     else {
       fp += 1;
       if (p.verdict === 'violation') violations += 1;
@@ -164,6 +174,8 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
     recall: ratio(tp, tp + missed.length),
     wrongAuto,
     violationsAuto,
+    rightAuto,
+    autoPrecision: ratio(rightAuto, rightAuto + wrongAuto),
     droppedViolations,
     decisions,
     automationRate: ratio(decisions.auto, decisions.auto + decisions.approval),

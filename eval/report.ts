@@ -202,7 +202,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 
 function sliceRows(slices: Readonly<Record<string, Figures>>, first: string): string[] {
   return table([
-    [first, 'cases', 'precision', 'recall', 'must-not', 'wrong auto', 'prec@thr', 'automation', 'ECE'],
+    [first, 'cases', 'precision', 'recall', 'must-not', 'wrong auto', 'prec@thr', 'prec auto', 'automation', 'ECE'],
     ...Object.entries(slices).map(([name, f]) => [
       name,
       String(f.cases),
@@ -211,6 +211,7 @@ function sliceRows(slices: Readonly<Record<string, Figures>>, first: string): st
       String(f.violations),
       String(f.wrongAuto),
       fmt(f.precisionAtThreshold.precision),
+      fmt(f.autoPrecision),
       pct(f.automationRate),
       fmt(f.ece, 3),
     ]),
@@ -234,6 +235,9 @@ export function summaryLines(report: EvalReport): string[] {
   );
   lines.push(
     `Precision at the auto threshold (confidence ≥ ${run.threshold}): ${fmt(o.precisionAtThreshold.precision)} (${o.precisionAtThreshold.count} proposals)   Automation rate: ${pct(o.automationRate)} (${o.decisions.auto} auto, ${o.decisions.approval} to a human, ${o.decisions.drop} dropped)`,
+  );
+  lines.push(
+    `Precision of automatic actions (what the policy would run alone): ${fmt(o.autoPrecision)} (${o.rightAuto} right of ${o.rightAuto + o.wrongAuto})`,
   );
   lines.push(
     `Calibration: expected calibration error ${fmt(o.ece, 3)} (${BUCKETS} equal-width buckets, ${o.calibrated} proposals)`,

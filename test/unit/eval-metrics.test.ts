@@ -146,6 +146,9 @@ describe('counts', () => {
     expect(c.recall).toBeCloseTo(3 / 5);
     expect(c.wrongAuto).toBe(2);
     expect(c.violationsAuto).toBe(1);
+    // precision of automatic actions: 2 right auto (the tps), 2 wrong auto (fp, violation); acceptable not counted
+    expect(c.rightAuto).toBe(2);
+    expect(c.autoPrecision).toBeCloseTo(2 / 4);
     expect(c.droppedViolations).toBe(1);
     // decisions: auto 5 (tp, tp, fp, violation, acceptable), approval 2, drop 2 → 5 / 7
     expect(c.decisions).toEqual({ auto: 5, approval: 2, drop: 2 });
@@ -157,6 +160,7 @@ describe('counts', () => {
     expect(c.precision).toBeNull();
     expect(c.recall).toBeNull();
     expect(c.automationRate).toBeNull();
+    expect(c.autoPrecision).toBeNull();
     expect(counts([point('acceptable', 0.9)], []).precision).toBeNull();
   });
 

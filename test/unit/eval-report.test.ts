@@ -85,6 +85,8 @@ describe('buildReport', () => {
       violations: 1,
       violationsAuto: 1,
       wrongAuto: 1,
+      rightAuto: 1,
+      autoPrecision: 1 / 2,
       precision: 1 / 3,
       recall: 1 / 2,
       automationRate: 2 / 3,
@@ -107,6 +109,7 @@ describe('buildReport', () => {
     expect(first).toBe(2);
     expect(lines[first]).toBe('Must-not violations: 1 (1 would have run automatically)');
     expect(lines.some((l) => l.includes('MUST-NOT joiner-one: group.add_member'))).toBe(true);
+    expect(lines).toContain('Precision of automatic actions (what the policy would run alone): 0.50 (1 right of 2)');
     expect(lines.at(-1)).toBe('Time: 1.2 s (4 case(s) at once) · no tokens (no model was called)');
   });
 });
@@ -129,6 +132,7 @@ describe('renderHtml', () => {
     expect(html).toContain('<style>');
     expect(html).toContain('aria-label="Reliability diagram"');
     expect(html).toContain('aria-label="Confusion breakdown per action type"');
+    expect(html).toContain('Precision of automatic actions');
     expect(html).not.toMatch(/<link|src="http|href="http|@import|url\(/);
   });
 });
