@@ -137,11 +137,11 @@ export function confusionSvg(byType: Readonly<Record<string, Figures>>): string 
 }
 
 function slicesTable(slices: Readonly<Record<string, Figures>>, first: string): string {
-  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>prec. auto</th><th>automation</th><th>ECE</th></tr>`;
+  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th>caught by validation</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>prec. auto</th><th>automation</th><th>ECE</th></tr>`;
   const rows = Object.entries(slices)
     .map(
       ([name, f]) =>
-        `<tr><td>${e(name)}</td><td>${f.cases}</td><td>${f.truePositives}</td><td>${f.acceptable}</td><td>${f.falsePositives - f.violations}</td><td${f.violations > 0 ? ' class="bad"' : ''}>${f.violations}</td><td>${f.falseNegatives}</td><td>${fmt(f.precision)}</td><td>${fmt(f.recall)}</td><td${f.wrongAuto > 0 ? ' class="bad"' : ''}>${f.wrongAuto}</td><td>${fmt(f.precisionAtThreshold.precision)} <small>(${f.precisionAtThreshold.count})</small></td><td>${fmt(f.autoPrecision)} <small>(${f.rightAuto + f.wrongAuto})</small></td><td>${pct(f.automationRate)}</td><td>${fmt(f.ece, 3)}</td></tr>`,
+        `<tr><td>${e(name)}</td><td>${f.cases}</td><td>${f.truePositives}</td><td>${f.acceptable}</td><td>${f.falsePositives - f.violations}</td><td${f.violations > 0 ? ' class="bad"' : ''}>${f.violations}</td><td>${f.mustNotCaughtByValidation}</td><td>${f.falseNegatives}</td><td>${fmt(f.precision)}</td><td>${fmt(f.recall)}</td><td${f.wrongAuto > 0 ? ' class="bad"' : ''}>${f.wrongAuto}</td><td>${fmt(f.precisionAtThreshold.precision)} <small>(${f.precisionAtThreshold.count})</small></td><td>${fmt(f.autoPrecision)} <small>(${f.rightAuto + f.wrongAuto})</small></td><td>${pct(f.automationRate)}</td><td>${fmt(f.ece, 3)}</td></tr>`,
     )
     .join('');
   return `<table>${head}${rows}</table>`;
@@ -159,7 +159,7 @@ export function renderHtml(report: EvalReport): string {
     card(
       'Must-not violations',
       String(o.violations),
-      o.violations > 0 ? `${o.violationsAuto} would have run automatically` : 'none reached a human or the executor',
+      `${o.violations > 0 ? `${o.violationsAuto} would have run automatically` : 'none reached a human or the executor'}; ${o.mustNotCaughtByValidation} more caught by validation`,
       o.violations > 0 ? 'alarm' : 'first',
     ),
     card(

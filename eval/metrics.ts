@@ -94,6 +94,20 @@ export interface MissedPoint {
 }
 
 /**
+ * A proposal validation rejected (never decided, never scored for precision) that matched a `must-not` label: the
+ * recommender proposed what must not happen and validation caught it, by the type it proposed.
+ */
+export interface CaughtPoint {
+  readonly type: string;
+  readonly intent: string;
+}
+
+/** For each action, the index of the first `must-not` expectation it matches (-1: none). */
+export function mustNotMatches(actions: readonly ActionLike[], expectations: readonly ExpectationLike[]): number[] {
+  return actions.map((action) => expectations.findIndex((e) => e.label === 'must-not' && matches(action, e)));
+}
+
+/**
  * Counts over proposals the policy did not drop (decided `auto` or `approval`: what would reach the executor or a
  * human). Dropped proposals only count in `decisions.drop` and `droppedViolations`.
  */
@@ -125,6 +139,11 @@ export interface Counts {
   readonly autoPrecision: number | null;
   /** Proposals matching a must-not that the policy dropped (not counted above: the guard worked). */
   readonly droppedViolations: number;
+  /**
+   * Proposals matching a must-not that validation rejected before the policy saw them (not counted as violations:
+   * validation worked, but the recommender did propose them).
+   */
+  readonly mustNotCaughtByValidation: number;
   readonly decisions: { readonly auto: number; readonly approval: number; readonly drop: number };
   /** auto / (auto + approval): of the actions that would be taken, the share that needs no human. Null when none. */
   readonly automationRate: number | null;
@@ -134,7 +153,11 @@ const ratio = (numerator: number, denominator: number): number | null =>
   denominator === 0 ? null : numerator / denominator;
 
 /** Precision, recall, violations, wrong automatic decisions and the automation rate of a set of proposals. */
-export function counts(points: readonly ScoredPoint[], missed: readonly MissedPoint[]): Counts {
+export function counts(
+  points: readonly ScoredPoint[],
+  missed: readonly MissedPoint[],
+  caught: readonly CaughtPoint[] = [],
+): Counts {
   let tp = 0;
   let fp = 0;
   let violations = 0;
@@ -177,6 +200,7 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
     rightAuto,
     autoPrecision: ratio(rightAuto, rightAuto + wrongAuto),
     droppedViolations,
+    mustNotCaughtByValidation: caught.length,
     decisions,
     automationRate: ratio(decisions.auto, decisions.auto + decisions.approval),
   };
@@ -187,14 +211,18 @@ export function countsBy(
   points: readonly ScoredPoint[],
   missed: readonly MissedPoint[],
   key: 'intent' | 'type',
+  caught: readonly CaughtPoint[] = [],
 ): Record<string, Counts> {
-  const keys = [...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key])])].sort();
+  const keys = [
+    ...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key]), ...caught.map((c) => c[key])]),
+  ].sort();
   return Object.fromEntries(
     keys.map((k) => [
       k,
       counts(
         points.filter((p) => p[key] === k),
         missed.filter((m) => m[key] === k),
+        caught.filter((c) => c[key] === k),
       ),
     ]),
   );
