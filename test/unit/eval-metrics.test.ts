@@ -4,6 +4,7 @@ import {
   calibrationPoints,
   counts,
   countsBy,
+  type ExpectationLike,
   expectedCalibrationError,
   matches,
   mustNotMatches,
@@ -114,7 +115,7 @@ describe('scoreCase', () => {
 
 describe('mustNotMatches (proposals validation rejected)', () => {
   it('finds the must-not each action matches, by id or name, and -1 for the others', () => {
-    const labels = [
+    const labels: ExpectationLike[] = [
       { label: 'must' as const, type: 'group.add_member', params: { groupId: 'dept-sales' } },
       { label: 'must-not' as const, type: 'group.add_member', params: { groupId: 'Okta Admins' } },
       { label: 'must-not' as const, type: 'role.assign', params: { roleType: 'SUPER_ADMIN' } },
