@@ -1,3 +1,4 @@
+import { escapeHtml } from '../lambda/console/html.ts';
 import { BUCKETS, describeParams, type EvalReport, type Figures, fmt, wrongOnes } from './report.ts';
 
 /**
@@ -5,15 +6,6 @@ import { BUCKETS, describeParams, type EvalReport, type Figures, fmt, wrongOnes 
  * anywhere and renders without a browser-side dependency. Every piece of text is escaped: scenario titles, profile
  * values and model output may carry injected instructions or markup.
  */
-
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 const e = escapeHtml;
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);

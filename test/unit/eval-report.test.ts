@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseResult } from '../../eval/harness.ts';
-import { escapeHtml, renderHtml } from '../../eval/html.ts';
+import { renderHtml } from '../../eval/html.ts';
 import { buildReport, type RunInfo, summaryLines } from '../../eval/report.ts';
+import { escapeHtml } from '../../lambda/console/html.ts';
 
 /** The report built from case results: its figures, its terminal summary, and an HTML page that injected text cannot break. */
 
