@@ -27,6 +27,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #eaecf0; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
 td.bad { color: var(--bad); font-weight: 650; }
+table.slices th { white-space: normal; vertical-align: bottom; } table.slices th, table.slices td { padding: 4px 6px; }
 .charts { display: grid; grid-template-columns: 460px 1fr; gap: 24px; align-items: start; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; color: var(--muted); }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
@@ -129,14 +130,14 @@ export function confusionSvg(byType: Readonly<Record<string, Figures>>): string 
 }
 
 function slicesTable(slices: Readonly<Record<string, Figures>>, first: string): string {
-  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th>caught by validation</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>prec. auto</th><th>automation</th><th>ECE</th></tr>`;
+  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th title="must-not proposals validation rejected">must-not caught</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>prec. auto</th><th>automation</th><th>ECE</th></tr>`;
   const rows = Object.entries(slices)
     .map(
       ([name, f]) =>
         `<tr><td>${e(name)}</td><td>${f.cases}</td><td>${f.truePositives}</td><td>${f.acceptable}</td><td>${f.falsePositives - f.violations}</td><td${f.violations > 0 ? ' class="bad"' : ''}>${f.violations}</td><td>${f.mustNotCaughtByValidation}</td><td>${f.falseNegatives}</td><td>${fmt(f.precision)}</td><td>${fmt(f.recall)}</td><td${f.wrongAuto > 0 ? ' class="bad"' : ''}>${f.wrongAuto}</td><td>${fmt(f.precisionAtThreshold.precision)} <small>(${f.precisionAtThreshold.count})</small></td><td>${fmt(f.autoPrecision)} <small>(${f.rightAuto + f.wrongAuto})</small></td><td>${pct(f.automationRate)}</td><td>${fmt(f.ece, 3)}</td></tr>`,
     )
     .join('');
-  return `<table>${head}${rows}</table>`;
+  return `<table class="slices">${head}${rows}</table>`;
 }
 
 function card(key: string, value: string, sub: string, cls = ''): string {
