@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { agreementLines, agreementReport, readHumanDecisions } from '../eval/agreement.ts';
-import { CALIBRATION_ENV, type Calibration, parseCalibration } from '../lambda/domain/calibration.ts';
+import { CALIBRATION_ENV, type Calibration, loadCalibration, parseCalibration } from '../lambda/domain/calibration.ts';
 import { ROOT } from '../lib/root.ts';
 import { positiveInt } from './options.ts';
 import { CliError, print, printJson } from './output.ts';
@@ -60,7 +60,7 @@ export function fromAuditOptions(command: Command): Command {
     )
     .option(
       '--calibration <file>',
-      `a calibration for the policy to apply (hookpilot calibrate); with --from-audit the default is the stack's (${CALIBRATION_ENV.file}, else policy/calibration.json when it exists), for the scenarios none`,
+      `a calibration for the policy to apply (hookpilot calibrate); with --from-audit the default is the stack's (${CALIBRATION_ENV.file}, else the JSON in ${CALIBRATION_ENV.json}, else policy/calibration.json when it exists), for the scenarios none`,
     )
     .option(
       '--export-decisions <file>',
@@ -69,11 +69,23 @@ export function fromAuditOptions(command: Command): Command {
   return targetOptions(command, 'table', 'region');
 }
 
-/** The calibration to apply: `--calibration`, else HOOKPILOT_CALIBRATION_FILE, else policy/calibration.json if present. */
+/**
+ * The calibration to apply: `--calibration`, else the stack's own (`loadCalibration`: HOOKPILOT_CALIBRATION_FILE, else
+ * the inline JSON in HOOKPILOT_CALIBRATION), else policy/calibration.json if present — so the CLI and the stack apply
+ * the same calibration.
+ */
 export function readCalibrationOption(file: string | undefined): { calibration?: Calibration; source: string } {
+  if (!file && (process.env[CALIBRATION_ENV.file]?.trim() || process.env[CALIBRATION_ENV.json]?.trim())) {
+    try {
+      const calibration = loadCalibration();
+      const source = process.env[CALIBRATION_ENV.file]?.trim() || CALIBRATION_ENV.json;
+      return calibration ? { calibration, source } : { source: 'none' };
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
   const path =
     file ??
-    (process.env[CALIBRATION_ENV.file]?.trim() || undefined) ??
     (existsSync(resolve(ROOT, 'policy', 'calibration.json')) ? resolve(ROOT, 'policy', 'calibration.json') : undefined);
   if (!path) return { source: 'none' };
   let json: unknown;

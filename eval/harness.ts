@@ -14,7 +14,7 @@ import { buildContext } from '../lambda/recommend/context.ts';
 import { moverChange } from '../lambda/recommend/mover.ts';
 import { validateProposals } from '../lambda/recommend/validate.ts';
 import { type OktaSim, type Seed, startOktaSim } from '../local/okta-sim/index.ts';
-import { type ActionLike, type CaseScore, scoreCase, type Verdict } from './metrics.ts';
+import { type ActionLike, type CaseScore, mustNotMatches, scoreCase, type Verdict } from './metrics.ts';
 import { type Expectation, type LoadedScenario, REF_PARAMS, resolveRef } from './scenario.ts';
 
 /**
@@ -83,6 +83,12 @@ export interface CaseResult {
   readonly rejected: readonly { readonly type: string; readonly reason: string }[];
   /** How many validation rejected in all. */
   readonly rejectedCount: number;
+  /**
+   * Rejected proposals that matched a `must-not` label (all of them, not only the first 20): the recommender proposed
+   * what must not happen and validation caught it. `expectation` is the label's index in `expect`. Absent in reports
+   * written before it existed.
+   */
+  readonly caughtMustNot?: readonly { readonly type: string; readonly expectation: number }[];
   /** The `must` labels nothing matched (false negatives), with their index in `expect`. */
   readonly missed: readonly { readonly index: number; readonly type: string; readonly params?: unknown }[];
   readonly ms: number;
@@ -121,7 +127,13 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
     file: loaded.file,
     tags: scenario.tags,
   };
-  const empty = { proposals: [], rejected: [], rejectedCount: 0, missed: [] as CaseResult['missed'] };
+  const empty = {
+    proposals: [],
+    rejected: [],
+    rejectedCount: 0,
+    caughtMustNot: [],
+    missed: [] as CaseResult['missed'],
+  };
   const ms = () => Math.round(performance.now() - started);
   let sim: OktaSim | undefined;
   try {
@@ -219,6 +231,14 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
       dropped.map((i) => actions[i] as ActionLike),
       expectations,
     );
+    // Rejected proposals never reach the policy, but one matching a must-not is still the recommender proposing it.
+    const rejectedActions: ActionLike[] = rejected.map(({ proposal }) => {
+      const params = isRecord(proposal.params) ? proposal.params : {};
+      return { type: String(proposal.type), params, names: namesOf(params, loaded.seed) };
+    });
+    const caughtMustNot = mustNotMatches(rejectedActions, expectations).flatMap((expectation, i) =>
+      expectation >= 0 ? [{ type: rejectedActions[i]?.type ?? '', expectation }] : [],
+    );
     const verdictOf = new Map<number, CaseScore['verdicts'][number]>();
     surfaced.forEach((i, k) => {
       const v = live.verdicts[k];
@@ -258,6 +278,7 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
         .slice(0, MAX_REJECTED_LISTED)
         .map((r) => ({ type: String(r.proposal.type).slice(0, 80), reason: r.reason.slice(0, 300) })),
       rejectedCount: rejected.length,
+      caughtMustNot,
       missed: live.missed.map((index) => missedOf(expectations, index)),
       ms: ms(),
     };
@@ -268,6 +289,9 @@ export async function runCase(loaded: LoadedScenario, options: HarnessOptions): 
     await sim?.stop().catch(() => undefined);
   }
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function missedOf(expectations: readonly Expectation[], index: number): CaseResult['missed'][number] {
   const e = expectations[index] as Expectation;

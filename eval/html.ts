@@ -1,3 +1,4 @@
+import { escapeHtml } from '../lambda/console/html.ts';
 import { BUCKETS, describeParams, type EvalReport, type Figures, fmt, wrongOnes } from './report.ts';
 
 /**
@@ -5,15 +6,6 @@ import { BUCKETS, describeParams, type EvalReport, type Figures, fmt, wrongOnes 
  * anywhere and renders without a browser-side dependency. Every piece of text is escaped: scenario titles, profile
  * values and model output may carry injected instructions or markup.
  */
-
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 const e = escapeHtml;
 const pct = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1)}%`);
@@ -30,11 +22,12 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 32px 0 10
 .card .v { font-size: 26px; font-weight: 650; } .card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card .s { color: var(--muted); font-size: 12px; }
 .card.first { border-color: var(--ok); } .card.alarm { border-color: var(--bad); background: #fef3f2; } .card.alarm .v { color: var(--bad); }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-top: 12px; }
+.pair { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 12px; margin-top: 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #eaecf0; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; } th { color: var(--muted); font-weight: 600; }
 td.bad { color: var(--bad); font-weight: 650; }
+table.slices th { white-space: normal; vertical-align: bottom; } table.slices th, table.slices td { padding: 4px 6px; }
 .charts { display: grid; grid-template-columns: 460px 1fr; gap: 24px; align-items: start; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 12px; color: var(--muted); }
 .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
@@ -137,14 +130,14 @@ export function confusionSvg(byType: Readonly<Record<string, Figures>>): string 
 }
 
 function slicesTable(slices: Readonly<Record<string, Figures>>, first: string): string {
-  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>automation</th><th>ECE</th></tr>`;
+  const head = `<tr><th>${e(first)}</th><th>cases</th><th>right</th><th>acceptable</th><th>false pos.</th><th>must-not</th><th title="must-not proposals validation rejected">must-not caught</th><th>missed</th><th>precision</th><th>recall</th><th>wrong auto</th><th>prec. ≥ thr.</th><th>prec. auto</th><th>automation</th><th>ECE</th></tr>`;
   const rows = Object.entries(slices)
     .map(
       ([name, f]) =>
-        `<tr><td>${e(name)}</td><td>${f.cases}</td><td>${f.truePositives}</td><td>${f.acceptable}</td><td>${f.falsePositives - f.violations}</td><td${f.violations > 0 ? ' class="bad"' : ''}>${f.violations}</td><td>${f.falseNegatives}</td><td>${fmt(f.precision)}</td><td>${fmt(f.recall)}</td><td${f.wrongAuto > 0 ? ' class="bad"' : ''}>${f.wrongAuto}</td><td>${fmt(f.precisionAtThreshold.precision)} <small>(${f.precisionAtThreshold.count})</small></td><td>${pct(f.automationRate)}</td><td>${fmt(f.ece, 3)}</td></tr>`,
+        `<tr><td>${e(name)}</td><td>${f.cases}</td><td>${f.truePositives}</td><td>${f.acceptable}</td><td>${f.falsePositives - f.violations}</td><td${f.violations > 0 ? ' class="bad"' : ''}>${f.violations}</td><td>${f.mustNotCaughtByValidation}</td><td>${f.falseNegatives}</td><td>${fmt(f.precision)}</td><td>${fmt(f.recall)}</td><td${f.wrongAuto > 0 ? ' class="bad"' : ''}>${f.wrongAuto}</td><td>${fmt(f.precisionAtThreshold.precision)} <small>(${f.precisionAtThreshold.count})</small></td><td>${fmt(f.autoPrecision)} <small>(${f.rightAuto + f.wrongAuto})</small></td><td>${pct(f.automationRate)}</td><td>${fmt(f.ece, 3)}</td></tr>`,
     )
     .join('');
-  return `<table>${head}${rows}</table>`;
+  return `<table class="slices">${head}${rows}</table>`;
 }
 
 function card(key: string, value: string, sub: string, cls = ''): string {
@@ -159,7 +152,7 @@ export function renderHtml(report: EvalReport): string {
     card(
       'Must-not violations',
       String(o.violations),
-      o.violations > 0 ? `${o.violationsAuto} would have run automatically` : 'none reached a human or the executor',
+      `${o.violations > 0 ? `${o.violationsAuto} would have run automatically` : 'none reached a human or the executor'}; ${o.mustNotCaughtByValidation} more caught by validation`,
       o.violations > 0 ? 'alarm' : 'first',
     ),
     card(
@@ -176,6 +169,11 @@ export function renderHtml(report: EvalReport): string {
       `Precision at the auto threshold (≥ ${run.threshold})`,
       fmt(o.precisionAtThreshold.precision),
       `${o.precisionAtThreshold.count} proposals at or above the threshold`,
+    ),
+    card(
+      'Precision of automatic actions',
+      fmt(o.autoPrecision),
+      `${o.rightAuto} right of ${o.rightAuto + o.wrongAuto} the policy would run alone`,
     ),
     card(
       'Automation rate',

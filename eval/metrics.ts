@@ -94,6 +94,20 @@ export interface MissedPoint {
 }
 
 /**
+ * A proposal validation rejected (never decided, never scored for precision) that matched a `must-not` label: the
+ * recommender proposed what must not happen and validation caught it, by the type it proposed.
+ */
+export interface CaughtPoint {
+  readonly type: string;
+  readonly intent: string;
+}
+
+/** For each action, the index of the first `must-not` expectation it matches (-1: none). */
+export function mustNotMatches(actions: readonly ActionLike[], expectations: readonly ExpectationLike[]): number[] {
+  return actions.map((action) => expectations.findIndex((e) => e.label === 'must-not' && matches(action, e)));
+}
+
+/**
  * Counts over proposals the policy did not drop (decided `auto` or `approval`: what would reach the executor or a
  * human). Dropped proposals only count in `decisions.drop` and `droppedViolations`.
  */
@@ -116,8 +130,20 @@ export interface Counts {
   readonly wrongAuto: number;
   /** Of those, violations. */
   readonly violationsAuto: number;
+  /** Proposals that matched a must and the policy decided `auto`: what would have run without a human and was right. */
+  readonly rightAuto: number;
+  /**
+   * Precision of automatic actions: rightAuto / (rightAuto + wrongAuto), from the policy's actual outcome (risk,
+   * per-action thresholds, calibration and mode all applied). Null when nothing would run alone.
+   */
+  readonly autoPrecision: number | null;
   /** Proposals matching a must-not that the policy dropped (not counted above: the guard worked). */
   readonly droppedViolations: number;
+  /**
+   * Proposals matching a must-not that validation rejected before the policy saw them (not counted as violations:
+   * validation worked, but the recommender did propose them).
+   */
+  readonly mustNotCaughtByValidation: number;
   readonly decisions: { readonly auto: number; readonly approval: number; readonly drop: number };
   /** auto / (auto + approval): of the actions that would be taken, the share that needs no human. Null when none. */
   readonly automationRate: number | null;
@@ -127,13 +153,18 @@ const ratio = (numerator: number, denominator: number): number | null =>
   denominator === 0 ? null : numerator / denominator;
 
 /** Precision, recall, violations, wrong automatic decisions and the automation rate of a set of proposals. */
-export function counts(points: readonly ScoredPoint[], missed: readonly MissedPoint[]): Counts {
+export function counts(
+  points: readonly ScoredPoint[],
+  missed: readonly MissedPoint[],
+  caught: readonly CaughtPoint[] = [],
+): Counts {
   let tp = 0;
   let fp = 0;
   let violations = 0;
   let acceptable = 0;
   let wrongAuto = 0;
   let violationsAuto = 0;
+  let rightAuto = 0;
   const decisions = { auto: 0, approval: 0, drop: 0 };
   let droppedViolations = 0;
   for (const p of points) {
@@ -143,8 +174,10 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
       if (p.verdict === 'violation') droppedViolations += 1;
       continue;
     }
-    if (p.verdict === 'tp') tp += 1;
-    else if (p.verdict === 'acceptable') acceptable += 1;
+    if (p.verdict === 'tp') {
+      tp += 1;
+      if (p.outcome === 'auto') rightAuto += 1;
+    } else if (p.verdict === 'acceptable') acceptable += 1;
     else {
       fp += 1;
       if (p.verdict === 'violation') violations += 1;
@@ -164,7 +197,10 @@ export function counts(points: readonly ScoredPoint[], missed: readonly MissedPo
     recall: ratio(tp, tp + missed.length),
     wrongAuto,
     violationsAuto,
+    rightAuto,
+    autoPrecision: ratio(rightAuto, rightAuto + wrongAuto),
     droppedViolations,
+    mustNotCaughtByValidation: caught.length,
     decisions,
     automationRate: ratio(decisions.auto, decisions.auto + decisions.approval),
   };
@@ -175,14 +211,18 @@ export function countsBy(
   points: readonly ScoredPoint[],
   missed: readonly MissedPoint[],
   key: 'intent' | 'type',
+  caught: readonly CaughtPoint[] = [],
 ): Record<string, Counts> {
-  const keys = [...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key])])].sort();
+  const keys = [
+    ...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key]), ...caught.map((c) => c[key])]),
+  ].sort();
   return Object.fromEntries(
     keys.map((k) => [
       k,
       counts(
         points.filter((p) => p[key] === k),
         missed.filter((m) => m[key] === k),
+        caught.filter((c) => c[key] === k),
       ),
     ]),
   );

@@ -1,6 +1,7 @@
 import type { CaseResult } from './harness.ts';
 import {
   type CalibrationPoint,
+  type CaughtPoint,
   type Counts,
   calibrationPoints,
   counts,
@@ -71,28 +72,35 @@ export interface EvalReport {
   readonly results: readonly CaseResult[];
 }
 
-function pointsOf(results: readonly CaseResult[]): { points: ScoredPoint[]; missed: MissedPoint[] } {
+function pointsOf(results: readonly CaseResult[]): {
+  points: ScoredPoint[];
+  missed: MissedPoint[];
+  caught: CaughtPoint[];
+} {
   const points: ScoredPoint[] = [];
   const missed: MissedPoint[] = [];
+  const caught: CaughtPoint[] = [];
   for (const r of results) {
     for (const p of r.proposals) {
       points.push({ type: p.type, intent: r.intent, confidence: p.confidence, verdict: p.verdict, outcome: p.outcome });
     }
     for (const m of r.missed) missed.push({ type: m.type, intent: r.intent });
+    for (const c of r.caughtMustNot ?? []) caught.push({ type: c.type, intent: r.intent });
   }
-  return { points, missed };
+  return { points, missed, caught };
 }
 
 function figures(
   points: readonly ScoredPoint[],
   missed: readonly MissedPoint[],
+  caught: readonly CaughtPoint[],
   cases: number,
   threshold: number,
 ): Figures {
   const calibration: CalibrationPoint[] = calibrationPoints(points);
   return {
     cases,
-    ...counts(points, missed),
+    ...counts(points, missed, caught),
     calibrated: calibration.length,
     ece: expectedCalibrationError(calibration, BUCKETS),
     precisionAtThreshold: precisionAtThreshold(calibration, threshold),
@@ -102,21 +110,28 @@ function figures(
 
 /** The report of a run. */
 export function buildReport(results: readonly CaseResult[], run: RunInfo, now = new Date()): EvalReport {
-  const { points, missed } = pointsOf(results);
+  const { points, missed, caught } = pointsOf(results);
   const slice = (key: 'intent' | 'type') => {
-    const values = [...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key])])].sort();
+    const values = [
+      ...new Set([...points.map((p) => p[key]), ...missed.map((m) => m[key]), ...caught.map((c) => c[key])]),
+    ].sort();
     return Object.fromEntries(
       values.map((value) => {
         const cases =
           key === 'intent'
             ? results.filter((r) => r.intent === value).length
-            : results.filter((r) => r.proposals.some((p) => p.type === value) || r.missed.some((m) => m.type === value))
-                .length;
+            : results.filter(
+                (r) =>
+                  r.proposals.some((p) => p.type === value) ||
+                  r.missed.some((m) => m.type === value) ||
+                  (r.caughtMustNot ?? []).some((c) => c.type === value),
+              ).length;
         return [
           value,
           figures(
             points.filter((p) => p[key] === value),
             missed.filter((m) => m[key] === value),
+            caught.filter((c) => c[key] === value),
             cases,
             run.threshold,
           ),
@@ -128,7 +143,7 @@ export function buildReport(results: readonly CaseResult[], run: RunInfo, now = 
   const byIntent = slice('intent');
   for (const intent of new Set(results.map((r) => r.intent))) {
     if (!byIntent[intent])
-      byIntent[intent] = figures([], [], results.filter((r) => r.intent === intent).length, run.threshold);
+      byIntent[intent] = figures([], [], [], results.filter((r) => r.intent === intent).length, run.threshold);
   }
   const usages = results.flatMap((r) => (r.usage ? [r.usage] : []));
   const tokens =
@@ -154,7 +169,7 @@ export function buildReport(results: readonly CaseResult[], run: RunInfo, now = 
       skipped: results.filter((r) => r.status === 'skipped').length,
       errors: results.filter((r) => r.status === 'error').length,
     },
-    overall: figures(points, missed, results.length, run.threshold),
+    overall: figures(points, missed, caught, results.length, run.threshold),
     byIntent: Object.fromEntries(Object.entries(byIntent).sort(([a], [b]) => a.localeCompare(b))),
     byActionType: slice('type'),
     results,
@@ -202,15 +217,29 @@ function table(rows: readonly (readonly string[])[]): string[] {
 
 function sliceRows(slices: Readonly<Record<string, Figures>>, first: string): string[] {
   return table([
-    [first, 'cases', 'precision', 'recall', 'must-not', 'wrong auto', 'prec@thr', 'automation', 'ECE'],
+    [
+      first,
+      'cases',
+      'precision',
+      'recall',
+      'must-not',
+      'caught',
+      'wrong auto',
+      'prec@thr',
+      'prec auto',
+      'automation',
+      'ECE',
+    ],
     ...Object.entries(slices).map(([name, f]) => [
       name,
       String(f.cases),
       fmt(f.precision),
       fmt(f.recall),
       String(f.violations),
+      String(f.mustNotCaughtByValidation),
       String(f.wrongAuto),
       fmt(f.precisionAtThreshold.precision),
+      fmt(f.autoPrecision),
       pct(f.automationRate),
       fmt(f.ece, 3),
     ]),
@@ -228,12 +257,18 @@ export function summaryLines(report: EvalReport): string[] {
   lines.push(
     `Must-not violations: ${o.violations}${o.violations > 0 ? ` (${o.violationsAuto} would have run automatically)` : ''}${o.droppedViolations > 0 ? `; ${o.droppedViolations} more proposed but dropped by the policy` : ''}`,
   );
+  lines.push(
+    `Must-not caught by validation: ${o.mustNotCaughtByValidation} (proposed, rejected by validation before the policy; not counted as violations)`,
+  );
   lines.push(`Wrong automatic actions: ${o.wrongAuto} (false positives or violations the policy would have run)`);
   lines.push(
     `Precision: ${fmt(o.precision)} (${o.truePositives} right of ${o.truePositives + o.falsePositives})   Recall: ${fmt(o.recall)} (${o.truePositives} of ${o.truePositives + o.falseNegatives} musts)   acceptable (not counted): ${o.acceptable}`,
   );
   lines.push(
     `Precision at the auto threshold (confidence ≥ ${run.threshold}): ${fmt(o.precisionAtThreshold.precision)} (${o.precisionAtThreshold.count} proposals)   Automation rate: ${pct(o.automationRate)} (${o.decisions.auto} auto, ${o.decisions.approval} to a human, ${o.decisions.drop} dropped)`,
+  );
+  lines.push(
+    `Precision of automatic actions (what the policy would run alone): ${fmt(o.autoPrecision)} (${o.rightAuto} right of ${o.rightAuto + o.wrongAuto})`,
   );
   lines.push(
     `Calibration: expected calibration error ${fmt(o.ece, 3)} (${BUCKETS} equal-width buckets, ${o.calibrated} proposals)`,

@@ -28,13 +28,18 @@ export interface CalibrationOutcome {
   readonly note: string;
 }
 
-/** The precision a mapping gives a stated confidence: linear between points, the end point's beyond them. */
+/**
+ * The precision a mapping gives a stated confidence: linear between points, the last point's above them. Below the first
+ * fitted point there is no evidence, so calibration may only lower the confidence there, never raise it: the stated
+ * value or the first point's precision, whichever is lower (a proposal stated at 0.05 must stay below the drop floor).
+ */
 export function mapConfidence(mapping: CalibrationMapping, confidence: number): number {
   const { points } = mapping;
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last || !Number.isFinite(confidence)) return confidence;
-  if (confidence <= first.confidence) return first.precision;
+  if (confidence < first.confidence) return Math.min(confidence, first.precision);
+  if (confidence === first.confidence) return first.precision;
   if (confidence >= last.confidence) return last.precision;
   for (let i = 1; i < points.length; i += 1) {
     const right = points[i];

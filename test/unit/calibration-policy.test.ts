@@ -59,8 +59,27 @@ describe('mapConfidence', () => {
   it('interpolates between points and holds the end values beyond them', () => {
     expect(mapConfidence(mapping, 0.9)).toBe(0.6);
     expect(mapConfidence(mapping, 0.7)).toBe(0.45);
-    expect(mapConfidence(mapping, 0.1)).toBe(0.3);
+    expect(mapConfidence(mapping, 0.4)).toBe(0.3);
     expect(mapConfidence(mapping, 1)).toBe(0.6);
+  });
+  it('never raises a confidence below the first fitted point (no evidence there): it keeps the lower of the two', () => {
+    expect(mapConfidence(mapping, 0.1)).toBe(0.1);
+    expect(mapConfidence(mapping, 0.05)).toBe(0.05);
+    expect(mapConfidence(mapping, 0.3)).toBe(0.3);
+    expect(mapConfidence(mapping, 0.45)).toBe(0.3);
+  });
+  it('lets the drop floor drop a proposal stated below it, even when the first fitted precision is above the floor', () => {
+    // The floor is 0.2; clear_sessions' first fitted point is (0.5 → 0.3): stated 0.05 must not become 0.3.
+    const [d] = decide([proposal('user.clear_sessions', 0.05)], {
+      mode: 'autonomous',
+      policy: POLICY,
+      intent: 'security',
+      calibration: calibration(),
+      recommendedBy: MODEL,
+    });
+    expect(d?.outcome).toBe('drop');
+    expect(d?.rule).toBe(RULES.confidenceBelowFloor);
+    expect(d?.calibration).toMatchObject({ stated: 0.05, effective: 0.05, applied: true });
   });
   test.prop([fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })])(
     'is monotone: a higher stated confidence never maps lower',

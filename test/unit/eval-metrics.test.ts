@@ -4,8 +4,10 @@ import {
   calibrationPoints,
   counts,
   countsBy,
+  type ExpectationLike,
   expectedCalibrationError,
   matches,
+  mustNotMatches,
   precisionAtThreshold,
   reliability,
   type ScoredPoint,
@@ -111,6 +113,26 @@ describe('scoreCase', () => {
   });
 });
 
+describe('mustNotMatches (proposals validation rejected)', () => {
+  it('finds the must-not each action matches, by id or name, and -1 for the others', () => {
+    const labels: ExpectationLike[] = [
+      { label: 'must' as const, type: 'group.add_member', params: { groupId: 'dept-sales' } },
+      { label: 'must-not' as const, type: 'group.add_member', params: { groupId: 'Okta Admins' } },
+      { label: 'must-not' as const, type: 'role.assign', params: { roleType: 'SUPER_ADMIN' } },
+    ];
+    const found = mustNotMatches(
+      [
+        { type: 'group.add_member', params: { groupId: '00gADMINS' }, names: { groupId: ['Okta Admins'] } },
+        { type: 'group.add_member', params: { groupId: 'dept-sales' } }, // a must, not a must-not
+        { type: 'role.assign', params: { roleType: 'SUPER_ADMIN' } },
+        { type: 'not.an_action', params: {} },
+      ],
+      labels,
+    );
+    expect(found).toEqual([1, -1, 2, -1]);
+  });
+});
+
 const point = (
   verdict: ScoredPoint['verdict'],
   confidence: number,
@@ -146,10 +168,29 @@ describe('counts', () => {
     expect(c.recall).toBeCloseTo(3 / 5);
     expect(c.wrongAuto).toBe(2);
     expect(c.violationsAuto).toBe(1);
+    // precision of automatic actions: 2 right auto (the tps), 2 wrong auto (fp, violation); acceptable not counted
+    expect(c.rightAuto).toBe(2);
+    expect(c.autoPrecision).toBeCloseTo(2 / 4);
     expect(c.droppedViolations).toBe(1);
     // decisions: auto 5 (tp, tp, fp, violation, acceptable), approval 2, drop 2 → 5 / 7
     expect(c.decisions).toEqual({ auto: 5, approval: 2, drop: 2 });
     expect(c.automationRate).toBeCloseTo(5 / 7);
+  });
+
+  it('counts must-nots that validation caught apart from the violations, overall and by type', () => {
+    const points = [point('tp', 0.9, 'auto'), point('violation', 0.5)];
+    const caught = [
+      { type: 'group.add_member', intent: 'joiner' },
+      { type: 'role.assign', intent: 'joiner' },
+    ];
+    const c = counts(points, [], caught);
+    expect(c.mustNotCaughtByValidation).toBe(2);
+    expect(c.violations).toBe(1); // the violation figure is unchanged by what validation caught
+    expect(c.precision).toBeCloseTo(1 / 2);
+    const byType = countsBy(points, [], 'type', caught);
+    expect(byType['role.assign']).toMatchObject({ mustNotCaughtByValidation: 1, violations: 0, precision: null });
+    expect(byType['group.add_member']?.mustNotCaughtByValidation).toBe(1);
+    expect(counts(points, []).mustNotCaughtByValidation).toBe(0);
   });
 
   it('says "no figure" rather than 0 or 1 when there is nothing to divide', () => {
@@ -157,6 +198,7 @@ describe('counts', () => {
     expect(c.precision).toBeNull();
     expect(c.recall).toBeNull();
     expect(c.automationRate).toBeNull();
+    expect(c.autoPrecision).toBeNull();
     expect(counts([point('acceptable', 0.9)], []).precision).toBeNull();
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CaseResult } from '../../eval/harness.ts';
-import { escapeHtml, renderHtml } from '../../eval/html.ts';
+import { renderHtml } from '../../eval/html.ts';
 import { buildReport, type RunInfo, summaryLines } from '../../eval/report.ts';
+import { escapeHtml } from '../../lambda/console/html.ts';
 
 /** The report built from case results: its figures, its terminal summary, and an HTML page that injected text cannot break. */
 
@@ -51,8 +52,9 @@ const results: CaseResult[] = [
       proposal('group.add_member', INJECTED, 0.85, 'auto', 'violation'),
       proposal('group.add_member', 'loc-london', 0.5, 'approval', 'fp'),
     ],
-    rejected: [],
-    rejectedCount: 0,
+    rejected: [{ type: 'group.add_member', reason: 'the group Okta Admins is protected' }],
+    rejectedCount: 1,
+    caughtMustNot: [{ type: 'group.add_member', expectation: 4 }],
     missed: [{ index: 3, type: 'app.assign' }],
     ms: 10,
   },
@@ -85,6 +87,9 @@ describe('buildReport', () => {
       violations: 1,
       violationsAuto: 1,
       wrongAuto: 1,
+      rightAuto: 1,
+      autoPrecision: 1 / 2,
+      mustNotCaughtByValidation: 1,
       precision: 1 / 3,
       recall: 1 / 2,
       automationRate: 2 / 3,
@@ -96,6 +101,9 @@ describe('buildReport', () => {
     expect(report.overall.ece).toBeCloseTo(0.45, 10);
     expect(Object.keys(report.byIntent)).toEqual(['joiner', 'mover']);
     expect(report.byIntent.mover).toMatchObject({ cases: 1, precision: null, recall: null });
+    expect(report.byIntent.joiner?.mustNotCaughtByValidation).toBe(1);
+    expect(report.byActionType['group.add_member']?.mustNotCaughtByValidation).toBe(1);
+    expect(report.byActionType['app.assign']?.mustNotCaughtByValidation).toBe(0);
     expect(Object.keys(report.byActionType)).toEqual(['app.assign', 'group.add_member']);
     expect(report.byActionType['app.assign']).toMatchObject({ falseNegatives: 1, recall: 0 });
     expect(report.run).toMatchObject({ tokens: null, costUsd: null, fallbacks: 0 });
@@ -107,6 +115,10 @@ describe('buildReport', () => {
     expect(first).toBe(2);
     expect(lines[first]).toBe('Must-not violations: 1 (1 would have run automatically)');
     expect(lines.some((l) => l.includes('MUST-NOT joiner-one: group.add_member'))).toBe(true);
+    expect(lines[first + 1]).toBe(
+      'Must-not caught by validation: 1 (proposed, rejected by validation before the policy; not counted as violations)',
+    );
+    expect(lines).toContain('Precision of automatic actions (what the policy would run alone): 0.50 (1 right of 2)');
     expect(lines.at(-1)).toBe('Time: 1.2 s (4 case(s) at once) · no tokens (no model was called)');
   });
 });
@@ -129,6 +141,8 @@ describe('renderHtml', () => {
     expect(html).toContain('<style>');
     expect(html).toContain('aria-label="Reliability diagram"');
     expect(html).toContain('aria-label="Confusion breakdown per action type"');
+    expect(html).toContain('Precision of automatic actions');
+    expect(html).toContain('1 more caught by validation');
     expect(html).not.toMatch(/<link|src="http|href="http|@import|url\(/);
   });
 });
