@@ -1,15 +1,15 @@
 import { approvalsApiConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { createAccessTokenVerifier } from '../okta/access-token.ts';
 import { approverTokenSettings } from '../okta/access-token-config.ts';
 import { approvalsApi } from '../pipeline/approvals-api.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 import { httpHandler } from './http.ts';
 
 /**
@@ -28,9 +28,7 @@ export const handler = httpHandler(
     publish: {
       outbox: store,
       audit,
-      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-      notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-      source: approvalEventSource(config.instance),
+      ...approvalEventQueues(config),
     },
     policy: loadPolicy(),
     clock: () => new Date(),

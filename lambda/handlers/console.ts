@@ -2,16 +2,16 @@ import { consoleConfig, consoleOrigin } from '../config.ts';
 import { approvalsConsole } from '../console/app.ts';
 import { createNameResolver, type NameSource } from '../console/names.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { approverTokenVerifier } from '../okta/access-token-config.ts';
 import { consoleOidcSettings, createOidcSignIn, lazySignIn } from '../okta/oidc-client.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoConsoleSessionStore } from '../store/console-sessions.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 import { httpHandler } from './http.ts';
 
 /**
@@ -48,9 +48,7 @@ export const handler = httpHandler(
     publish: {
       outbox: store,
       audit,
-      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-      notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-      source: approvalEventSource(config.instance),
+      ...approvalEventQueues(config),
     },
     policy: loadPolicy(),
     clock: () => new Date(),

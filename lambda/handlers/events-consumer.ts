@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eventsConsumerConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { describeIdentity, loadCalibration } from '../domain/calibration.ts';
 import { type EventMessage, EventMessageSchema } from '../domain/event-message.ts';
 import { loadPolicy, modeFrom } from '../domain/policy-config.ts';
@@ -14,12 +13,13 @@ import { consumeEvent } from '../pipeline/consume-event.ts';
 import { processEvent } from '../pipeline/process-event.ts';
 import { chooseRecommender } from '../recommend/choose.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoClient, dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { onceByKey } from '../store/idempotency.ts';
 import { DynamoLegacyHashStore } from '../store/legacy-hashes.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * Consumes the events queue: once per Okta event uuid, route it, gather context from Okta, recommend, validate, let the
@@ -50,9 +50,7 @@ const deps = {
     publish: {
       outbox: approvalStore,
       audit,
-      approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-      notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-      source: approvalEventSource(config.instance),
+      ...approvalEventQueues(config),
     },
   }),
   legacyHashes: config.legacyHashesTable

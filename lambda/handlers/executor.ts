@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { executorConfig } from '../config.ts';
 import { type ActionMessage, ActionMessageSchema } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { logger } from '../log.ts';
 import { oktaSettings } from '../okta/okta-config.ts';
@@ -11,11 +10,12 @@ import { ApprovalOutcomes } from '../pipeline/approval-outcomes.ts';
 import { executeAction } from '../pipeline/execute-action.ts';
 import { GrantKeeper } from '../pipeline/grants.ts';
 import { DynamoActionLedger } from '../store/action-ledger.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * Consumes the actions queue: each message is one catalogued action, executed once per action id against Okta. A record
@@ -27,9 +27,7 @@ const audit = new DynamoAuditLog(dynamoDocumentClient(), config.auditTable);
 const publish = {
   outbox: approvalStore,
   audit,
-  approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-  notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-  source: approvalEventSource(config.instance),
+  ...approvalEventQueues(config),
 };
 const clock = () => new Date();
 const deps = {

@@ -1,6 +1,5 @@
 import { slackInteractivityConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { loadPolicy } from '../domain/policy-config.ts';
 import { ConfigError } from '../errors.ts';
 import { consoleBaseUrl, loadNotifyConfig } from '../notify/config.ts';
@@ -9,10 +8,11 @@ import { respondToInteraction, SlackWebApi } from '../notify/slack/web-api.ts';
 import { INTERACTIVE_OKTA_BUDGET, oktaSettings } from '../okta/okta-config.ts';
 import { type SlackInteractivityDeps, slackInteractivity } from '../pipeline/slack-interactivity.ts';
 import type { HttpRequest, HttpResult } from '../ports.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 import { httpHandler } from './http.ts';
 
 /**
@@ -46,9 +46,7 @@ const shared = {
   publish: {
     outbox: store,
     audit,
-    approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-    notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-    source: approvalEventSource(config.instance),
+    ...approvalEventQueues(config),
   },
   directory,
   respond: respondToInteraction,

@@ -1,16 +1,16 @@
 import { sweeperConfig } from '../config.ts';
 import type { ActionMessage } from '../domain/action-message.ts';
-import { type ApprovalCloudEvent, approvalEventSource } from '../domain/approval-events.ts';
 import { logger } from '../log.ts';
 import { dispatchApproved } from '../pipeline/dispatch-approved.ts';
 import { sweepGrants } from '../pipeline/grants.ts';
 import { runSweep, type SweepStep } from '../pipeline/sweep.ts';
 import { sweepApprovals } from '../pipeline/sweep-approvals.ts';
+import { approvalEventQueues } from '../store/approval-event-queues.ts';
 import { DynamoApprovalStore } from '../store/approval-store.ts';
 import { DynamoAuditLog } from '../store/audit-log.ts';
 import { dynamoDocumentClient, sqsClient } from '../store/aws-clients.ts';
 import { DynamoGrantStore } from '../store/grant-store.ts';
-import { notificationsQueue, SqsQueue } from '../store/sqs-queue.ts';
+import { SqsQueue } from '../store/sqs-queue.ts';
 
 /**
  * The scheduled sweeper (every 5 minutes in AWS, a timer locally): runs each sweep step; a failed step fails the run
@@ -21,9 +21,7 @@ const approvals = new DynamoApprovalStore(dynamoDocumentClient(), config.approva
 const publish = {
   outbox: approvals,
   audit: new DynamoAuditLog(dynamoDocumentClient(), config.auditTable),
-  approvalQueue: new SqsQueue<ApprovalCloudEvent>(sqsClient(), config.approvalQueueUrl, 'approval'),
-  notificationsQueue: notificationsQueue(config.notificationsQueueUrl),
-  source: approvalEventSource(config.instance),
+  ...approvalEventQueues(config),
 };
 
 const actionsQueue = new SqsQueue<ActionMessage>(sqsClient(), config.actionsQueueUrl, 'actions');
