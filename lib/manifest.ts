@@ -132,6 +132,21 @@ const inlineHook = (type: InlineHookType, description: string, uses: Uses = {}) 
     uses: { auditTable: 'append', inlineHookSecret: 'read', ...uses },
   }) as const satisfies FunctionSpec;
 
+/**
+ * Changing approval requests means publishing each step: the approval queue, and the notifier's copy (granted only when
+ * notifications are on). A function that has these builds its queues with `approvalEventQueues` (store/).
+ */
+const CHANGES_APPROVALS = { approvalsTable: 'update', approvalQueue: 'send', notificationsQueue: 'send' } as const;
+
+/** Deciding approval requests (the API, the console, Slack's buttons): `decideApproval` and its effects. */
+const DECIDES_APPROVALS = {
+  ...CHANGES_APPROVALS,
+  auditTable: 'append',
+  // An approved request's exact action goes to the executor.
+  actionsQueue: 'send',
+  policy: 'read',
+} as const;
+
 export const FUNCTIONS = {
   eventHook: {
     entry: 'lambda/handlers/event-hook.ts',
@@ -156,9 +171,7 @@ export const FUNCTIONS = {
       // Okta rate limits put an event back on its own queue until the reset.
       eventsQueue: 'send',
       // Actions that need a human become approval requests, published on the approval queue.
-      approvalsTable: 'update',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
+      ...CHANGES_APPROVALS,
       // Deletes a legacy password hash once Okta reports the password imported (`user.import.password`).
       legacyHashesTable: 'readWrite',
       okta: 'read',
@@ -177,9 +190,7 @@ export const FUNCTIONS = {
       actionsQueue: 'send',
       okta: 'manage',
       // An approved action's outcome moves its request to executed / voided / failed and is published.
-      approvalsTable: 'update',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
+      ...CHANGES_APPROVALS,
       // Time-bound actions: the grant is recorded (its duration capped by the policy), its revocation marks it ended.
       grantsTable: 'update',
       policy: 'read',
@@ -196,9 +207,7 @@ export const FUNCTIONS = {
     // grants' inverses go to the actions queue (the executor runs them like any action).
     uses: {
       auditTable: 'append',
-      approvalsTable: 'update',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
+      ...CHANGES_APPROVALS,
       actionsQueue: 'send',
       grantsTable: 'update',
     },
@@ -209,13 +218,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 10,
     memoryMb: 512,
     uses: {
-      approvalsTable: 'update',
-      auditTable: 'append',
-      // An approved request's exact action goes to the executor; its lifecycle event to the approval queue.
-      actionsQueue: 'send',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
-      policy: 'read',
+      ...DECIDES_APPROVALS,
       approverTokens: 'verify',
       // GET /grants, POST /grants/{id}/end (ending early queues the grant's revocation).
       grantsTable: 'update',
@@ -228,13 +231,8 @@ export const FUNCTIONS = {
     timeoutSeconds: 10,
     memoryMb: 1024,
     uses: {
-      // The same use cases and effects as the approvals API: decisions, the action to the executor, the lifecycle event.
-      approvalsTable: 'update',
-      auditTable: 'append',
-      actionsQueue: 'send',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
-      policy: 'read',
+      // The same use cases and effects as the approvals API.
+      ...DECIDES_APPROVALS,
       approverTokens: 'verify',
       consoleSignIn: 'oidc',
       // Sessions: put, get, update (flash messages), delete (sign-out, single-use sign-ins).
@@ -270,13 +268,8 @@ export const FUNCTIONS = {
     timeoutSeconds: 10,
     memoryMb: 512,
     uses: {
-      approvalsTable: 'update',
-      auditTable: 'append',
-      // The same effects as a decision through the API: the approved action, the lifecycle event.
-      actionsQueue: 'send',
-      approvalQueue: 'send',
-      notificationsQueue: 'send',
-      policy: 'read',
+      // The same effects as a decision through the API.
+      ...DECIDES_APPROVALS,
       // The signing secrets and the bot token are in the notifications settings.
       notificationsConfig: 'read',
       // Who clicked: the Okta user with the Slack user id in the profile attribute, and their groups.
