@@ -1,11 +1,4 @@
-import {
-  type DeliveryResult,
-  type Notification,
-  type NotificationAudience,
-  type NotificationChannel,
-  PermanentDeliveryError,
-  RetryableDeliveryError,
-} from '../ports.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../ports.ts';
 
 /**
  * What every notification channel shares: one way to POST to a platform and classify its answer into the ports' error
@@ -15,9 +8,6 @@ import {
  * Errors name the channel, what went wrong and the HTTP status — never the URL (a Teams Workflows or webhook URL holds
  * its own secret), a token, or the receiver's body (it may echo what we sent).
  */
-
-export type { DeliveryResult, Notification, NotificationAudience, NotificationChannel };
-export { PermanentDeliveryError, RetryableDeliveryError };
 
 /** How long one POST may take before it counts as a timeout (retryable). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -121,7 +111,7 @@ export function formatDuration(seconds: number): string {
   return plural(seconds, 'second');
 }
 
-const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
 /** A person for display: `Jane Doe (jane@example.com)`, or the login, or the id. */
 export function personText(

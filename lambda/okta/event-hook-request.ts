@@ -6,8 +6,6 @@ import type { SecretVerifier } from './hook-auth.ts';
 import { readJsonBody } from './json-body.ts';
 import { describeIssues } from './zod-issues.ts';
 
-export { describeIssues };
-
 export const VERIFICATION_HEADER = 'x-okta-verification-challenge';
 
 /**

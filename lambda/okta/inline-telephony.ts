@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { Text } from './inline-request.ts';
 
 /**
  * Okta's telephony inline hook (`com.okta.telephony.provider`): the request, parsed leniently (numbers where the docs say
@@ -8,27 +9,22 @@ import * as z from 'zod/mini';
 export const TELEPHONY_HOOK_TYPE = 'com.okta.telephony.provider';
 export const TELEPHONY_COMMAND = 'com.okta.telephony.action';
 
-const text = z.pipe(
-  z.union([z.string(), z.number()]),
-  z.transform((v) => String(v)),
-);
-
 export const TelephonyRequestSchema = z.object({
-  eventId: z.optional(text),
+  eventId: z.optional(Text),
   eventType: z.optional(z.string()),
   requestType: z.optional(z.string()),
   data: z.object({
     context: z.optional(
       z.looseObject({
         eventAction: z.optional(z.string()),
-        request: z.optional(z.looseObject({ id: z.optional(text), ipAddress: z.optional(z.string()) })),
+        request: z.optional(z.looseObject({ id: z.optional(Text), ipAddress: z.optional(z.string()) })),
       }),
     ),
     userProfile: z.optional(z.looseObject({ userId: z.optional(z.string()), login: z.optional(z.string()) })),
     messageProfile: z.looseObject({
       msgTemplate: z.optional(z.string()),
-      phoneNumber: text.check(z.minLength(4), z.maxLength(32)),
-      otpCode: text.check(z.minLength(3), z.maxLength(16)),
+      phoneNumber: Text.check(z.minLength(4), z.maxLength(32)),
+      otpCode: Text.check(z.minLength(3), z.maxLength(16)),
       deliveryChannel: z.optional(z.string()),
       locale: z.optional(z.string()),
       otpExpires: z.optional(z.string()),

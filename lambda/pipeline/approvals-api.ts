@@ -12,7 +12,7 @@ import {
   parseDecisionBody,
   standingOf,
 } from './decide-approval.ts';
-import { type GrantsApiDeps, grantsRoute, isGrantsPath } from './grants-api.ts';
+import { decode, type GrantsApiDeps, grantsRoute, isGrantsPath, withoutVersion } from './grants-api.ts';
 
 /**
  * The approvals API, protocol-neutral: `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}/decision`. Every
@@ -79,19 +79,11 @@ function routeOf(request: HttpRequest): Route {
   const path = request.path.replace(/\/+$/, '');
   const match = /^\/approvals(?:\/([^/]+)(\/decision)?)?$/.exec(path);
   if (!match) throw new NotFoundError('no such route');
-  const id = request.pathParameters?.id ?? (match[1] ? safeDecode(match[1]) : undefined);
+  const id = request.pathParameters?.id ?? (match[1] ? decode(match[1]) : undefined);
   const want = id === undefined ? 'GET' : match[2] ? 'POST' : 'GET';
   if (request.method !== want) throw new MethodNotAllowedError([want]);
   if (id === undefined) return { kind: 'list' };
   return match[2] ? { kind: 'decide', id } : { kind: 'show', id };
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 /** Listing and reading requests is for approvers: anyone holding an approver group the policy names. */
@@ -159,7 +151,7 @@ export function approvalView(record: ApprovalRecord, principal: ApproverPrincipa
   const standing = standingOf(record, principal, policy, now);
   const approve = standing.mayDecide && !standing.refusal;
   return {
-    approval: view(record),
+    approval: withoutVersion(record),
     description: describe(record),
     /** What the approver must check, and the hash of it they submit with their decision. */
     payload: approvalPayload(record),
@@ -182,11 +174,6 @@ export function approvalView(record: ApprovalRecord, principal: ApproverPrincipa
 export type ApprovalView = ReturnType<typeof approvalView>;
 
 /** The stored request as the API shows it (the internal version counter is left out). */
-function view(record: ApprovalRecord): Omit<ApprovalRecord, 'version'> {
-  const { version: _version, ...rest } = record;
-  return rest;
-}
-
 /** The action in words (with Okta ids; the console puts names in). */
 export function describe(record: ApprovalRecord): string {
   const parsed = ActionSchema.safeParse(record.message.action);

@@ -1,8 +1,7 @@
 import { type ApprovalRecord, approvalIdFor, payloadHash } from '../domain/approval.ts';
 import { approvalEvent } from '../domain/approval-events.ts';
-import { RISK_LEVELS, type RiskLevel } from '../domain/catalog.ts';
 import type { PolicyConfig } from '../domain/policy-config.ts';
-import { approvalRequirement, approvalTimes } from '../policy/approval-rules.ts';
+import { approvalRequirement, approvalTimes, riskLevelOf } from '../policy/approval-rules.ts';
 import type { ApprovalGateway, ApprovalStore, Clock, PendingApproval } from '../ports.ts';
 import { type PublishApprovalEventsDeps, publishSoon } from './publish-approval-events.ts';
 
@@ -38,9 +37,7 @@ export class ApprovalRequests implements ApprovalGateway {
 /** The request for a pending approval, as it is first stored (version 0, state `pending`). */
 export function buildRequest(pending: PendingApproval, policy: PolicyConfig, now: Date): ApprovalRecord {
   const { message } = pending;
-  const risk: RiskLevel = (RISK_LEVELS as readonly string[]).includes(pending.risk)
-    ? (pending.risk as RiskLevel)
-    : 'critical'; // an unknown risk is treated as the highest
+  const risk = riskLevelOf(pending.risk); // an unknown risk is treated as the highest
   const approvalId = approvalIdFor(message.actionId);
   const userId = message.action.params.userId;
   const base = {

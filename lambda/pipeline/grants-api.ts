@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { ActionMessage } from '../domain/action-message.ts';
-import type { Grant } from '../domain/grant.ts';
 import type { PolicyConfig } from '../domain/policy-config.ts';
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import type { AuditLog, Clock, GrantStore, HttpRequest, HttpResult, MessageQueue } from '../ports.ts';
@@ -52,7 +51,7 @@ export async function grantsRoute(
   if (!ID.test(id)) throw new NotFoundError(`no grant ${JSON.stringify(id.slice(0, 140))}`);
   const body = parse(EndBodySchema, parseJson(request.body), 'invalid_body', 'the body');
   const grant = await endGrant(deps, { grantId: id, ender: principal, reason: body.reason });
-  return { status: 200, body: { grant: view(grant), queued: true } };
+  return { status: 200, body: { grant: withoutVersion(grant), queued: true } };
 }
 
 async function list(request: HttpRequest, deps: GrantsApiDeps): Promise<HttpResult> {
@@ -62,11 +61,12 @@ async function list(request: HttpRequest, deps: GrantsApiDeps): Promise<HttpResu
     activeOnly: q.active === 'true',
     limit: q.limit ?? 50,
   });
-  return { status: 200, body: { items: grants.map(view) } };
+  return { status: 200, body: { items: grants.map(withoutVersion) } };
 }
 
-function view(grant: Grant): Omit<Grant, 'version'> {
-  const { version: _version, ...rest } = grant;
+/** A stored item as the API shows it: without the optimistic-locking version. */
+export function withoutVersion<T extends { readonly version: number }>(item: T): Omit<T, 'version'> {
+  const { version: _version, ...rest } = item;
   return rest;
 }
 
@@ -93,7 +93,8 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, code: string, what: stri
   );
 }
 
-function decode(segment: string): string {
+/** A path segment decoded, or as it is when it is not valid percent-encoding (then it matches nothing). */
+export function decode(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

@@ -3,7 +3,7 @@ import { type ApprovalCloudEvent, parseApprovalCloudEvent } from '../domain/appr
 import { ActionSchema, describeAction } from '../domain/catalog.ts';
 import { ConfigError, DependencyError } from '../errors.ts';
 import { logger } from '../log.ts';
-import { formatDuration, personText } from '../notify/channel.ts';
+import { formatDuration, personText, plural } from '../notify/channel.ts';
 import {
   type ApprovalEvent,
   type ApprovalStore,
@@ -279,8 +279,6 @@ async function resolve(
     consoleBaseUrl: deps.consoleBaseUrl,
   };
 }
-
-const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 const HEADLINE: Record<ApprovalStep, string> = {
   requested: 'Approval needed',

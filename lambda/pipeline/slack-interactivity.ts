@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import type { ApprovalRecord } from '../domain/approval.ts';
-import { ActionSchema, describeAction } from '../domain/catalog.ts';
 import { BadRequestError, HookpilotError, UnauthorizedError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { SlackConfig } from '../notify/slack/config.ts';
@@ -8,6 +6,7 @@ import { responseUrlAllowed } from '../notify/slack/config.ts';
 import { ACTION_APPROVE, ACTION_OPEN, ACTION_REJECT } from '../notify/slack/messages.ts';
 import { verifySlackSignature } from '../notify/slack/signature.ts';
 import { type HttpRequest, type HttpResult, type OktaDirectory, type OktaUser, searchLiteral } from '../ports.ts';
+import { describe } from './approvals-api.ts';
 import { type ApproverPrincipal, type DecideApprovalDeps, decideApproval } from './decide-approval.ts';
 
 /**
@@ -214,11 +213,6 @@ async function oktaUserOf(
   if (user.status !== 'ACTIVE')
     return { refusal: `Your Okta user (${user.profile.login}) is ${user.status}, not ACTIVE.` };
   return { user };
-}
-
-function describe(record: ApprovalRecord): string {
-  const parsed = ActionSchema.safeParse(record.message.action);
-  return parsed.success ? describeAction(parsed.data) : record.message.action.type;
 }
 
 function safeJson(text: string | undefined): unknown {

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../domain/approval.ts';
 import { type Action, ActionSchema, definitionOf, maxRisk, type RiskLevel, riskOf } from '../domain/catalog.ts';
 import { isPrivileged, matchesName, meetsWhen, type PolicyConfig } from '../domain/policy-config.ts';
 import type {
@@ -279,19 +280,6 @@ function safeJson(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** JSON with object keys sorted, so equal actions give equal keys whatever order their params were written in. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    isRecord(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, v[k]]),
-        )
-      : v,
-  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

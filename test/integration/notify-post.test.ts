@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentDeliveryError, postJson, RetryableDeliveryError } from '../../lambda/notify/channel.ts';
+import { postJson } from '../../lambda/notify/channel.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../lambda/ports.ts';
 
 /** The channels' one way to POST, against a real HTTP server answering each status on purpose. */
 describe('postJson classifies what a receiver answers', () => {

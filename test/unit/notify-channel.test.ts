@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_STEPS } from '../../lambda/domain/approval.ts';
 import { parseApprovalCloudEvent } from '../../lambda/domain/approval-events.ts';
-import { formatDuration, PermanentDeliveryError, retryAfter } from '../../lambda/notify/channel.ts';
-import type { DeliveryResult, Notification, NotificationChannel } from '../../lambda/ports.ts';
+import { formatDuration, retryAfter } from '../../lambda/notify/channel.ts';
+import {
+  type DeliveryResult,
+  type Notification,
+  type NotificationChannel,
+  PermanentDeliveryError,
+} from '../../lambda/ports.ts';
 import { sampleNotification } from '../support/notifications.ts';
 
 /** The smallest channel there is: what a real one (Slack, Teams, webhook) implements. */
