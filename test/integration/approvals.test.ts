@@ -243,6 +243,34 @@ describe('no state change is lost and no event doubled when DynamoDB or SQS fail
     expect(typesOf(await messagesFor([id]))).toEqual(['requested']);
   });
 
+  it("publishing: the notifier's copy fails after the approval queue took it → the event stays in the outbox; the sweeper sends both again (same id), so neither side misses it", async () => {
+    const notifications = resources.queues.notificationsQueue.url;
+    const withCopy: PublishApprovalEventsDeps = {
+      ...publish,
+      notificationsQueue: new SqsQueue(sqs, notifications, 'notifications'),
+    };
+    await drain(sqs, notifications);
+    const pending = pendingApproval();
+    const f = fault(sqs, 'SendMessageBatchCommand', { times: 1, when: (input) => input.QueueUrl === notifications });
+    await new ApprovalRequests({ store, clock: () => new Date(), policy: DEFAULT_POLICY, publish: withCopy }).submit(
+      pending,
+    );
+    expect(f.fired()).toBe(1);
+    const [record] = (await store.list({ subjectUserId: pending.message.action.params.userId as string })).items;
+    const id = record?.approvalId ?? '';
+    expect(typesOf(await messagesFor([id]))).toEqual(['requested']);
+    expect(await drain(sqs, notifications)).toEqual([]);
+    expect((await store.unpublished(1000)).map((e) => e.approvalId)).toContain(id);
+
+    await sweepApprovals({ store, publish: withCopy }, new Date());
+    const copies = (await drain(sqs, notifications)).map((m) => JSON.parse(m.Body ?? '') as ApprovalCloudEvent);
+    expect(copies.filter((e) => e.subject === id).map((e) => e.type)).toEqual(['dev.hookpilot.approval.requested']);
+    const queued = await messagesFor([id]);
+    expect(queued).toHaveLength(2);
+    expect(typesOf(deduped(queued))).toEqual(['requested']);
+    expect((await store.unpublished(1000)).map((e) => e.approvalId)).not.toContain(id);
+  });
+
   it('publishing: the audit write fails → nothing is sent yet; the catch-up audits and sends it once', async () => {
     const pending = pendingApproval();
     fault(dynamo, 'PutItemCommand', { times: 1, when: (input) => input.TableName === resources.tables.auditTable });
