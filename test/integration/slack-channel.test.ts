@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalStep } from '../../lambda/domain/approval.ts';
 import { MessageSchema } from '../../lambda/notify/slack/block-kit.ts';
@@ -248,6 +250,33 @@ describe("Slack's failures", () => {
       .catch((e: unknown) => e);
     expect((again as Error).message).toMatch(/being posted by another delivery/);
     expect(slack.slack.posted()).toHaveLength(0);
+  });
+
+  it('a post Slack accepts but never answers times out: retryable, said as a timeout, and the claim is kept', async () => {
+    const silent = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const api = new SlackWebApi({
+        token: LOCAL_SLACK_TOKEN,
+        apiUrl: `http://127.0.0.1:${port}/api/`,
+        timeoutMs: 200,
+      });
+      const requested = step('requested');
+      const error = await channel({ api })
+        .deliver(requested)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableDeliveryError);
+      expect((error as Error).message).toMatch(/timed out/);
+      const again = await channel({ api: new SlackWebApi({ token: LOCAL_SLACK_TOKEN, apiUrl: slack.apiUrl }) })
+        .deliver(requested)
+        .catch((e: unknown) => e);
+      expect((again as Error).message).toMatch(/being posted by another delivery/);
+      expect(slack.slack.posted()).toHaveLength(0);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('ok:false ratelimited and HTTP 503 are retryable', async () => {
