@@ -129,6 +129,12 @@ function signInFailure(error: unknown): Error {
       'sign_in_failed',
     );
   }
+  // The authorization server failing (5xx, 429) without an OAuth error body: openid-client reports it as a ClientError
+  // whose cause is the response. That is Okta's trouble, not a mismatched callback: try again.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Response && (cause.status >= 500 || cause.status === 429)) {
+    return new DependencyError(`the Okta authorization server answered HTTP ${cause.status}; try again`, error);
+  }
   if (error instanceof oidc.ClientError) {
     // State/nonce/PKCE/ID token checks: a callback that does not belong to this browser's sign-in.
     return new BadRequestError('the sign-in response did not match this sign-in; start again', 'sign_in_failed');

@@ -178,6 +178,31 @@ describe('signing in', () => {
     expect(response.headers.getSetCookie().some((c) => c.startsWith('__Host-hookpilot-session='))).toBe(false);
   });
 
+  it("Okta's token endpoint failing at the callback is a 503 page saying to try again, and signs nobody in", async () => {
+    const browser = consoleBrowser(url);
+    const start = await browser.get('/console/login');
+    const authorize = new URL(start.headers.get('location') as string);
+    const chosen = new URLSearchParams(authorize.searchParams);
+    chosen.set('login', IT);
+    const consent = await fetch(`${authorize.origin}${authorize.pathname}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: chosen.toString(),
+    });
+    const callback = new URL(consent.headers.get('location') as string);
+    const injected = okta.sim.faults.add({ method: 'POST', path: '/oauth2/*/v1/token', status: 503 });
+    try {
+      const response = await browser.get(`${callback.pathname}${callback.search}`);
+      expect(injected.matched).toBe(1);
+      expect(response.status).toBe(503);
+      expect(await response.text()).toContain('the Okta authorization server answered HTTP 503; try again');
+      expect(response.headers.getSetCookie().some((c) => c.startsWith('__Host-hookpilot-session='))).toBe(false);
+    } finally {
+      okta.sim.faults.remove(injected.id);
+    }
+  });
+
   it('Okta refusing the sign-in (access_denied at the callback) is a 401 page, and signs nobody in', async () => {
     const browser = consoleBrowser(url);
     const start = await browser.get('/console/login');
